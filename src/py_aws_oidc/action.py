@@ -1,0 +1,201 @@
+"""The main step and the post step, as the runner runs them.
+
+Order matters for the contract:
+1. inputs are validated before any network call (config.py);
+2. every secret is masked when it is received, before anything could print it;
+3. file commands are buffered and written only after the whole step succeeded, so a failed run
+   leaves GITHUB_ENV / GITHUB_OUTPUT untouched (no half-configured credentials);
+4. ``action-timeout-s`` is enforced by a watchdog as well as by per-request timeouts.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import TextIO
+
+from . import config, export
+from .assume import Chain
+from .config import Settings, Source
+from .errors import AccessDeniedError, ActionError, StsError
+from .proxy import secret_parts
+from .retry import Deadline
+from .runner import Runner
+
+
+class Watchdog:
+    """Ends the process with one ``::error::`` when ``action-timeout-s`` runs out."""
+
+    def __init__(self, seconds: int, runner: Runner) -> None:
+        self.seconds = seconds
+        self.runner = runner
+        self._lock = threading.Lock()
+        self._finished = False
+        self._timer: threading.Timer | None = None
+        if seconds > 0:
+            runner.info(f"Setting a global timeout of {seconds} seconds for the action")
+            self._timer = threading.Timer(seconds, self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self._finished = True
+            self.runner.error(
+                f"Action timed out after {self.seconds} seconds. Nothing was exported. "
+                "Raise 'action-timeout-s', or check that STS and the token endpoint are reachable."
+            )
+            os._exit(1)
+
+    @contextmanager
+    def finishing(self) -> Iterator[None]:
+        """Hold off the watchdog while the results are written; stop it afterwards."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+            yield
+            self._finished = True
+
+
+def _describe(settings: Settings, exc: StsError) -> str:
+    total = len(settings.roles)
+    if exc.hop > 1:
+        entry = settings.roles[exc.hop - 1] if exc.hop <= total else "?"
+        return f"Could not assume role {exc.hop} of {total} ({entry}) from the previous session"
+    where = f" (hop 1 of {total})" if total > 1 else ""
+    return f"Could not assume role with {settings.source.value}{where}"
+
+
+def _use_existing(settings: Settings, runner: Runner, deadline: Deadline) -> bool:
+    """``use-existing-credentials: true``: True when existing credentials are valid."""
+    from . import sts
+
+    creds = sts.existing_credentials(runner)
+    if creds is not None:
+        try:
+            sts.get_caller_identity(sts.StsClients(settings, runner, deadline).signed(creds))
+        except (ActionError, Exception) as exc:  # noqa: BLE001 - any failure means "not valid"
+            runner.debug(f"Existing credentials did not validate: {type(exc).__name__}")
+        else:
+            runner.notice("Pre-existing credentials are valid. No need to generate new ones.")
+            if settings.output_env_credentials:
+                for name in export.REGION_VARS:
+                    runner.export_variable(name, settings.region)
+            return True
+    runner.notice("No valid credentials exist. Running as normal.")
+    return False
+
+
+def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
+    runner = Runner(config.translate_env(environ), stream)
+    watchdog: Watchdog | None = None
+    settings: Settings | None = None
+    try:
+        settings = config.load_settings(runner)
+        if settings.mask_account_id:
+            for role in settings.roles:
+                account = role.split(":")[4] if role.startswith("arn:") else ""
+                runner.mask(account)
+        for secret in secret_parts(settings.proxy):
+            runner.mask(secret)
+        deadline = Deadline(settings.action_timeout_s or None)
+        watchdog = Watchdog(settings.action_timeout_s, runner)
+
+        if settings.use_existing_credentials and _use_existing(settings, runner, deadline):
+            with watchdog.finishing():
+                runner.commit()
+            return 0
+
+        chain = Chain(settings, runner, deadline)
+        try:
+            outcome = chain.run()
+        except AccessDeniedError as exc:
+            if exc.hop == 1 and settings.source.is_web_identity:
+                from .diagnose import report_denial
+
+                role = settings.roles[0]
+                hints = report_denial(runner, chain.claims, settings.audience, role)
+                remedy = (
+                    "The role's trust policy does not accept this token: compare its conditions "
+                    "with the claims printed above"
+                    + (f" ({hints[0]})" if hints else "")
+                    + ". Check offline: py-aws-oidc trust check POLICY.json --claims claims.json"
+                )
+            else:
+                remedy = (
+                    "The role's trust policy does not allow the caller (or the caller may not "
+                    "call sts:AssumeRole / sts:TagSession on it)."
+                )
+            raise StsError(
+                f"{_describe(settings, exc)}: {exc.message}",
+                code=exc.code,
+                hop=exc.hop,
+                remedy=remedy,
+            ) from None
+        except StsError as exc:
+            raise StsError(
+                f"{_describe(settings, exc)}: {exc.message}",
+                code=exc.code,
+                hop=exc.hop,
+                remedy=exc.remedy or None,
+            ) from None
+
+        export.check_allowed_account(settings, outcome.account)
+        export.stage(settings, outcome, runner, environ)
+        export.write_profile(settings, outcome, runner)
+        with watchdog.finishing():
+            runner.commit()
+        return 0
+    except ActionError as exc:
+        return _fail(runner, watchdog, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a bug: still one clean ::error::, no traceback
+        detail = runner.scrub(str(exc))[:300]
+        return _fail(
+            runner,
+            watchdog,
+            f"Unexpected error ({type(exc).__name__}: {detail}). This is a bug in py-aws-oidc; "
+            "please report it with the log (secrets are masked). Nothing was exported.",
+        )
+
+
+def _fail(runner: Runner, watchdog: Watchdog | None, message: str) -> int:
+    if watchdog is not None:
+        with watchdog.finishing():
+            runner.error(message)
+            runner.commit_summary()
+    else:
+        runner.error(message)
+        runner.commit_summary()
+    return 1
+
+
+def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
+    """The post step: blank the exported variables, as configure-aws-credentials does."""
+    runner = Runner(environ, stream)
+    if environ.get("AWS_SKIP_CLEANUP_STEP", "").strip() == "true":
+        runner.info("AWS_SKIP_CLEANUP_STEP is true: leaving the exported credentials in place.")
+        return 0
+    try:
+        profile = runner.get_input("aws-profile")
+        if runner.get_bool("output-env-credentials", not profile):
+            names = (
+                export.CREDENTIAL_VARS + export.REGION_VARS + (("AWS_PROFILE",) if profile else ())
+            )
+            for name in names:
+                runner.export_variable(name, "")
+            runner.info(f"Cleared {', '.join(names)} for the rest of the job.")
+        runner.commit()
+    except ActionError as exc:
+        runner.error(str(exc))
+        return 1
+    except Exception as exc:  # noqa: BLE001
+        runner.error(f"Unexpected error in the post step ({type(exc).__name__}).")
+        return 1
+    return 0
+
+
+__all__ = ["Source", "run_main", "run_post"]

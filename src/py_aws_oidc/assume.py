@@ -1,0 +1,519 @@
+"""The auth paths and the role chain: from the source credentials to the final session.
+
+Sources (cac-features.md section 2): GitHub OIDC or a token file (AssumeRoleWithWebIdentity),
+static keys, or existing credentials (AssumeRole). ``role-to-assume`` may list several roles:
+the first is assumed from the source, each next one with sts:AssumeRole from the previous
+session, and only the last session is exported.
+
+Durations: intermediate sessions live 900 s (they only sign the next hop); the final one gets
+``role-duration-seconds``, capped at 3600 s when STS treats the hop as role chaining.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from . import oidc, partitions, safefiles, sts, tags
+from .config import CHAINED_MAX_DURATION, MIN_DURATION, Settings, Source
+from .errors import (
+    AccessDeniedError,
+    ConflictingInputsError,
+    CredentialsNotFoundError,
+    DurationRefusedError,
+    StsError,
+)
+from .retry import Deadline, TransientFailure, call_with_retries
+from .runner import Runner
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+T = TypeVar("T")
+
+# `max`: ask for 12 h, then step down on "exceeds the MaxSessionDuration" (same token).
+MAX_DURATION_STEPS = (43200, 21600, 14400, 10800, 7200, 3600)
+# CAC's log wording ("Assuming role with OIDC"), kept for users who grep their logs.
+_SOURCE_WORDS = {
+    Source.OIDC: "OIDC",
+    Source.TOKEN_FILE: "web identity token file",
+    Source.KEYS: "user credentials",
+    Source.EXISTING: "existing credentials",
+}
+# GitHub's tokens live 5 minutes; past this age a retry fetches a new one.
+TOKEN_REFRESH_AGE_S = 240.0
+
+
+@dataclass
+class Hop:
+    number: int
+    role_arn: str
+    method: str
+    duration_s: int
+    tags: list[tags.Tag] = field(default_factory=list)
+    transitive_tag_keys: list[str] = field(default_factory=list)
+    session_arn: str = ""
+
+
+@dataclass
+class Outcome:
+    credentials: sts.Credentials
+    account: str
+    arn: str
+    hops: list[Hop]
+    claims: dict[str, Any] | None
+    export_credentials: bool = True
+
+
+class TokenSource:
+    """The web identity token: fetched once (in the background, while botocore loads), and
+    again when STS says it expired or it is older than :data:`TOKEN_REFRESH_AGE_S`."""
+
+    def __init__(self, settings: Settings, runner: Runner, deadline: Deadline) -> None:
+        self.settings = settings
+        self.runner = runner
+        self.deadline = deadline
+        self._token: str | None = None
+        self._fetched_at = 0.0
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if settings.source is Source.OIDC:
+            self._url, self._request_token = oidc.request_credentials(runner.environ)
+            runner.mask(self._request_token)
+            self._thread = threading.Thread(target=self._prefetch, daemon=True)
+            self._thread.start()
+
+    def _prefetch(self) -> None:
+        try:
+            self._token = self._fetch()
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread in get()
+            self._error = exc
+
+    def _fetch(self) -> str:
+        self._fetched_at = time.monotonic()
+        if self.settings.source is Source.TOKEN_FILE:
+            assert self.settings.token_file is not None
+            token = safefiles.read_regular_file(
+                self.settings.token_file, what="web-identity-token-file"
+            ).strip()
+            self.runner.mask(token)
+            return token
+        session = oidc.new_session()
+        from . import proxy
+
+        proxies = proxy.requests_proxies(self.settings.proxy, self._url)
+        return call_with_retries(
+            lambda _attempt: oidc.fetch_token(
+                session,
+                self._url,
+                self._request_token,
+                self.settings.audience,
+                runner=self.runner,
+                deadline=self.deadline,
+                proxies=proxies,
+            ),
+            label="getIDToken",
+            max_attempts=self.settings.max_attempts,
+            deadline=self.deadline,
+            runner=self.runner,
+        )
+
+    def get(self, *, fresh: bool = False) -> str:
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+            if self._error is not None:
+                raise self._error
+        too_old = time.monotonic() - self._fetched_at > TOKEN_REFRESH_AGE_S
+        if self._token is None or fresh or too_old:
+            self._token = self._fetch()
+        return self._token
+
+
+class Chain:
+    """Runs the chosen path for one :class:`Settings`."""
+
+    def __init__(self, settings: Settings, runner: Runner, deadline: Deadline) -> None:
+        self.s = settings
+        self.runner = runner
+        self.deadline = deadline
+        self.environ: Mapping[str, str] = runner.environ
+        self.tokens = (
+            TokenSource(settings, runner, deadline) if settings.source.is_web_identity else None
+        )
+        self.clients = sts.StsClients(settings, runner, deadline)
+        self.claims: dict[str, Any] | None = None
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _retry(self, fn: Callable[[int], T], label: str, hop: int) -> T:
+        return call_with_retries(
+            fn,
+            label=label,
+            max_attempts=self.s.max_attempts,
+            deadline=self.deadline,
+            runner=self.runner,
+            hop=hop,
+        )
+
+    def _caller_identity(self, client: BaseClient, hop: int) -> tuple[str, str]:
+        return self._retry(
+            lambda _a: sts.get_caller_identity(client, hop=hop), "GetCallerIdentity", hop
+        )
+
+    def _source_credentials(self) -> sts.Credentials:
+        if self.s.keys is not None:
+            k = self.s.keys
+            return sts.Credentials(k.access_key_id, k.secret_access_key, k.session_token)
+        found = sts.existing_credentials(self.runner)
+        if found is None:
+            raise CredentialsNotFoundError(
+                "No existing AWS credentials were found (environment variables, shared files, "
+                "container or instance role).",
+                remedy=(
+                    "Set 'role-to-assume' to use GitHub OIDC, or pass 'aws-access-key-id' and "
+                    "'aws-secret-access-key', or run an earlier step that provides credentials."
+                ),
+            )
+        return found
+
+    def _role_arn(self, entry: str, account: Callable[[], str]) -> str:
+        if entry.startswith("arn:"):
+            return entry
+        return partitions.role_arn(self.s.partition.name, account(), entry)
+
+    def _durations(self, hop: int, final: bool, chained: bool) -> tuple[int, ...]:
+        if not final:
+            return (MIN_DURATION,)
+        d = self.s.duration
+        if chained and (d.is_max or d.seconds > CHAINED_MAX_DURATION):
+            if d.is_max or d.explicit:
+                self.runner.notice(
+                    f"Hop {hop} is role chaining (sts:AssumeRole from a role session): STS "
+                    f"caps it at {CHAINED_MAX_DURATION} s, so the session lasts "
+                    f"{CHAINED_MAX_DURATION} s instead of "
+                    f"{'the maximum' if d.is_max else f'{d.seconds} s'}.",
+                    title="Session duration capped",
+                )
+            return (CHAINED_MAX_DURATION,)
+        if d.is_max:
+            return MAX_DURATION_STEPS
+        return (d.seconds,)
+
+    def _with_durations(
+        self,
+        hop: int,
+        role_arn: str,
+        durations: tuple[int, ...],
+        call: Callable[[int], sts.AssumedSession],
+    ) -> tuple[sts.AssumedSession, int]:
+        for index, seconds in enumerate(durations):
+            try:
+                return call(seconds), seconds
+            except DurationRefusedError as exc:
+                if index + 1 < len(durations):
+                    self.runner.info(
+                        f"The role refused {seconds} s; trying {durations[index + 1]} s "
+                        "(role-duration-seconds: max)."
+                    )
+                    continue
+                if sts.CHAINING_LIMIT_MESSAGE in exc.message:
+                    remedy = (
+                        f"STS limits sessions assumed by role chaining to {CHAINED_MAX_DURATION} s: "
+                        "set 'role-duration-seconds' to 3600 or less (or max)."
+                    )
+                else:
+                    remedy = (
+                        f"The role's maximum session duration (MaxSessionDuration) is below "
+                        f"{seconds} s. Ask for less in 'role-duration-seconds', use 'max' to take "
+                        "the longest the role allows, or raise the role's maximum session "
+                        "duration (aws iam update-role --role-name NAME --max-session-duration "
+                        "SECONDS; 3600-43200)."
+                    )
+                raise DurationRefusedError(
+                    f"Hop {hop} ({role_arn}): {exc.message}", code=exc.code, hop=hop, remedy=remedy
+                ) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- hops ---------------------------------------------------------------------------------
+
+    def _web_identity_hop(
+        self, hop: int, role_arn: str, seconds: int, final: bool
+    ) -> sts.AssumedSession:
+        assert self.tokens is not None
+        client = self.clients.unsigned()
+        refresh = False
+
+        def attempt(_a: int) -> sts.AssumedSession:
+            nonlocal refresh
+            assert self.tokens is not None
+            token = self.tokens.get(fresh=refresh)
+            refresh = False
+            try:
+                return sts.assume_role_with_web_identity(
+                    client,
+                    runner=self.runner,
+                    role_arn=role_arn,
+                    session_name=self.s.session_name,
+                    token=token,
+                    duration_s=seconds,
+                    policy=self.s.inline_policy if final else None,
+                    policy_arns=self.s.managed_policies if final else (),
+                    hop=hop,
+                )
+            except sts.ExpiredWebIdentityToken as exc:
+                refresh = True
+                raise TransientFailure(
+                    f"AssumeRoleWithWebIdentity: ExpiredTokenException: {exc}; "
+                    "fetching a new token",
+                    "ExpiredTokenException",
+                ) from None
+            except AccessDeniedError:
+                self.claims = oidc.decode_claims(token)
+                raise
+
+        session = self._retry(attempt, "AssumeRoleWithWebIdentity", hop)
+        # STS accepted the token: its claims are now verified facts.
+        self.claims = oidc.decode_claims(self.tokens.get())
+        return session
+
+    def _hop_tags(self, inherited: set[str]) -> tuple[list[tags.Tag], list[str]]:
+        defaults = (
+            []
+            if self.s.skip_session_tagging
+            else tags.default_tags(
+                self.environ, self.claims if self.s.source.is_web_identity else None
+            )
+        )
+        chosen = [
+            t for t in defaults + [t for _, t in self.s.user_tags] if t.key.lower() not in inherited
+        ]
+        present = {t.key.lower() for t in chosen}
+        transitive = []
+        for key in self.s.transitive_tag_keys:
+            if key.lower() in inherited:
+                continue
+            if key.lower() not in present:
+                raise ConflictingInputsError(
+                    f"'transitive-tag-keys' names '{key}', but no tag with that key is sent "
+                    "(its claim or variable is empty in this run).",
+                    remedy="Remove it from transitive-tag-keys, or give the tag in session-tags.",
+                )
+            transitive.append(key)
+        if len(chosen) > tags.MAX_TAGS:
+            raise ConflictingInputsError(
+                f"{len(chosen)} session tags would be sent; STS allows {tags.MAX_TAGS}.",
+                remedy="Send fewer tags in session-tags/custom-tags.",
+            )
+        return chosen, transitive
+
+    def _assume_role_hop(
+        self,
+        hop: int,
+        role_arn: str,
+        source: sts.Credentials,
+        seconds: int,
+        final: bool,
+        hop_tags: list[tags.Tag],
+        transitive: list[str],
+        source_identity: str | None,
+    ) -> tuple[sts.AssumedSession, list[tags.Tag]]:
+        client = self.clients.signed(source)
+        sent = list(hop_tags)
+
+        def call(tag_list: list[tags.Tag]) -> sts.AssumedSession:
+            return self._retry(
+                lambda _a: sts.assume_role(
+                    client,
+                    runner=self.runner,
+                    role_arn=role_arn,
+                    session_name=self.s.session_name,
+                    duration_s=seconds,
+                    tags=tag_list,
+                    transitive_tag_keys=transitive,
+                    external_id=self.s.external_id,
+                    source_identity=source_identity,
+                    policy=self.s.inline_policy if final else None,
+                    policy_arns=self.s.managed_policies if final else (),
+                    hop=hop,
+                ),
+                "AssumeRole",
+                hop,
+            )
+
+        try:
+            return call(sent), sent
+        except sts.PackedPolicyTooLarge as exc:
+            transitive_low = {k.lower() for k in transitive}
+            droppable = [
+                t
+                for t in sent
+                if t.key in tags.OPTIONAL_TAG_KEYS
+                and t.key.lower() not in transitive_low
+                and not any(t is u for _, u in self.s.user_tags)
+            ]
+            if not droppable:
+                raise self._packed_error(hop, role_arn, exc.message, sent) from None
+            self.runner.info(
+                "Session tag size is too large; dropping the optional tags "
+                f"({', '.join(t.key for t in droppable)}) and retrying once."
+            )
+            kept = [t for t in sent if t not in droppable]
+            try:
+                return call(kept), kept
+            except sts.PackedPolicyTooLarge as again:
+                raise self._packed_error(hop, role_arn, again.message, kept) from None
+
+    @staticmethod
+    def _packed_error(hop: int, role_arn: str, message: str, sent: list[tags.Tag]) -> StsError:
+        sizes = ", ".join(f"{t.key}={len(t.key) + len(t.value)}" for t in sent)
+        return StsError(
+            f"Hop {hop} ({role_arn}): PackedPolicyTooLarge: {message}",
+            code="PackedPolicyTooLarge",
+            hop=hop,
+            remedy=(
+                "Session tags and session policies share one packed size limit. Send fewer or "
+                f"shorter tags, or set role-skip-session-tagging: true. Tag sizes: {sizes}."
+            ),
+        )
+
+    # -- the whole run ------------------------------------------------------------------------
+
+    def run(self) -> Outcome:
+        s = self.s
+        source_creds = None if s.source.is_web_identity else self._source_credentials()
+
+        if not s.roles:
+            assert source_creds is not None
+            self.runner.info(
+                "Proceeding with IAM user credentials"
+                if s.source is Source.KEYS
+                else "Proceeding with existing credentials"
+            )
+            account, arn = self._caller_identity(self.clients.signed(source_creds), 1)
+            return Outcome(
+                source_creds, account, arn, [], None, export_credentials=s.source is Source.KEYS
+            )
+
+        hops: list[Hop] = []
+        current = source_creds
+        current_account: str | None = None
+        inherited_transitive: set[str] = set()
+        source_identity = s.source_identity
+        session: sts.AssumedSession | None = None
+        total = len(s.roles)
+
+        for index, entry in enumerate(s.roles):
+            number = index + 1
+            final = number == total
+            web = index == 0 and s.source.is_web_identity
+
+            def account_for_name(
+                cur: sts.Credentials | None = current,
+                acct: str | None = current_account,
+                n: int = number,
+            ) -> str:
+                if acct:
+                    return acct
+                assert cur is not None
+                found, _ = self._caller_identity(self.clients.signed(cur), n)
+                return found
+
+            role_arn = self._role_arn(entry, account_for_name)
+            where = f" (hop {number} of {total})" if total > 1 else ""
+            if web:
+                method = "AssumeRoleWithWebIdentity"
+                self.runner.info(
+                    f"Assuming role with {_SOURCE_WORDS[s.source]}"
+                    f": {role_arn}{where}"
+                )
+                durations = self._durations(number, final, chained=False)
+                session, seconds = self._with_durations(
+                    number,
+                    role_arn,
+                    durations,
+                    lambda d, r=role_arn, n=number, f=final: self._web_identity_hop(n, r, d, f),
+                )
+                hop = Hop(number, role_arn, method, seconds)
+
+                def redo(
+                    r: str = role_arn, n: int = number, d: int = seconds
+                ) -> sts.AssumedSession:
+                    return self._web_identity_hop(n, r, d, True)
+            else:
+                method = "AssumeRole"
+                assert current is not None
+                chained = index > 0 or (
+                    s.source is Source.EXISTING and current.session_token is not None
+                )
+                hop_tags, transitive = self._hop_tags(inherited_transitive)
+                self.runner.info(
+                    f"Assuming role with {_SOURCE_WORDS[s.source] if index == 0 else 'the previous session'}"
+                    f": {role_arn}{where}"
+                )
+                durations = self._durations(number, final, chained)
+                src = current
+                sent_tags: list[tags.Tag] = []
+
+                def do(
+                    d: int,
+                    r: str = role_arn,
+                    n: int = number,
+                    f: bool = final,
+                    c: sts.Credentials = src,
+                    ht: list[tags.Tag] = hop_tags,
+                    tr: list[str] = transitive,
+                    si: str | None = source_identity,
+                ) -> sts.AssumedSession:
+                    nonlocal sent_tags
+                    result, sent_tags = self._assume_role_hop(n, r, c, d, f, ht, tr, si)
+                    return result
+
+                session, seconds = self._with_durations(number, role_arn, durations, do)
+                hop = Hop(number, role_arn, method, seconds, sent_tags, transitive)
+                inherited_transitive |= {k.lower() for k in transitive}
+                source_identity = None  # set once; later hops inherit it
+
+                def redo(
+                    d: int = seconds, f: Callable[[int], sts.AssumedSession] = do
+                ) -> sts.AssumedSession:
+                    return f(d)
+
+            if final and s.special_characters_workaround:
+                session = self._without_special_characters(session, number, role_arn, redo)
+            hop.session_arn = session.arn
+            self.runner.info(f"Authenticated as {session.arn}")
+            hops.append(hop)
+            current = session.credentials
+            current_account = session.account
+
+        assert session is not None
+        return Outcome(session.credentials, session.account, session.arn, hops, self.claims)
+
+    def _without_special_characters(
+        self,
+        session: sts.AssumedSession,
+        number: int,
+        role_arn: str,
+        redo: Callable[[], sts.AssumedSession],
+    ) -> sts.AssumedSession:
+        """CAC's special-characters-workaround, bounded by retry-max-attempts assumptions."""
+        attempts = 1
+        while session.credentials.has_special_characters():
+            if attempts >= self.s.max_attempts:
+                raise StsError(
+                    f"special-characters-workaround: {attempts} assumption(s) of {role_arn} all "
+                    "returned keys with special characters.",
+                    hop=number,
+                    remedy="Raise 'retry-max-attempts', or turn the workaround off.",
+                )
+            attempts += 1
+            self.runner.info(
+                "The credentials contain special characters; assuming the role again "
+                f"(special-characters-workaround, attempt {attempts} of {self.s.max_attempts})."
+            )
+            session = redo()
+        return session

@@ -1,0 +1,539 @@
+"""One typed :class:`Settings` object built from the action's inputs, validated before any
+network call. Each problem raises :class:`InputError` naming the input, or
+:class:`ConflictingInputsError` naming the inputs that do not go together.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import re
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from . import partitions, profiles, tags
+from .errors import ConflictingInputsError, InputError
+from .proxy import ProxySettings, resolve_proxy_settings
+from .runner import Runner, input_env_name, show
+
+DEFAULT_DURATION = 3600
+MIN_DURATION = 900
+MAX_DURATION = 43200
+CHAINED_MAX_DURATION = 3600
+DEFAULT_MAX_ATTEMPTS = 12
+MAX_POLICY_CHARS = 2048
+MAX_MANAGED_POLICIES = 10
+
+SESSION_NAME = re.compile(r"^[\w+=,.@-]*$")
+EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+SOURCE_IDENTITY = re.compile(r"^[\w+=,.@-]{2,64}$")
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\x21-\x7e]{1,1024}$")
+_DURATION = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+_POLICY_CHARS = re.compile(r"^[\t\n\r\x20-\xff]*$")
+
+# CAC's translateEnvVariables(): these variables fill the input of the same name when empty.
+TRANSLATED_ENV = (
+    "AWS_REGION",
+    "ROLE_TO_ASSUME",
+    "WEB_IDENTITY_TOKEN_FILE",
+    "ROLE_CHAINING",
+    "AUDIENCE",
+    "HTTP_PROXY",
+    "MASK_AWS_ACCOUNT_ID",
+    "ROLE_DURATION_SECONDS",
+    "ROLE_EXTERNAL_ID",
+    "ROLE_SESSION_NAME",
+    "ROLE_SKIP_SESSION_TAGGING",
+    "TRANSITIVE_TAG_KEYS",
+    "INLINE_SESSION_POLICY",
+    "MANAGED_SESSION_POLICIES",
+    "OUTPUT_CREDENTIALS",
+    "UNSET_CURRENT_CREDENTIALS",
+    "DISABLE_RETRY",
+    "RETRY_MAX_ATTEMPTS",
+    "SPECIAL_CHARACTERS_WORKAROUND",
+    "USE_EXISTING_CREDENTIALS",
+    "NO_PROXY",
+    "OVERWRITE_AWS_PROFILE",
+)
+
+
+class Source(enum.Enum):
+    """Where the first hop's credentials come from."""
+
+    OIDC = "GitHub OIDC"
+    TOKEN_FILE = "web identity token file"  # noqa: S105 - a label, not a secret
+    KEYS = "user credentials"
+    EXISTING = "existing credentials"
+
+    @property
+    def is_web_identity(self) -> bool:
+        return self in (Source.OIDC, Source.TOKEN_FILE)
+
+
+@dataclass(frozen=True)
+class Duration:
+    seconds: int
+    is_max: bool = False
+    explicit: bool = False
+
+
+@dataclass(frozen=True, repr=False)
+class StaticKeys:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None
+
+    def __repr__(self) -> str:  # never print a secret, even in a debugger or a traceback
+        return "StaticKeys(***)"
+
+
+@dataclass(frozen=True, repr=False)
+class Settings:
+    region: str
+    partition: partitions.Partition
+    source: Source
+    roles: tuple[str, ...]
+    keys: StaticKeys | None
+    token_file: Path | None
+    audience: str
+    proxy: ProxySettings
+    mask_account_id: bool
+    duration: Duration
+    external_id: str | None
+    session_name: str
+    source_identity: str | None
+    skip_session_tagging: bool
+    user_tags: tuple[tuple[str, tags.Tag], ...]
+    transitive_tag_keys: tuple[str, ...]
+    inline_policy: str | None
+    managed_policies: tuple[str, ...]
+    output_credentials: bool
+    output_env_credentials: bool
+    unset_current_credentials: bool
+    max_attempts: int
+    special_characters_workaround: bool
+    use_existing_credentials: bool
+    allowed_account_ids: tuple[str, ...]
+    action_timeout_s: int
+    sts_endpoint: str | None
+    aws_profile: str | None
+    overwrite_aws_profile: bool
+
+    def __repr__(self) -> str:
+        return f"Settings(source={self.source.name}, roles={self.roles!r}, region={self.region!r})"
+
+    @property
+    def assume_role_hops(self) -> int:
+        """How many sts:AssumeRole calls the chain makes (web identity hops excluded)."""
+        if not self.roles:
+            return 0
+        return len(self.roles) - (1 if self.source.is_web_identity else 0)
+
+
+def translate_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """CAC's env-to-input translation, unless ``translate-env-variables`` is false."""
+    env = dict(environ)
+    if not Runner(env).get_bool("translate-env-variables", True):
+        return env
+    for var in TRANSLATED_ENV:
+        name = input_env_name(var.lower().replace("_", "-"))
+        if not env.get(name, "").strip() and env.get(var, "").strip():
+            env[name] = env[var]
+    return env
+
+
+def parse_duration(raw: str, *, input_name: str = "role-duration-seconds") -> Duration:
+    text = raw.strip().lower()
+    if not text:
+        return Duration(DEFAULT_DURATION)
+    if text == "max":
+        return Duration(MAX_DURATION, is_max=True, explicit=True)
+    if text.isdigit():
+        seconds = int(text)
+    else:
+        match = _DURATION.match(text)
+        if not match or not any(match.groupdict().values()):
+            raise InputError(
+                input_name,
+                f"{show(raw)} is not a duration.",
+                remedy="Use seconds (3600), a duration like 15m, 1h30m or 12h, or max.",
+            )
+        seconds = int(match["h"] or 0) * 3600 + int(match["m"] or 0) * 60 + int(match["s"] or 0)
+    if not MIN_DURATION <= seconds <= MAX_DURATION:
+        raise InputError(
+            input_name,
+            f"{seconds} s is outside STS's range of {MIN_DURATION}-{MAX_DURATION} s "
+            "(15 minutes to 12 hours).",
+        )
+    return Duration(seconds, explicit=True)
+
+
+def default_session_name(environ: Mapping[str, str]) -> str:
+    run_id = environ.get("GITHUB_RUN_ID", "")
+    attempt = environ.get("GITHUB_RUN_ATTEMPT", "")
+    if run_id.isdigit() and attempt.isdigit() and len(run_id) + len(attempt) <= 48:
+        return f"GitHubActions-{run_id}-{attempt}"
+    return "GitHubActions"
+
+
+def check_session_name(name: str, input_name: str = "role-session-name") -> str:
+    if not 2 <= len(name) <= 64:
+        raise InputError(
+            input_name,
+            f"Role session name must be between 2 and 64 characters, got {len(name)}: {show(name)}",
+        )
+    if not SESSION_NAME.match(name):
+        raise InputError(
+            input_name,
+            f"Role session name is not valid: {show(name)}. "
+            r"Must satisfy regular expression pattern: [\w+=,.@-]*",
+        )
+    return name
+
+
+def _url(input_name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError(input_name, "must be an http:// or https:// URL with a host.")
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise InputError(input_name, "has an invalid port.") from None
+    return raw
+
+
+def _non_negative(runner: Runner, input_name: str, default: int, maximum: int) -> int:
+    raw = runner.get_input(input_name)
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise InputError(input_name, f"{show(raw)} is not a non-negative integer.")
+    value = int(raw)
+    if value > maximum:
+        raise InputError(input_name, f"{value} is more than the maximum of {maximum}.")
+    return value
+
+
+def _policy(runner: Runner) -> str | None:
+    raw = runner.get_input("inline-session-policy")
+    if not raw:
+        return None
+    try:
+        doc = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            "inline-session-policy", f"is not valid JSON ({exc.msg} at line {exc.lineno})."
+        ) from None
+    if not isinstance(doc, dict):
+        raise InputError("inline-session-policy", "must be a JSON object (a policy document).")
+    # STS counts the plaintext; whitespace from YAML block scalars should not eat the budget.
+    compact = json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+    if len(compact) > MAX_POLICY_CHARS:
+        raise InputError(
+            "inline-session-policy",
+            f"is {len(compact)} characters without whitespace; STS allows {MAX_POLICY_CHARS}.",
+        )
+    if not _POLICY_CHARS.match(compact):
+        raise InputError(
+            "inline-session-policy",
+            "has characters outside STS's range (tab, CR, LF, U+0020-U+00FF).",
+        )
+    return compact
+
+
+def _roles(runner: Runner, partition: partitions.Partition) -> tuple[str, ...]:
+    roles = runner.get_lines("role-to-assume")
+    for role in roles:
+        if role.startswith("arn:"):
+            match = partitions.ROLE_ARN.match(role)
+            if not match:
+                raise InputError(
+                    "role-to-assume",
+                    f"{show(role)} is not a role ARN.",
+                    remedy="Use arn:<partition>:iam::<12-digit account>:role/<path/name>, or a role name.",
+                )
+            if match["partition"] != partition.name:
+                raise InputError(
+                    "role-to-assume",
+                    f"{show(role)} is in partition '{match['partition']}', but the region is in "
+                    f"'{partition.name}'.",
+                    remedy="Use the role's partition's region (e.g. cn-north-1 for aws-cn).",
+                )
+        elif not partitions.ROLE_NAME.match(role):
+            raise InputError(
+                "role-to-assume",
+                f"{show(role)} is neither a role ARN nor a role name.",
+                remedy="Role names are 1-64 characters of letters, digits and +=,.@_-.",
+            )
+    return tuple(roles)
+
+
+def _keys(runner: Runner) -> StaticKeys | None:
+    key_id = runner.get_input("aws-access-key-id")
+    secret = runner.get_input("aws-secret-access-key")
+    token = runner.get_input("aws-session-token")
+    # Mask before anything else can print them, even if validation fails below.
+    for value in (key_id, secret, token):
+        runner.mask(value)
+    if key_id and not secret:
+        raise InputError(
+            "aws-secret-access-key",
+            "'aws-secret-access-key' must be provided if 'aws-access-key-id' is provided",
+        )
+    if secret and not key_id:
+        raise InputError(
+            "aws-access-key-id",
+            "'aws-access-key-id' must be provided if 'aws-secret-access-key' is provided",
+        )
+    if token and not key_id:
+        raise InputError(
+            "aws-access-key-id", "'aws-session-token' needs 'aws-access-key-id' and its secret."
+        )
+    if not key_id:
+        return None
+    if not re.fullmatch(r"[\w]{16,128}", key_id):
+        raise InputError("aws-access-key-id", "is not an access key ID (16-128 letters/digits).")
+    return StaticKeys(key_id, secret, token or None)
+
+
+def _token_file(runner: Runner, environ: Mapping[str, str]) -> Path | None:
+    raw = runner.get_input("web-identity-token-file")
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_absolute():
+        path = Path(environ.get("GITHUB_WORKSPACE") or ".") / path
+    return path
+
+
+def _choose_source(
+    runner: Runner,
+    roles: tuple[str, ...],
+    keys: StaticKeys | None,
+    token_file: Path | None,
+    role_chaining: bool,
+    force_skip_oidc: bool,
+) -> Source:
+    if keys and token_file:
+        raise ConflictingInputsError(
+            "Both 'aws-access-key-id' and 'web-identity-token-file' are set; which one should "
+            "be the source is ambiguous.",
+            remedy="Keep only one of them.",
+        )
+    if keys:
+        return Source.KEYS
+    if token_file:
+        if not roles:
+            raise InputError(
+                "role-to-assume",
+                "is required with 'web-identity-token-file' (the token is exchanged for a role).",
+            )
+        return Source.TOKEN_FILE
+    if role_chaining:
+        if not roles:
+            raise InputError("role-to-assume", "is required with 'role-chaining: true'.")
+        return Source.EXISTING
+    if roles and force_skip_oidc:
+        raise ConflictingInputsError(
+            "If 'force-skip-oidc' is true and 'role-to-assume' is set, 'aws-access-key-id' or "
+            "'web-identity-token-file' must be set",
+            remedy="Or set 'role-chaining: true' to assume the role from existing credentials.",
+        )
+    if roles:
+        return Source.OIDC
+    return Source.EXISTING
+
+
+def load_settings(runner: Runner) -> Settings:
+    """Read and validate every input. No network, no file writes."""
+    environ: Mapping[str, str] = runner.environ
+
+    region = runner.get_input("aws-region")
+    if not region:
+        raise InputError(
+            "aws-region",
+            "is required.",
+            remedy="Set 'aws-region' (e.g. us-east-1) in the step's 'with:'.",
+        )
+    if not partitions.REGION_PATTERN.match(region):
+        raise InputError("aws-region", f"Region is not valid: {show(region)}")
+    partition = partitions.partition_for_region(region)
+
+    keys = _keys(runner)
+    proxy = resolve_proxy_settings(
+        runner.get_input("http-proxy"), runner.get_input("no-proxy"), environ
+    )
+    roles = _roles(runner, partition)
+    token_file = _token_file(runner, environ)
+    role_chaining = runner.get_bool("role-chaining", False)
+    force_skip_oidc = runner.get_bool("force-skip-oidc", False)
+    source = _choose_source(runner, roles, keys, token_file, role_chaining, force_skip_oidc)
+
+    audience = runner.get_input("audience") or partition.default_audience
+    duration = parse_duration(runner.get_input("role-duration-seconds"))
+
+    session_name = check_session_name(
+        runner.get_input("role-session-name") or default_session_name(environ)
+    )
+    external_id = runner.get_input("role-external-id") or None
+    if external_id is not None and not EXTERNAL_ID.match(external_id):
+        raise InputError("role-external-id", r"must be 2-1224 characters of [\w+=,.@:/-].")
+    source_identity = runner.get_input("source-identity") or None
+    if source_identity is not None and (
+        not SOURCE_IDENTITY.match(source_identity) or source_identity.lower().startswith("aws:")
+    ):
+        raise InputError(
+            "source-identity", r"must be 2-64 characters of [\w+=,.@-], not starting with aws:."
+        )
+
+    skip_tagging = runner.get_bool("role-skip-session-tagging", False)
+    user_tags = [
+        ("custom-tags", t)
+        for t in tags.parse_tags("custom-tags", runner.get_input("custom-tags"), allow_lines=False)
+    ] + [
+        ("session-tags", t)
+        for t in tags.parse_tags("session-tags", runner.get_input("session-tags"), allow_lines=True)
+    ]
+    transitive = tuple(runner.get_lines("transitive-tag-keys"))
+    settings_partial = _assume_role_hops(source, roles)
+    default_keys = (
+        []
+        if skip_tagging or settings_partial == 0
+        else tags.default_tag_keys_for_validation(environ, source.is_web_identity)
+    )
+    tags.check_user_tags(
+        user_tags,
+        reserved_keys=[] if skip_tagging else list(tags.DEFAULT_TAG_KEYS),
+        default_keys=default_keys,
+        transitive_keys=transitive,
+    )
+
+    inline_policy = _policy(runner)
+    managed = tuple(runner.get_lines("managed-session-policies"))
+    if len(managed) > MAX_MANAGED_POLICIES:
+        raise InputError(
+            "managed-session-policies",
+            f"lists {len(managed)} policies; STS allows {MAX_MANAGED_POLICIES}.",
+        )
+    for arn in managed:
+        if not POLICY_ARN.match(arn):
+            raise InputError("managed-session-policies", f"{show(arn)} is not a policy ARN.")
+
+    aws_profile = runner.get_input("aws-profile") or None
+    if aws_profile is not None:
+        profiles.validate_profile_name(aws_profile)
+    output_env = runner.get_bool("output-env-credentials", aws_profile is None)
+
+    disable_retry = runner.get_bool("disable-retry", False)
+    max_attempts = _non_negative(runner, "retry-max-attempts", DEFAULT_MAX_ATTEMPTS, 100)
+    if disable_retry or max_attempts == 0:
+        max_attempts = 1
+
+    allowed = tuple(runner.get_lines("allowed-account-ids", commas=True))
+    for account in allowed:
+        if not ACCOUNT_ID.match(account):
+            raise InputError(
+                "allowed-account-ids", f"{show(account)} is not a 12-digit account ID."
+            )
+
+    sts_endpoint = runner.get_input("sts-endpoint") or None
+    if sts_endpoint is not None:
+        _url("sts-endpoint", sts_endpoint)
+
+    settings = Settings(
+        region=region,
+        partition=partition,
+        source=source,
+        roles=roles,
+        keys=keys,
+        token_file=token_file,
+        audience=audience,
+        proxy=proxy,
+        mask_account_id=runner.get_bool("mask-aws-account-id", False),
+        duration=duration,
+        external_id=external_id,
+        session_name=session_name,
+        source_identity=source_identity,
+        skip_session_tagging=skip_tagging,
+        user_tags=tuple(user_tags),
+        transitive_tag_keys=transitive,
+        inline_policy=inline_policy,
+        managed_policies=managed,
+        output_credentials=runner.get_bool("output-credentials", False),
+        output_env_credentials=output_env,
+        unset_current_credentials=runner.get_bool("unset-current-credentials", False),
+        max_attempts=max_attempts,
+        special_characters_workaround=runner.get_bool("special-characters-workaround", False),
+        use_existing_credentials=runner.get_bool("use-existing-credentials", False),
+        allowed_account_ids=allowed,
+        action_timeout_s=_non_negative(runner, "action-timeout-s", 0, 6 * 3600),
+        sts_endpoint=sts_endpoint,
+        aws_profile=aws_profile,
+        overwrite_aws_profile=runner.get_bool("overwrite-aws-profile", False),
+    )
+    _check_applicability(runner, settings)
+    return settings
+
+
+def _assume_role_hops(source: Source, roles: tuple[str, ...]) -> int:
+    if not roles:
+        return 0
+    return len(roles) - (1 if source.is_web_identity else 0)
+
+
+def _check_applicability(runner: Runner, s: Settings) -> None:
+    """Inputs that would have no effect on the chosen path: errors where ignoring them could
+    surprise a security review (tags, external id), warnings elsewhere."""
+    if s.assume_role_hops == 0:
+        needs_hop = [
+            name
+            for name, given in (
+                ("session-tags", any(i == "session-tags" for i, _ in s.user_tags)),
+                ("custom-tags", any(i == "custom-tags" for i, _ in s.user_tags)),
+                ("transitive-tag-keys", bool(s.transitive_tag_keys)),
+                ("role-external-id", s.external_id is not None),
+                ("source-identity", s.source_identity is not None),
+            )
+            if given
+        ]
+        if needs_hop:
+            if s.source.is_web_identity:
+                first = s.roles[0] if s.roles else "arn:aws:iam::111111111111:role/entry"
+                raise ConflictingInputsError(
+                    f"{', '.join(repr(n) for n in needs_hop)} only apply to sts:AssumeRole, and "
+                    f"this run makes no such call: STS refuses session tags, external IDs and "
+                    f"source identities on AssumeRoleWithWebIdentity ({s.source.value}).",
+                    remedy=(
+                        "Chain a second role: set 'role-to-assume' to two lines, e.g.\n"
+                        f"  {first}\n  arn:{s.partition.name}:iam::111111111111:role/tagged-target\n"
+                        "The second role's trust policy must allow sts:AssumeRole and "
+                        "sts:TagSession for the first role."
+                    ),
+                )
+            raise ConflictingInputsError(
+                f"{', '.join(repr(n) for n in needs_hop)} only apply to sts:AssumeRole, and "
+                "this run assumes no role.",
+                remedy="Set 'role-to-assume', or remove these inputs.",
+            )
+    if not s.roles and (s.inline_policy or s.managed_policies):
+        raise ConflictingInputsError(
+            "'inline-session-policy' and 'managed-session-policies' need 'role-to-assume' "
+            "(they restrict an assumed-role session).",
+        )
+    if s.source is not Source.OIDC and runner.get_input("audience"):
+        runner.warning(f"'audience' is only used with GitHub OIDC; this run uses {s.source.value}.")
+    if not s.roles and (
+        runner.get_input("role-duration-seconds") or runner.get_input("role-session-name")
+    ):
+        runner.warning(
+            "'role-duration-seconds' and 'role-session-name' need 'role-to-assume'; ignored."
+        )
+
+
+def apply_env_translation(environ: MutableMapping[str, str]) -> None:
+    """In-place variant of :func:`translate_env` (for callers that own the mapping)."""
+    environ.update(translate_env(environ))

@@ -1,0 +1,42 @@
+"""What to print when STS refuses a web identity token (AccessDenied, InvalidIdentityToken).
+
+configure-aws-credentials prints nothing but STS's message; most of these failures are a trust
+policy whose ``sub``/``aud`` condition does not match the token. We print the token's non-secret
+claims on ordinary log lines (and in the job summary) in the JSON form that
+``py-aws-oidc trust check --claims`` takes, and the trust-policy condition that most likely
+failed, in the trust doctor's vocabulary.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .runner import Runner
+
+
+def report_denial(
+    runner: Runner, claims: Mapping[str, Any] | None, audience: str, role_arn: str
+) -> list[str]:
+    """Log the claims and hints; return the hint lines (for the error's remedy)."""
+    from .trust.hints import claims_summary, denial_hints
+
+    if not claims:
+        runner.info("The token's claims could not be read, so no trust-policy hint can be given.")
+        return []
+    shown = claims_summary(claims)
+    runner.info(f"STS refused the token for {role_arn}. The token's claims (not secret):")
+    for key, value in shown:
+        runner.info(f"  {key}: {value}")
+    hints = denial_hints(claims, audience)
+    for hint in hints:
+        runner.info(f"Hint: {hint}")
+    as_json = json.dumps({k: v for k, v in shown if v != "(absent)"}, indent=2, sort_keys=False)
+    runner.add_summary(
+        "### STS refused the web identity token\n\n"
+        f"Role: `{role_arn}`\n\nClaims (save as `claims.json` for "
+        "`py-aws-oidc trust check POLICY.json --claims claims.json`):\n\n"
+        f"```json\n{as_json}\n```\n\n" + "\n".join(f"- {h}" for h in hints) + "\n"
+    )
+    return hints

@@ -1,0 +1,122 @@
+"""Hand the result to later steps: GITHUB_ENV, step outputs, the profile files, the summary.
+
+Everything here is buffered in the :class:`Runner` and written by ``commit()`` after the whole
+step succeeded. Every secret was masked when it was received (sts.py, oidc.py, config.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from . import profiles
+from .assume import Outcome
+from .config import Settings
+from .errors import AccountNotAllowedError
+from .runner import Runner
+from .sts import iso8601
+
+CREDENTIAL_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+REGION_VARS = ("AWS_DEFAULT_REGION", "AWS_REGION")
+
+
+def check_allowed_account(settings: Settings, account: str) -> None:
+    if settings.allowed_account_ids and account not in settings.allowed_account_ids:
+        raise AccountNotAllowedError(
+            f"The account ID of the provided credentials ({account}) does not match any of "
+            f"the expected account IDs: {', '.join(settings.allowed_account_ids)}",
+            remedy="Check 'role-to-assume' (or the keys), or add the account to "
+            "'allowed-account-ids'.",
+        )
+
+
+def stage(settings: Settings, outcome: Outcome, runner: Runner, environ: Mapping[str, str]) -> None:
+    """Buffer the exports, outputs and summary for one successful run."""
+    creds = outcome.credentials
+    if settings.mask_account_id:
+        runner.mask(outcome.account)
+        runner.mask(outcome.arn)
+
+    if settings.output_env_credentials:
+        if settings.unset_current_credentials:
+            for name in CREDENTIAL_VARS + REGION_VARS:
+                runner.export_variable(name, "")
+        for name in REGION_VARS:
+            runner.export_variable(name, settings.region)
+        if outcome.export_credentials:
+            runner.export_variable("AWS_ACCESS_KEY_ID", creds.access_key_id)
+            runner.export_variable("AWS_SECRET_ACCESS_KEY", creds.secret_access_key)
+            if creds.session_token:
+                runner.export_variable("AWS_SESSION_TOKEN", creds.session_token)
+            elif environ.get("AWS_SESSION_TOKEN"):
+                # A stale token from an earlier step would not match the new keys.
+                runner.export_variable("AWS_SESSION_TOKEN", "")
+        if settings.aws_profile:
+            runner.export_variable("AWS_PROFILE", settings.aws_profile)
+
+    runner.set_output("aws-account-id", outcome.account)
+    runner.set_output("authenticated-arn", outcome.arn)
+    if settings.output_credentials and outcome.export_credentials:
+        runner.set_output("aws-access-key-id", creds.access_key_id)
+        runner.set_output("aws-secret-access-key", creds.secret_access_key)
+        if creds.session_token:
+            runner.set_output("aws-session-token", creds.session_token)
+        if creds.expiration is not None:
+            runner.set_output("aws-expiration", iso8601(creds.expiration))
+
+    runner.add_summary(summary_markdown(settings, outcome))
+
+
+def write_profile(settings: Settings, outcome: Outcome, runner: Runner) -> None:
+    """The profile files are the one export that is not buffered: write them last."""
+    if not settings.aws_profile or not outcome.export_credentials:
+        return
+    creds = outcome.credentials
+    cred_path, config_path = profiles.write_profile(
+        settings.aws_profile,
+        access_key_id=creds.access_key_id,
+        secret_access_key=creds.secret_access_key,
+        session_token=creds.session_token,
+        region=settings.region,
+        overwrite=settings.overwrite_aws_profile,
+        environ=runner.environ,
+    )
+    runner.info(f"Wrote profile '{settings.aws_profile}' to {cred_path} and {config_path}")
+
+
+def summary_markdown(settings: Settings, outcome: Outcome) -> str:
+    """The job summary: who, which account, until when, which tags. No secrets."""
+    hidden = "(masked: mask-aws-account-id)"
+    account = hidden if settings.mask_account_id else outcome.account
+    arn = hidden if settings.mask_account_id else outcome.arn
+    expires = iso8601(outcome.credentials.expiration) if outcome.credentials.expiration else "n/a"
+    lines = [
+        "### AWS credentials (py-aws-oidc)",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Identity | `{_md(arn)}` |",
+        f"| Account | `{_md(account)}` |",
+        f"| Source | {settings.source.value} |",
+        f"| Region | `{settings.region}` |",
+        f"| Expires | {expires} |",
+    ]
+    if outcome.hops:
+        lines += ["", "| Hop | Call | Role | Duration | Tags |", "|---|---|---|---|---|"]
+        for hop in outcome.hops:
+            role = hidden if settings.mask_account_id else hop.role_arn
+            tag_text = (
+                ", ".join(
+                    f"{t.key}={t.value}"
+                    + (" (transitive)" if t.key in hop.transitive_tag_keys else "")
+                    for t in hop.tags
+                )
+                or "none"
+            )
+            lines.append(
+                f"| {hop.number} | {hop.method} | `{_md(role)}` | {hop.duration_s} s | {_md(tag_text)} |"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("`", "'").replace("\n", " ")

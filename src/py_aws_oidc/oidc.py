@@ -1,0 +1,113 @@
+"""The runner's OIDC token: request it, mask it the moment it arrives, read its claims.
+
+The runner sets ``ACTIONS_ID_TOKEN_REQUEST_URL`` and ``ACTIONS_ID_TOKEN_REQUEST_TOKEN`` only for
+jobs with ``permissions: id-token: write`` (never for pull requests from forks). The URL already
+has a query (``?api-version=2.0``); requests merges ``audience`` into it.
+
+Claims are decoded without verification (pyjwt): STS verifies the signature. We use them for the
+log, the AccessDenied diagnostics and the default session tags of later hops (after STS accepted
+the token, its claims are verified facts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .errors import OidcPermissionError, OidcTokenError
+from .retry import Deadline, TransientFailure
+from .runner import Runner
+
+if TYPE_CHECKING:
+    import requests
+
+URL_VAR = "ACTIONS_ID_TOKEN_REQUEST_URL"
+TOKEN_VAR = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"  # noqa: S105 - a variable name
+
+
+def request_credentials(environ: Mapping[str, str]) -> tuple[str, str]:
+    """The token endpoint and its bearer token, or the permission error (no network)."""
+    url = environ.get(URL_VAR, "").strip()
+    token = environ.get(TOKEN_VAR, "").strip()
+    missing = [name for name, value in ((URL_VAR, url), (TOKEN_VAR, token)) if not value]
+    if missing:
+        raise OidcPermissionError(
+            "GitHub OIDC is the chosen path (role-to-assume without keys, token file or "
+            f"role-chaining), but the runner did not set {' and '.join(missing)}: this job "
+            "cannot request an OIDC token.",
+        )
+    return url, token
+
+
+def new_session() -> requests.Session:
+    import requests
+
+    session = requests.Session()
+    # Proxies come from our own resolution (http-proxy / no-proxy), not from requests' env rules.
+    session.trust_env = False
+    return session
+
+
+def fetch_token(
+    session: requests.Session,
+    url: str,
+    request_token: str,
+    audience: str,
+    *,
+    runner: Runner,
+    deadline: Deadline,
+    proxies: Mapping[str, str],
+) -> str:
+    """One request for a token. Transient failures raise :class:`TransientFailure`."""
+    import requests
+
+    try:
+        response = session.get(
+            url,
+            params={"audience": audience},
+            headers={"Authorization": f"Bearer {request_token}", "Accept": "application/json"},
+            timeout=deadline.timeouts(),
+            proxies=dict(proxies),
+            allow_redirects=False,
+        )
+    except requests.Timeout:
+        raise TransientFailure("the OIDC token request timed out") from None
+    except requests.RequestException as exc:
+        raise TransientFailure(f"the OIDC token request failed ({type(exc).__name__})") from None
+    status = response.status_code
+    if status == 429 or status >= 500:
+        raise TransientFailure(f"the OIDC token endpoint answered HTTP {status}", str(status))
+    if status in (401, 403):
+        raise OidcTokenError(
+            f"The runner's token endpoint refused the request (HTTP {status}).",
+            remedy="ACTIONS_ID_TOKEN_REQUEST_TOKEN is invalid or expired; re-run the job. If you "
+            "set these variables yourself (act, local runs), check they belong together.",
+        )
+    if status != 200:
+        raise OidcTokenError(f"The runner's token endpoint answered HTTP {status}.")
+    try:
+        body: Any = response.json()
+    except ValueError:
+        raise OidcTokenError(
+            "The runner's token endpoint did not answer JSON.",
+            remedy="Check ACTIONS_ID_TOKEN_REQUEST_URL (is it the runner's idtoken URL?).",
+        ) from None
+    value = body.get("value") if isinstance(body, dict) else None
+    if not isinstance(value, str) or not value:
+        raise OidcTokenError(
+            "The runner's token endpoint answered JSON without a 'value' (the token).",
+            remedy="Check ACTIONS_ID_TOKEN_REQUEST_URL (is it the runner's idtoken URL?).",
+        )
+    runner.mask(value)
+    return value
+
+
+def decode_claims(token: str) -> dict[str, Any]:
+    """The token's claims, unverified (STS verifies the signature). ``{}`` if unreadable."""
+    import jwt
+
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {}
+    return claims if isinstance(claims, dict) else {}

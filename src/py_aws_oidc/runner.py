@@ -1,0 +1,279 @@
+"""GitHub runner I/O: inputs, workflow commands and file commands. Ours, small and typed.
+
+Why not ``actions-toolkit``: it falls back silently to disabled commands, has no OIDC timeout and
+pulls PyGithub. This module follows the runner's own parsers (``ActionCommand.cs``,
+``FileCommandManager.cs``):
+
+* inputs are ``INPUT_<NAME>`` with the name upper-cased, spaces to ``_``, hyphens kept;
+* workflow commands are ``::name props::data`` with ``%``, CR, LF escaped in data and, in
+  properties, ``:`` and ``,`` too;
+* file commands (GITHUB_ENV, GITHUB_OUTPUT, GITHUB_STATE) use the heredoc form with a random
+  ``ghadelimiter_<uuid>`` and refuse names or values that could add another entry.
+
+Every line goes through :meth:`Runner.emit`, which scrubs registered secrets, so a secret is never
+printed even when a caller makes a mistake (``::add-mask::`` is a safety net, not a licence).
+File commands are buffered and written by :meth:`Runner.commit` only once the step has succeeded,
+so a failed run leaves GITHUB_ENV and GITHUB_OUTPUT untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from .errors import FileCommandInjectionError, InputError, RunnerEnvironmentError
+
+TRUE_VALUES = frozenset({"true", "True", "TRUE"})
+FALSE_VALUES = frozenset({"false", "False", "FALSE"})
+
+# Names the runner would parse differently, or that would change how later steps run.
+_BAD_NAME = re.compile(r"[=\r\n\x00]|<<")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_OUTPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_FORBIDDEN_ENV = frozenset({"NODE_OPTIONS"})
+
+
+def input_env_name(name: str) -> str:
+    """The variable the runner sets for input ``name`` (``role-to-assume`` -> ``INPUT_ROLE-TO-ASSUME``)."""
+    return "INPUT_" + name.replace(" ", "_").upper()
+
+
+def escape_data(value: str) -> str:
+    """Escape workflow-command data the way the runner unescapes it."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """Escape a workflow-command property value (``title=...``)."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def parse_bool(input_name: str, raw: str, default: bool) -> bool:
+    """YAML 1.2 core-schema booleans only; empty means ``default``."""
+    value = raw.strip()
+    if not value:
+        return default
+    if value in TRUE_VALUES:
+        return True
+    if value in FALSE_VALUES:
+        return False
+    raise InputError(
+        input_name,
+        f"{show(value)} is not a YAML 1.2 boolean.",
+        remedy="Use true or false (also True/TRUE/False/FALSE), or leave it empty for the default.",
+    )
+
+
+def show(value: str, limit: int = 80) -> str:
+    """A user-supplied value made safe for a log line: quoted, control characters escaped,
+    truncated. It can never start a workflow command or span lines."""
+    shown = value if len(value) <= limit else value[:limit] + "..."
+    out = []
+    for ch in shown:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == "'":
+            out.append("\\'")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F or 0x80 <= ord(ch) < 0xA0:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return "'" + "".join(out) + "'"
+
+
+@dataclass
+class _Pending:
+    env: list[tuple[str, str]] = field(default_factory=list)
+    output: list[tuple[str, str]] = field(default_factory=list)
+    state: list[tuple[str, str]] = field(default_factory=list)
+    summary: list[str] = field(default_factory=list)
+
+
+class Runner:
+    """Talks to the GitHub runner: reads inputs, prints commands, writes file commands."""
+
+    def __init__(
+        self,
+        environ: Mapping[str, str] | None = None,
+        stream: TextIO | None = None,
+    ) -> None:
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        self._stream = stream
+        self._secrets: set[str] = set()
+        self._pending = _Pending()
+        self.debug_enabled = (
+            self.environ.get("RUNNER_DEBUG") == "1"
+            or self.environ.get("ACTIONS_STEP_DEBUG", "").lower() == "true"
+        )
+
+    # -- inputs -------------------------------------------------------------------------------
+
+    def get_input(self, name: str) -> str:
+        """The input's value, trimmed; ``''`` when unset."""
+        return self.environ.get(input_env_name(name), "").strip()
+
+    def get_bool(self, name: str, default: bool) -> bool:
+        return parse_bool(name, self.get_input(name), default)
+
+    def get_lines(self, name: str, *, commas: bool = False) -> list[str]:
+        """A multi-line input: one item per line (and per comma when ``commas``), blanks dropped."""
+        raw = self.get_input(name)
+        parts = re.split(r"[\r\n,]" if commas else r"[\r\n]", raw)
+        return [p.strip() for p in parts if p.strip()]
+
+    # -- output -------------------------------------------------------------------------------
+
+    @property
+    def stream(self) -> TextIO:
+        return self._stream if self._stream is not None else sys.stdout
+
+    def scrub(self, text: str) -> str:
+        """Replace every registered secret (longest first) with ``***``."""
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, "***")
+        return text
+
+    def emit(self, line: str) -> None:
+        """Print one raw line (already a command or safe text), scrubbed of secrets."""
+        self.stream.write(self.scrub(line) + "\n")
+        self.stream.flush()
+
+    def mask(self, value: str | None) -> None:
+        """Register a secret with the runner before anything could print it."""
+        if value is None or not value.strip() or value in self._secrets:
+            return
+        # The mask line itself must carry the value; it is the only line that may.
+        self.stream.write(f"::add-mask::{escape_data(value)}\n")
+        self.stream.flush()
+        self._secrets.add(value)
+        # The runner also masks each line of a multi-line secret; so do we.
+        for part in re.split(r"[\r\n]+", value):
+            if part.strip():
+                self._secrets.add(part.strip())
+
+    def is_secret(self, value: str) -> bool:
+        return value in self._secrets
+
+    def info(self, message: str) -> None:
+        """A plain log line. CR/LF are escaped and a leading ``::`` is defused, so text from
+        inputs or STS can never start a workflow command."""
+        for line in message.split("\n"):
+            safe = line.replace("\r", "\\r")
+            if safe.lstrip().startswith("::"):
+                safe = "[::]" + safe.lstrip()[2:]
+            self.emit(safe)
+
+    def _command(self, name: str, message: str, title: str | None = None) -> None:
+        props = f" title={escape_property(title)}" if title else ""
+        self.emit(f"::{name}{props}::{escape_data(self.scrub(message))}")
+
+    def debug(self, message: str) -> None:
+        self._command("debug", message)
+
+    def notice(self, message: str, title: str | None = None) -> None:
+        self._command("notice", message, title)
+
+    def warning(self, message: str, title: str | None = None) -> None:
+        self._command("warning", message, title)
+
+    def error(self, message: str, title: str | None = None) -> None:
+        self._command("error", message, title)
+
+    @contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        self._command("group", title)
+        try:
+            yield
+        finally:
+            self.emit("::endgroup::")
+
+    # -- file commands (buffered until commit) -------------------------------------------------
+
+    def export_variable(self, name: str, value: str) -> None:
+        if not _ENV_NAME.match(name) or name in _FORBIDDEN_ENV:
+            raise FileCommandInjectionError(f"Refusing to export the variable name {show(name)}.")
+        self._check_value(name, value)
+        self._pending.env.append((name, value))
+
+    def set_output(self, name: str, value: str) -> None:
+        if not _OUTPUT_NAME.match(name):
+            raise FileCommandInjectionError(f"Refusing to set the output name {show(name)}.")
+        self._check_value(name, value)
+        self._pending.output.append((name, value))
+
+    def save_state(self, name: str, value: str) -> None:
+        if not _OUTPUT_NAME.match(name):
+            raise FileCommandInjectionError(f"Refusing to save the state name {show(name)}.")
+        self._check_value(name, value)
+        self._pending.state.append((name, value))
+
+    def add_summary(self, markdown: str) -> None:
+        self._pending.summary.append(self.scrub(markdown))
+
+    @staticmethod
+    def _check_value(name: str, value: str) -> None:
+        # The runner reads CR as a line end (the value would change); NUL ends C strings.
+        if "\x00" in value or "\r" in value:
+            raise FileCommandInjectionError(
+                f"Refusing a NUL or CR character in the value of {show(name)}."
+            )
+
+    def pending_env(self) -> list[tuple[str, str]]:
+        return list(self._pending.env)
+
+    def pending_outputs(self) -> list[tuple[str, str]]:
+        return list(self._pending.output)
+
+    def commit_summary(self) -> None:
+        """After a failure: write only the job summary (diagnostics), never env or outputs."""
+        if self._pending.summary and self.environ.get("GITHUB_STEP_SUMMARY"):
+            with open(self.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
+                fh.write("\n".join(self._pending.summary) + "\n")
+        self._pending = _Pending()
+
+    def commit(self, *, require_env: bool = True) -> None:
+        """Write every buffered file command. Called once, after the step has succeeded."""
+        targets = (
+            ("GITHUB_ENV", self._pending.env),
+            ("GITHUB_OUTPUT", self._pending.output),
+            ("GITHUB_STATE", self._pending.state),
+        )
+        for var, entries in targets:
+            if not entries:
+                continue
+            path = self.environ.get(var, "")
+            if not path:
+                if var == "GITHUB_STATE" or not require_env:
+                    continue
+                raise RunnerEnvironmentError(
+                    f"{var} is not set, so the result cannot be handed to later steps.",
+                    remedy="Run the action on a GitHub runner (or act), which sets it.",
+                )
+            write_file_command(path, entries)
+        self.commit_summary()
+
+
+def format_file_command(name: str, value: str, delimiter: str | None = None) -> str:
+    """One entry in the runner's heredoc format, with a fresh random delimiter."""
+    if not name or _BAD_NAME.search(name):
+        raise FileCommandInjectionError(f"Refusing the file-command name {show(name)}.")
+    delim = delimiter or f"ghadelimiter_{uuid.uuid4()}"
+    if delim in name or delim in value:
+        raise FileCommandInjectionError(
+            f"Refusing the value of {show(name)}: it contains the file-command delimiter."
+        )
+    return f"{name}<<{delim}\n{value}\n{delim}\n"
+
+
+def write_file_command(path: str, entries: list[tuple[str, str]]) -> None:
+    """Append entries to a runner file in one write (UTF-8, ``\\n`` line ends)."""
+    text = "".join(format_file_command(name, value) for name, value in entries)
+    with open(path, "ab") as fh:
+        fh.write(text.encode("utf-8"))

@@ -1,0 +1,205 @@
+"""Session tags: the user's (``session-tags``, ``custom-tags``) and the default ones.
+
+STS accepts tags only on ``sts:AssumeRole`` (never on AssumeRoleWithWebIdentity). Limits (STS
+model): at most 50 tags, key 1..128 and value 0..256 characters of ``[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]``,
+keys unique case-insensitively. botocore checks none of this, so we do, before any request.
+
+Default tags follow configure-aws-credentials (CAC): ``GitHub=Actions`` and values from the
+``GITHUB_*`` variables. After a web-identity hop the values that the token also carries come from
+its claims instead: STS has verified those, while an earlier step can rewrite environment
+variables through GITHUB_ENV.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .errors import InputError
+
+MAX_TAGS = 50
+MAX_KEY = 128
+MAX_VALUE = 256
+_EXTRA_CHARS = frozenset("_.:/=+-@")
+
+# (tag key, claim, environment variable); claim None = no claim carries it.
+PROTECTED_TAGS: tuple[tuple[str, str | None, str], ...] = (
+    ("Repository", "repository", "GITHUB_REPOSITORY"),
+    ("Workflow", "workflow", "GITHUB_WORKFLOW"),
+    ("Action", None, "GITHUB_ACTION"),
+    ("Actor", "actor", "GITHUB_ACTOR"),
+    ("Commit", "sha", "GITHUB_SHA"),
+    ("Branch", "ref", "GITHUB_REF"),
+)
+# CAC's "droppable" set: left out when STS answers PackedPolicyTooLarge.
+OPTIONAL_TAGS: tuple[tuple[str, str | None, str], ...] = (
+    ("EventName", "event_name", "GITHUB_EVENT_NAME"),
+    ("BaseRef", "base_ref", "GITHUB_BASE_REF"),
+    ("HeadRef", "head_ref", "GITHUB_HEAD_REF"),
+    ("RunId", "run_id", "GITHUB_RUN_ID"),
+    ("Job", None, "GITHUB_JOB"),
+    ("TriggeringActor", None, "GITHUB_TRIGGERING_ACTOR"),
+)
+DEFAULT_TAG_KEYS = ("GitHub", *(t[0] for t in PROTECTED_TAGS + OPTIONAL_TAGS))
+OPTIONAL_TAG_KEYS = frozenset(t[0] for t in OPTIONAL_TAGS)
+
+
+@dataclass(frozen=True)
+class Tag:
+    key: str
+    value: str
+
+
+def _allowed(ch: str) -> bool:
+    return ch in _EXTRA_CHARS or unicodedata.category(ch)[0] in "LZN"
+
+
+def sanitize(value: str) -> str:
+    """CAC's sanitising of environment-derived values: bad characters to ``_``, 256 max."""
+    return "".join(ch if _allowed(ch) else "_" for ch in value)[:MAX_VALUE]
+
+
+def _check_tag(input_name: str, key: str, value: str) -> None:
+    if not 1 <= len(key) <= MAX_KEY:
+        raise InputError(input_name, f"tag key '{key[:40]}' must be 1-{MAX_KEY} characters.")
+    bad = sorted({ch for ch in key if not _allowed(ch)})
+    if bad:
+        raise InputError(
+            input_name,
+            f"tag key '{sanitize(key)[:40]}' has characters STS refuses: {' '.join(map(repr, bad))}.",
+            remedy="Keys may use letters, digits, spaces and _ . : / = + - @.",
+        )
+    if len(value) > MAX_VALUE:
+        raise InputError(input_name, f"the value of tag '{key}' is longer than {MAX_VALUE}.")
+    bad = sorted({ch for ch in value if not _allowed(ch)})
+    if bad:
+        raise InputError(
+            input_name,
+            f"the value of tag '{key}' has characters STS refuses: {' '.join(map(repr, bad))}.",
+            remedy="Values may use letters, digits, spaces and _ . : / = + - @.",
+        )
+
+
+def _json_tags(input_name: str, raw: str) -> list[Tag]:
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        raise InputError(input_name, "input is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise InputError(input_name, "must be a JSON object (not an array or primitive).")
+    tags = []
+    for key, value in data.items():
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, int | float | str):
+            text = str(value)
+        else:
+            raise InputError(
+                input_name, f"the value of tag '{key[:40]}' must be a string, number or boolean."
+            )
+        tags.append(Tag(str(key), text))
+    return tags
+
+
+def parse_tags(input_name: str, raw: str, *, allow_lines: bool) -> list[Tag]:
+    """Parse a tags input: a JSON object, or (``allow_lines``) ``Key=Value`` lines."""
+    text = raw.strip()
+    if not text:
+        return []
+    if text.startswith("{") or not allow_lines:
+        tags = _json_tags(input_name, text)
+    else:
+        tags = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            if "=" not in line:
+                raise InputError(
+                    input_name,
+                    f"line {number} is not Key=Value.",
+                    remedy="Write one Key=Value per line, or a JSON object.",
+                )
+            key, _, value = line.partition("=")
+            tags.append(Tag(key.strip(), value.strip()))
+    for tag in tags:
+        _check_tag(input_name, tag.key, tag.value)
+    return tags
+
+
+def check_user_tags(
+    tags: Sequence[tuple[str, Tag]],
+    *,
+    reserved_keys: Sequence[str],
+    default_keys: Sequence[str],
+    transitive_keys: Sequence[str],
+) -> None:
+    """Validate the user's tags together: duplicates, clashes, count, transitive keys.
+
+    ``tags`` pairs each tag with the input it came from (for the error message);
+    ``reserved_keys`` may not be used by the user; ``default_keys`` are the default tags this
+    run will send (they count towards the limit).
+    """
+    seen: dict[str, str] = {}
+    reserved = {k.lower(): k for k in reserved_keys}
+    for input_name, tag in tags:
+        low = tag.key.lower()
+        if low in reserved:
+            raise InputError(
+                input_name,
+                f"key '{tag.key}' conflicts with a protected session tag set by this action "
+                "and cannot be overridden.",
+                remedy="Rename the tag, or set role-skip-session-tagging: true to send only yours.",
+            )
+        if low in seen:
+            raise InputError(
+                input_name,
+                f"tag key '{tag.key}' is given twice (STS compares keys case-insensitively; "
+                f"first in '{seen[low]}').",
+            )
+        seen[low] = input_name
+    total = len(tags) + len(default_keys)
+    if total > MAX_TAGS:
+        name = tags[-1][0] if tags else "session-tags"
+        raise InputError(
+            name,
+            f"total session tags ({total}) would exceed the AWS limit of {MAX_TAGS} "
+            f"({len(default_keys)} default tags + {len(tags)} of yours).",
+        )
+    known = {t.key.lower() for _, t in tags} | {k.lower() for k in default_keys}
+    for key in transitive_keys:
+        if key.lower() not in known:
+            raise InputError(
+                "transitive-tag-keys",
+                f"'{key[:60]}' names no session tag that this run sends.",
+                remedy="List only keys from session-tags, custom-tags or the default tags.",
+            )
+
+
+def default_tags(
+    environ: Mapping[str, str],
+    claims: Mapping[str, object] | None,
+) -> list[Tag]:
+    """The default tags; with ``claims`` (a verified web-identity token) the claim-backed values
+    come only from the token (an empty or absent claim leaves the tag out)."""
+    tags = [Tag("GitHub", "Actions")]
+    for key, claim, env_name in PROTECTED_TAGS + OPTIONAL_TAGS:
+        if claims is not None and claim is not None:
+            raw = claims.get(claim)
+            value = str(raw) if isinstance(raw, str | int) and not isinstance(raw, bool) else ""
+        else:
+            value = environ.get(env_name, "")
+        if value:
+            tags.append(Tag(key, sanitize(value)))
+    return tags
+
+
+def default_tag_keys_for_validation(environ: Mapping[str, str], from_claims: bool) -> list[str]:
+    """The default keys to count before any request. With claims to come, every claim-backed
+    tag may be present, so count them all (the conservative choice)."""
+    keys = ["GitHub"]
+    for key, claim, env_name in PROTECTED_TAGS + OPTIONAL_TAGS:
+        if (from_claims and claim is not None) or environ.get(env_name):
+            keys.append(key)
+    return keys

@@ -1,0 +1,214 @@
+"""A token's claims: from a JSON file, a JWT, a token file or the runner (``--from-env``).
+
+A token is never printed, logged or put in an error message: only its claims are. Tokens are
+decoded without verifying the signature (this is a diagnostic tool; STS verifies).
+
+:func:`parse_subject` reads every ``sub`` form GitHub mints (sts-oidc-facts.md section 4.4):
+``repo:O/R:ref:refs/heads/B``, ``...:ref:refs/tags/T``, ``...:environment:E``, ``...:pull_request``,
+the immutable ``repo:O@OWNER_ID/R@REPO_ID:...`` form and custom templates (``key:value:...``),
+with ``:`` inside a value encoded as ``%3A``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ClaimsError
+
+URL_VAR = "ACTIONS_ID_TOKEN_REQUEST_URL"
+TOKEN_VAR = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
+DEFAULT_AUDIENCE = "sts.amazonaws.com"
+ABSENT = "(absent)"
+
+
+def _read(path: str, what: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ClaimsError(f"{what} {path!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ClaimsError(f"cannot read {what} {path!r}: {exc.__class__.__name__}") from None
+
+
+def claims_from_json_text(text: str, source: str) -> dict[str, object]:
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise ClaimsError(f"{source}: not valid JSON ({exc})") from None
+    if not isinstance(doc, dict):
+        raise ClaimsError(f"{source}: claims must be a JSON object such as {{\"sub\": \"...\"}}")
+    # claims_summary marks missing claims "(absent)"; a claim that is absent is not a value.
+    return {str(key): value for key, value in doc.items() if value != ABSENT}
+
+
+def load_claims_file(path: str) -> dict[str, object]:
+    return claims_from_json_text(_read(path, "claims file"), path)
+
+
+def decode_token(token: str) -> dict[str, object]:
+    """The JWT's payload, unverified. Errors never quote the token."""
+    import jwt
+
+    token = token.strip()
+    if token.count(".") != 2:
+        raise ClaimsError("the token is not a JWT (expected three dot-separated parts)")
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as exc:
+        raise ClaimsError(f"the token could not be decoded ({exc.__class__.__name__})") from None
+    if not isinstance(claims, dict):
+        raise ClaimsError("the token's payload is not a JSON object")
+    return claims
+
+
+def load_token_file(path: str) -> dict[str, object]:
+    return decode_token(_read(path, "token file"))
+
+
+def fetch_token_from_env(
+    audience: str = DEFAULT_AUDIENCE,
+    environ: Mapping[str, str] | None = None,
+    timeout: tuple[float, float] = (5.0, 10.0),
+) -> str:
+    """Request the current job's OIDC token, the way the action does. Returns the token."""
+    env = os.environ if environ is None else environ
+    url = env.get(URL_VAR, "").strip()
+    bearer = env.get(TOKEN_VAR, "").strip()
+    if not url or not bearer:
+        missing = " and ".join(name for name, value in ((URL_VAR, url), (TOKEN_VAR, bearer)) if not value)
+        raise ClaimsError(
+            f"--from-env: {missing} is not set, so this job cannot request an OIDC token. Add "
+            "'permissions: id-token: write' to the job (pull requests from forks never get one)."
+        )
+    import requests
+
+    try:
+        response = requests.get(
+            url,
+            params={"audience": audience},
+            headers={"Authorization": f"Bearer {bearer}", "Accept": "application/json"},
+            timeout=timeout,
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        raise ClaimsError(f"--from-env: the token request failed ({exc.__class__.__name__})") from None
+    if response.status_code != 200:
+        raise ClaimsError(f"--from-env: the runner's token endpoint answered HTTP {response.status_code}")
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    value = body.get("value") if isinstance(body, dict) else None
+    if not isinstance(value, str) or not value:
+        raise ClaimsError("--from-env: the token endpoint's answer holds no token ('value')")
+    return value
+
+
+def claims_from_env(
+    audience: str = DEFAULT_AUDIENCE, environ: Mapping[str, str] | None = None
+) -> dict[str, object]:
+    return decode_token(fetch_token_from_env(audience, environ))
+
+
+# --- the sub claim ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A parsed ``sub``. ``kind``: branch, tag, ref, environment, pull_request, repository
+    (a custom template holding only the repository), custom, or unknown."""
+
+    raw: str
+    kind: str
+    owner: str | None = None
+    repo: str | None = None
+    owner_id: str | None = None
+    repo_id: str | None = None
+    ref: str | None = None
+    environment: str | None = None
+    fields: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def immutable(self) -> bool:
+        return self.owner_id is not None or self.repo_id is not None
+
+    @property
+    def repository(self) -> str | None:
+        if self.owner is None or self.repo is None:
+            return None
+        return f"{self.owner}/{self.repo}"
+
+    @property
+    def prefix(self) -> str | None:
+        """``repo:O/R`` or ``repo:O@ID/R@ID``, as it appears in the sub."""
+        return next((f"repo:{v}" for k, v in self.fields if k == "repo"), None)
+
+    @property
+    def custom(self) -> bool:
+        """Whether the sub came from a customised template rather than the default form."""
+        keys = [key for key, _ in self.fields]
+        return keys[:1] != ["repo"] or len(keys) != 2 or keys[1] not in ("ref", "environment", "pull_request")
+
+
+def decode_value(value: str) -> str:
+    """GitHub writes ``:`` inside a sub value as ``%3A`` (and leaves ``%`` alone)."""
+    return value.replace("%3A", ":").replace("%3a", ":")
+
+
+def split_owner_repo(value: str) -> tuple[str, str | None, str | None, str | None]:
+    """``O/R`` or ``O@OID/R@RID`` -> (owner, owner_id, repo, repo_id)."""
+    owner_part, _, repo_part = value.partition("/")
+    owner, _, owner_id = owner_part.partition("@")
+    repo, _, repo_id = repo_part.partition("@")
+    return owner, owner_id or None, repo or None, repo_id or None
+
+
+def parse_subject(sub: str) -> Subject:
+    parts = sub.split(":")
+    fields: list[tuple[str, str]] = []
+    i = 0
+    while i < len(parts):
+        key = parts[i]
+        if key == "pull_request":
+            fields.append(("pull_request", ""))
+            i += 1
+            continue
+        if i + 1 >= len(parts):
+            return Subject(raw=sub, kind="unknown", fields=tuple(fields))
+        fields.append((key, parts[i + 1]))
+        i += 2
+    values = dict(fields)
+    owner = repo = owner_id = repo_id = None
+    if "repo" in values:
+        owner, owner_id, repo, repo_id = split_owner_repo(values["repo"])
+    elif "repository" in values:
+        owner, _, repo, _ = split_owner_repo(values["repository"])
+    ref = decode_value(values["ref"]) if "ref" in values else None
+    environment = decode_value(values["environment"]) if "environment" in values else None
+    if environment is not None:
+        kind = "environment"
+    elif "pull_request" in values:
+        kind = "pull_request"
+    elif ref is not None:
+        kind = "branch" if ref.startswith("refs/heads/") else "tag" if ref.startswith("refs/tags/") else "ref"
+    elif set(values) == {"repo"}:
+        kind = "repository"
+    elif fields:
+        kind = "custom"
+    else:
+        kind = "unknown"
+    return Subject(
+        raw=sub,
+        kind=kind,
+        owner=owner,
+        repo=repo,
+        owner_id=owner_id,
+        repo_id=repo_id,
+        ref=ref,
+        environment=environment,
+        fields=tuple(fields),
+    )

@@ -1,0 +1,196 @@
+"""The runner I/O module: inputs, booleans, commands, masks and heredoc file commands."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from py_aws_oidc.errors import FileCommandInjectionError, InputError
+from py_aws_oidc.runner import (
+    Runner,
+    escape_data,
+    escape_property,
+    format_file_command,
+    input_env_name,
+    parse_bool,
+    show,
+)
+from tests.support.runner_files import parse_commands, parse_file_commands
+
+
+def make(env: dict[str, str] | None = None) -> tuple[Runner, io.StringIO]:
+    out = io.StringIO()
+    return Runner(env or {}, out), out
+
+
+def test_input_names_keep_hyphens_like_the_runner() -> None:
+    assert input_env_name("role-to-assume") == "INPUT_ROLE-TO-ASSUME"
+    assert input_env_name("my input") == "INPUT_MY_INPUT"
+
+
+def test_get_input_trims_and_defaults_to_empty() -> None:
+    runner, _ = make({"INPUT_AWS-REGION": "  us-east-1 \n"})
+    assert runner.get_input("aws-region") == "us-east-1"
+    assert runner.get_input("role-to-assume") == ""
+
+
+def test_get_lines_splits_lines_and_optionally_commas() -> None:
+    runner, _ = make({"INPUT_X": "a\n\n b \r\nc,d", "INPUT_Y": "1, 2 ,3"})
+    assert runner.get_lines("x") == ["a", "b", "c,d"]
+    assert runner.get_lines("y", commas=True) == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize("raw", ["true", "True", "TRUE"])
+def test_yaml12_true(raw: str) -> None:
+    assert parse_bool("x", raw, False) is True
+
+
+@pytest.mark.parametrize("raw", ["false", "False", "FALSE"])
+def test_yaml12_false(raw: str) -> None:
+    assert parse_bool("x", raw, True) is False
+
+
+def test_empty_boolean_is_the_default() -> None:
+    assert parse_bool("x", "", True) is True
+    assert parse_bool("x", "  ", False) is False
+
+
+@pytest.mark.parametrize("raw", ["yes", "no", "1", "0", "on", "tRue", "false!"])
+def test_other_booleans_are_errors_naming_the_input(raw: str) -> None:
+    with pytest.raises(InputError) as info:
+        parse_bool("mask-aws-account-id", raw, False)
+    assert info.value.input_name == "mask-aws-account-id"
+    assert "mask-aws-account-id" in str(info.value)
+
+
+def test_escaping_matches_the_runner() -> None:
+    assert escape_data("a%b\r\nc") == "a%25b%0D%0Ac"
+    assert escape_property("a:b,c%") == "a%3Ab%2Cc%25"
+
+
+def test_error_and_notice_commands_round_trip_through_the_runner_parser() -> None:
+    runner, out = make()
+    runner.error("line one\nline two 100%", title="Bad: input, really")
+    runner.notice("hello")
+    commands = parse_commands(out.getvalue())
+    assert [c.name for c in commands] == ["error", "notice"]
+    assert commands[0].data == "line one\nline two 100%"
+    assert commands[0].props == {"title": "Bad: input, really"}
+
+
+def test_mask_comes_first_and_later_lines_are_scrubbed() -> None:
+    runner, out = make()
+    runner.mask("s3cr3t-value")
+    runner.info("the value is s3cr3t-value")
+    runner.error("failed with s3cr3t-value")
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "::add-mask::s3cr3t-value"
+    assert all("s3cr3t-value" not in line for line in lines[1:])
+    assert "***" in lines[1]
+
+
+def test_multiline_secret_masks_each_line_too() -> None:
+    runner, out = make()
+    runner.mask("first-part\nsecond-part")
+    runner.info("leaked second-part here")
+    assert out.getvalue().splitlines()[0] == "::add-mask::first-part%0Asecond-part"
+    assert "second-part" not in out.getvalue().splitlines()[1]
+
+
+def test_blank_values_are_not_masked() -> None:
+    runner, out = make()
+    runner.mask("")
+    runner.mask("   ")
+    runner.mask(None)
+    assert out.getvalue() == ""
+
+
+def test_info_cannot_start_a_workflow_command() -> None:
+    runner, out = make()
+    runner.info("::set-env name=X::1\n  ::add-mask::x\r::error::forged")
+    assert parse_commands(out.getvalue()) == []
+
+
+def test_show_quotes_and_escapes_control_characters() -> None:
+    assert show("a\nb") == "'a\\x0ab'"
+    assert show("x" * 100).endswith("...'")
+
+
+def test_file_command_format_is_a_heredoc_with_a_random_delimiter() -> None:
+    one = format_file_command("A", "v")
+    two = format_file_command("A", "v")
+    assert re.fullmatch(r"A<<(ghadelimiter_[0-9a-f-]{36})\nv\n\1\n", one)
+    assert one != two
+
+
+@pytest.mark.parametrize("name", ["", "A=B", "A<<B", "A\nB", "A\rB"])
+def test_file_command_refuses_injecting_names(name: str) -> None:
+    with pytest.raises(FileCommandInjectionError):
+        format_file_command(name, "v")
+
+
+def test_file_command_refuses_a_value_containing_the_delimiter() -> None:
+    with pytest.raises(FileCommandInjectionError):
+        format_file_command("A", "x\nDELIM\nB=evil", delimiter="DELIM")
+
+
+@pytest.mark.parametrize("name", ["PATH\nX", "A=B", "NODE_OPTIONS", "1A", "A-B", "A B"])
+def test_export_variable_refuses_bad_env_names(name: str) -> None:
+    runner, _ = make()
+    with pytest.raises(FileCommandInjectionError):
+        runner.export_variable(name, "v")
+
+
+def test_nothing_is_written_before_commit(tmp_path: Path) -> None:
+    env_file = tmp_path / "env"
+    out_file = tmp_path / "out"
+    env_file.write_text("")
+    out_file.write_text("")
+    runner, _ = make({"GITHUB_ENV": str(env_file), "GITHUB_OUTPUT": str(out_file)})
+    runner.export_variable("AWS_REGION", "us-east-1")
+    runner.set_output("aws-account-id", "111111111111")
+    assert env_file.read_text() == "" and out_file.read_text() == ""
+    runner.commit()
+    assert parse_file_commands(env_file.read_text()) == [("AWS_REGION", "us-east-1")]
+    assert parse_file_commands(out_file.read_text()) == [("aws-account-id", "111111111111")]
+
+
+def test_commit_summary_writes_only_the_summary(tmp_path: Path) -> None:
+    env_file, summary = tmp_path / "env", tmp_path / "summary"
+    env_file.write_text("")
+    runner, _ = make({"GITHUB_ENV": str(env_file), "GITHUB_STEP_SUMMARY": str(summary)})
+    runner.export_variable("AWS_REGION", "us-east-1")
+    runner.add_summary("### diagnostics")
+    runner.commit_summary()
+    assert env_file.read_text() == ""
+    assert summary.read_text() == "### diagnostics\n"
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,20}", fullmatch=True),
+            st.text(st.characters(blacklist_characters="\x00\r", blacklist_categories=("Cs",))),
+        ),
+        max_size=6,
+    )
+)
+def test_env_writer_round_trips_through_the_runner_parser(entries: list[tuple[str, str]]) -> None:
+    """Whatever the values (newlines, '=' signs, '<<', fake delimiters), the runner parses back
+    exactly the entries written: no value can add an entry."""
+    text = "".join(format_file_command(name, value) for name, value in entries)
+    parsed = parse_file_commands(text)
+    assert parsed == entries
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "a\rb"])
+def test_values_with_nul_or_cr_are_refused(value: str) -> None:
+    """The runner reads CR as a line end, so a CR would change the value; NUL truncates."""
+    runner, _ = make()
+    with pytest.raises(FileCommandInjectionError):
+        runner.set_output("x", value)
