@@ -11,11 +11,12 @@ Durations: intermediate sessions live 900 s (they only sign the next hop); the f
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from . import oidc, partitions, safefiles, sts, tags
 from .config import CHAINED_MAX_DURATION, MIN_DURATION, Settings, Source
@@ -28,9 +29,6 @@ from .errors import (
 )
 from .retry import Deadline, TransientFailure, call_with_retries
 from .runner import Runner
-
-if TYPE_CHECKING:
-    from botocore.client import BaseClient
 
 T = TypeVar("T")
 
@@ -66,6 +64,16 @@ class Outcome:
     hops: list[Hop]
     claims: dict[str, Any] | None
     export_credentials: bool = True
+
+
+@dataclass
+class _ChainState:
+    """What the next hop starts from."""
+
+    credentials: sts.Credentials | None
+    source_identity: str | None
+    account: str | None = None
+    inherited_transitive: set[str] = field(default_factory=set)
 
 
 class TokenSource:
@@ -159,7 +167,7 @@ class Chain:
             hop=hop,
         )
 
-    def _caller_identity(self, client: BaseClient, hop: int) -> tuple[str, str]:
+    def _caller_identity(self, client: sts.StsClient, hop: int) -> tuple[str, str]:
         return self._retry(
             lambda _a: sts.get_caller_identity(client, hop=hop), "GetCallerIdentity", hop
         )
@@ -278,6 +286,11 @@ class Chain:
         session = self._retry(attempt, "AssumeRoleWithWebIdentity", hop)
         # STS accepted the token: its claims are now verified facts.
         self.claims = oidc.decode_claims(self.tokens.get())
+        if self.claims:
+            self.runner.info(
+                f"Token accepted: sub={self.claims.get('sub', '(absent)')} "
+                f"aud={self.claims.get('aud', '(absent)')}"
+            )
         return session
 
     def _hop_tags(self, inherited: set[str]) -> tuple[list[tags.Tag], list[str]]:
@@ -399,99 +412,72 @@ class Chain:
             )
 
         hops: list[Hop] = []
-        current = source_creds
-        current_account: str | None = None
-        inherited_transitive: set[str] = set()
-        source_identity = s.source_identity
+        state = _ChainState(credentials=source_creds, source_identity=s.source_identity)
         session: sts.AssumedSession | None = None
-        total = len(s.roles)
-
         for index, entry in enumerate(s.roles):
             number = index + 1
-            final = number == total
-            web = index == 0 and s.source.is_web_identity
-
-            def account_for_name(
-                cur: sts.Credentials | None = current,
-                acct: str | None = current_account,
-                n: int = number,
-            ) -> str:
-                if acct:
-                    return acct
-                assert cur is not None
-                found, _ = self._caller_identity(self.clients.signed(cur), n)
-                return found
-
-            role_arn = self._role_arn(entry, account_for_name)
-            where = f" (hop {number} of {total})" if total > 1 else ""
-            if web:
-                method = "AssumeRoleWithWebIdentity"
-                self.runner.info(
-                    f"Assuming role with {_SOURCE_WORDS[s.source]}"
-                    f": {role_arn}{where}"
-                )
-                durations = self._durations(number, final, chained=False)
-                session, seconds = self._with_durations(
-                    number,
-                    role_arn,
-                    durations,
-                    lambda d, r=role_arn, n=number, f=final: self._web_identity_hop(n, r, d, f),
-                )
-                hop = Hop(number, role_arn, method, seconds)
-
-                def redo(
-                    r: str = role_arn, n: int = number, d: int = seconds
-                ) -> sts.AssumedSession:
-                    return self._web_identity_hop(n, r, d, True)
+            final = number == len(s.roles)
+            role_arn = self._role_arn(entry, functools.partial(self._account_of, state, number))
+            where = f" (hop {number} of {len(s.roles)})" if len(s.roles) > 1 else ""
+            via = _SOURCE_WORDS[s.source] if index == 0 else "the previous session"
+            self.runner.info(f"Assuming role with {via}: {role_arn}{where}")
+            if index == 0 and s.source.is_web_identity:
+                hop = Hop(number, role_arn, "AssumeRoleWithWebIdentity", 0)
             else:
-                method = "AssumeRole"
-                assert current is not None
-                chained = index > 0 or (
-                    s.source is Source.EXISTING and current.session_token is not None
+                hop_tags, transitive = self._hop_tags(state.inherited_transitive)
+                hop = Hop(number, role_arn, "AssumeRole", 0, hop_tags, transitive)
+            chained = hop.method == "AssumeRole" and (
+                index > 0
+                or (
+                    s.source is Source.EXISTING
+                    and state.credentials is not None
+                    and state.credentials.session_token is not None
                 )
-                hop_tags, transitive = self._hop_tags(inherited_transitive)
-                self.runner.info(
-                    f"Assuming role with {_SOURCE_WORDS[s.source] if index == 0 else 'the previous session'}"
-                    f": {role_arn}{where}"
-                )
-                durations = self._durations(number, final, chained)
-                src = current
-                sent_tags: list[tags.Tag] = []
-
-                def do(
-                    d: int,
-                    r: str = role_arn,
-                    n: int = number,
-                    f: bool = final,
-                    c: sts.Credentials = src,
-                    ht: list[tags.Tag] = hop_tags,
-                    tr: list[str] = transitive,
-                    si: str | None = source_identity,
-                ) -> sts.AssumedSession:
-                    nonlocal sent_tags
-                    result, sent_tags = self._assume_role_hop(n, r, c, d, f, ht, tr, si)
-                    return result
-
-                session, seconds = self._with_durations(number, role_arn, durations, do)
-                hop = Hop(number, role_arn, method, seconds, sent_tags, transitive)
-                inherited_transitive |= {k.lower() for k in transitive}
-                source_identity = None  # set once; later hops inherit it
-
-                def redo(
-                    d: int = seconds, f: Callable[[int], sts.AssumedSession] = do
-                ) -> sts.AssumedSession:
-                    return f(d)
-
+            )
+            durations = self._durations(number, final, chained)
+            run_hop = functools.partial(self._one_hop, hop, state, final=final)
+            session, hop.duration_s = self._with_durations(number, role_arn, durations, run_hop)
             if final and s.special_characters_workaround:
-                session = self._without_special_characters(session, number, role_arn, redo)
+                session = self._without_special_characters(
+                    session, number, role_arn, functools.partial(run_hop, hop.duration_s)
+                )
+            if hop.method == "AssumeRole":
+                state.inherited_transitive |= {k.lower() for k in hop.transitive_tag_keys}
+                state.source_identity = None  # set once; later hops inherit it
             hop.session_arn = session.arn
             self.runner.info(f"Authenticated as {session.arn}")
             hops.append(hop)
-            current = session.credentials
-            current_account = session.account
+            state.credentials = session.credentials
+            state.account = session.account
 
         assert session is not None
         return Outcome(session.credentials, session.account, session.arn, hops, self.claims)
+
+    def _account_of(self, state: _ChainState, hop: int) -> str:
+        """The account for expanding a role name: the previous session's, else the source's."""
+        if state.account:
+            return state.account
+        assert state.credentials is not None
+        state.account, _ = self._caller_identity(self.clients.signed(state.credentials), hop)
+        return state.account
+
+    def _one_hop(
+        self, hop: Hop, state: _ChainState, seconds: int, final: bool
+    ) -> sts.AssumedSession:
+        if hop.method == "AssumeRoleWithWebIdentity":
+            return self._web_identity_hop(hop.number, hop.role_arn, seconds, final)
+        assert state.credentials is not None
+        session, hop.tags = self._assume_role_hop(
+            hop.number,
+            hop.role_arn,
+            state.credentials,
+            seconds,
+            final,
+            hop.tags,
+            hop.transitive_tag_keys,
+            state.source_identity,
+        )
+        return session
 
     def _without_special_characters(
         self,

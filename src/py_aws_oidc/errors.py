@@ -21,9 +21,10 @@ class ActionError(Exception):
             self.remedy = remedy
 
     def __str__(self) -> str:
-        if self.remedy:
-            return f"{self.message} {self.remedy}"
-        return self.message
+        if not self.remedy:
+            return self.message
+        separator = " " if self.message.rstrip().endswith((".", ":", "?", "!")) else ". "
+        return f"{self.message.rstrip()}{separator}{self.remedy}"
 
 
 class InputError(ActionError):

@@ -184,12 +184,16 @@ def _open_parent(absolute: str, *, create: bool) -> tuple[int, str]:
 
 
 def _read_fd(fd: int, shown: str) -> str:
-    with os.fdopen(fd, "rb") as handle:
-        st = os.fstat(handle.fileno())
+    try:
+        st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
             raise _Problem("notfile", shown, "is a directory, not a regular file")
         if not stat.S_ISREG(st.st_mode):
             raise _Problem("notfile", shown, "is not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    with os.fdopen(fd, "rb") as handle:
         data = handle.read()
     try:
         return data.decode("utf-8")

@@ -32,9 +32,10 @@ from .runner import Runner
 from .tags import Tag
 
 if TYPE_CHECKING:
-    from botocore.client import BaseClient
-
     from .config import Settings
+
+# botocore builds client classes at run time; their methods are not in the stubs.
+StsClient = Any
 
 T = TypeVar("T")
 
@@ -121,7 +122,7 @@ class StsClients:
         self.runner = runner
         self.deadline = deadline
         self._session: Any = None
-        self._unsigned: BaseClient | None = None
+        self._unsigned: StsClient | None = None
         self.endpoint = settings.sts_endpoint or partitions.regional_sts_endpoint(settings.region)
 
     def _botocore_session(self) -> Any:
@@ -160,15 +161,15 @@ class StsClients:
             kwargs["signature_version"] = UNSIGNED
         return Config(**kwargs)
 
-    def unsigned(self) -> BaseClient:
+    def unsigned(self) -> StsClient:
         if self._unsigned is None:
             self._unsigned = self._botocore_session().create_client(
                 "sts", endpoint_url=self.endpoint, config=self._config(unsigned=True)
             )
         return self._unsigned
 
-    def signed(self, credentials: Credentials) -> BaseClient:
-        return self._botocore_session().create_client(  # type: ignore[no-any-return]
+    def signed(self, credentials: Credentials) -> StsClient:
+        return self._botocore_session().create_client(
             "sts",
             endpoint_url=self.endpoint,
             config=self._config(unsigned=False),
@@ -241,7 +242,9 @@ def classify(exc: BaseException, *, operation: str, hop: int) -> BaseException:
         | bex.HTTPClientError,
     ):
         return TransientFailure(f"{operation}: {type(exc).__name__}")
-    if isinstance(exc, bex.ResponseParserError):
+    from botocore.parsers import ResponseParserError
+
+    if isinstance(exc, ResponseParserError):
         return TransientFailure(f"{operation}: unreadable response from STS")
     if isinstance(exc, bex.ParamValidationError):
         return StsError(f"{operation}: invalid parameters: {exc}", hop=hop)
@@ -278,7 +281,7 @@ def _session_from(response: dict[str, Any], runner: Runner) -> AssumedSession:
 
 
 def assume_role_with_web_identity(
-    client: BaseClient,
+    client: StsClient,
     *,
     runner: Runner,
     role_arn: str,
@@ -308,7 +311,7 @@ def assume_role_with_web_identity(
 
 
 def assume_role(
-    client: BaseClient,
+    client: StsClient,
     *,
     runner: Runner,
     role_arn: str,
@@ -343,7 +346,7 @@ def assume_role(
     return _session_from(response, runner)
 
 
-def get_caller_identity(client: BaseClient, *, hop: int = 1) -> tuple[str, str]:
+def get_caller_identity(client: StsClient, *, hop: int = 1) -> tuple[str, str]:
     """(account, arn) of the credentials the client signs with."""
     response = _call(client.get_caller_identity, operation="GetCallerIdentity", hop=hop)
     return str(response["Account"]), str(response["Arn"])

@@ -1,0 +1,279 @@
+"""``trust generate``: a least-privilege trust policy for one repository, as JSON or Terraform.
+
+Rules (SPEC "The trust-policy doctor"):
+
+* ``aud`` pinned with ``StringEquals`` (``sts.amazonaws.com``; ``sts.amazonaws.com.cn`` in aws-cn;
+  aws-us-gov keeps ``sts.amazonaws.com``);
+* exact subjects with ``StringEquals``; ``StringLike`` only for ``--tag`` patterns holding ``*`` or
+  ``?``, in a statement of their own (one statement's conditions are AND-ed, so exact and pattern
+  subjects cannot share one); never a set operator (``ForAllValues:``) on these single-valued keys;
+* ``--branch`` is exact (``refs/heads/NAME``); ``--tag`` patterns apply to the name after
+  ``refs/tags/``; ``--environment`` and ``--pull-request`` add their subjects; with none of them,
+  the branch is ``main`` (and a note says so);
+* ``--job-workflow-ref`` is AND-ed through the ``job_workflow_ref`` condition key;
+* ``--immutable-ids OWNER_ID/REPO_ID`` writes ``repo:OWNER@OWNER_ID/REPO@REPO_ID:...`` subjects.
+
+Notes for the user (assumptions, placeholders) are returned, for the CLI to print on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from .errors import GenerateError
+from .evaluate import ACTION, GITHUB_ISSUER, GITHUB_KEY_PREFIX
+
+PARTITION_AUDIENCES = {
+    "aws": "sts.amazonaws.com",
+    "aws-cn": "sts.amazonaws.com.cn",
+    "aws-us-gov": "sts.amazonaws.com",
+}
+PLACEHOLDER_ACCOUNT = "123456789012"
+DEFAULT_BRANCH = "main"
+SUB_KEY = f"{GITHUB_KEY_PREFIX}:sub"
+AUD_KEY = f"{GITHUB_KEY_PREFIX}:aud"
+JWR_KEY = f"{GITHUB_KEY_PREFIX}:job_workflow_ref"
+
+_REPO = re.compile(r"^(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)/(?P<repo>[A-Za-z0-9._-]+)$")
+_IDS = re.compile(r"^(?P<owner>\d+)/(?P<repo>\d+)$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_JWR = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+/\.github/workflows/[^@\s]+\.ya?ml@\S+$")
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass
+class GenerateOptions:
+    repo: str
+    branches: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    environments: list[str] = field(default_factory=list)
+    pull_request: bool = False
+    job_workflow_refs: list[str] = field(default_factory=list)
+    immutable_ids: str | None = None
+    account: str | None = None
+    partition: str = "aws"
+    role_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Generated:
+    """The policy document, the Terraform names, and notes for stderr."""
+
+    policy: dict[str, object]
+    options: GenerateOptions
+    audience: str
+    exact_subjects: tuple[str, ...]
+    pattern_subjects: tuple[str, ...]
+    role_name: str
+    notes: tuple[str, ...]
+
+    @property
+    def account_note(self) -> str | None:
+        """The JSON output's provider ARN holds a placeholder account unless --account was given."""
+        if self.options.account is not None:
+            return None
+        return (
+            f"no --account given: the provider ARN uses the placeholder account "
+            f"{PLACEHOLDER_ACCOUNT}; replace it with your AWS account ID."
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.policy, indent=2) + "\n"
+
+    def to_terraform(self) -> str:
+        return _terraform(self)
+
+
+def _has_wildcard(value: str) -> bool:
+    return "*" in value or "?" in value
+
+
+def _iam_literal(value: str) -> str:
+    """Under Version 2012-10-17 ``${`` starts a policy variable; ``${$}`` is a literal ``$``."""
+    return value.replace("${", "${$}{")
+
+
+def _encode(value: str) -> str:
+    """GitHub writes ``:`` inside a sub value as ``%3A``."""
+    return value.replace(":", "%3A")
+
+
+def generate(options: GenerateOptions) -> Generated:
+    notes: list[str] = []
+    match = _REPO.match(options.repo)
+    if not match:
+        raise GenerateError(
+            f"--repo {options.repo!r}: expected OWNER/REPO, e.g. octo-org/octo-repo (no wildcards: "
+            "a trust policy for a whole organisation is what this tool warns about)"
+        )
+    owner, repo = match.group("owner"), match.group("repo")
+    if options.partition not in PARTITION_AUDIENCES:
+        raise GenerateError(f"--partition must be one of {', '.join(PARTITION_AUDIENCES)}")
+    audience = PARTITION_AUDIENCES[options.partition]
+    if options.immutable_ids:
+        ids = _IDS.match(options.immutable_ids)
+        if not ids:
+            raise GenerateError(
+                "--immutable-ids: expected OWNER_ID/REPO_ID (the numeric repository_owner_id and "
+                "repository_id claims), e.g. 123456/7891011"
+            )
+        prefix = f"repo:{owner}@{ids.group('owner')}/{repo}@{ids.group('repo')}"
+    else:
+        prefix = f"repo:{owner}/{repo}"
+    if options.account is not None and not _ACCOUNT.match(options.account):
+        raise GenerateError(f"--account {options.account!r}: expected a 12-digit AWS account ID")
+    for branch in options.branches:
+        if not branch or _has_wildcard(branch) or branch.startswith("refs/"):
+            raise GenerateError(
+                f"--branch {branch!r}: give the exact branch name (e.g. main); it becomes "
+                "refs/heads/NAME matched with StringEquals. Git branch names cannot hold * or ?."
+            )
+    for env in options.environments:
+        if not env or _has_wildcard(env):
+            raise GenerateError(f"--environment {env!r}: give the exact environment name")
+    for tag in options.tags:
+        if not tag or tag.startswith("refs/"):
+            raise GenerateError(f"--tag {tag!r}: give the tag name or pattern after refs/tags/, e.g. v*")
+    for ref in options.job_workflow_refs:
+        if not _JWR.match(ref):
+            raise GenerateError(
+                f"--job-workflow-ref {ref!r}: expected OWNER/REPO/.github/workflows/FILE.yml@REF"
+            )
+        if not _SHA.match(ref.rsplit("@", 1)[1]):
+            notes.append(
+                f"--job-workflow-ref {ref}: a branch or tag can be moved by whoever can push to "
+                "it; pin the reusable workflow to a commit SHA for the strongest guarantee."
+            )
+    branches = list(options.branches)
+    if not (branches or options.tags or options.environments or options.pull_request):
+        branches = [DEFAULT_BRANCH]
+        notes.append(
+            f"no --branch, --tag, --environment or --pull-request given: allowing branch "
+            f"'{DEFAULT_BRANCH}' only (sub {prefix}:ref:refs/heads/{DEFAULT_BRANCH}). If your "
+            "default branch has another name, pass --branch NAME."
+        )
+    exact: list[str] = [f"{prefix}:ref:refs/heads/{b}" for b in branches]
+    patterns: list[str] = []
+    for tag in options.tags:
+        (patterns if _has_wildcard(tag) else exact).append(f"{prefix}:ref:refs/tags/{tag}")
+    exact += [f"{prefix}:environment:{_encode(e)}" for e in options.environments]
+    if options.pull_request:
+        exact.append(f"{prefix}:pull_request")
+    exact, patterns = list(dict.fromkeys(exact)), list(dict.fromkeys(patterns))
+    account = options.account or PLACEHOLDER_ACCOUNT
+    role_name = options.role_name or _default_role_name(repo)
+    if not _ROLE_NAME.match(role_name):
+        raise GenerateError(f"--role-name {role_name!r}: 1..64 characters of [A-Za-z0-9+=,.@_-]")
+    provider = f"arn:{options.partition}:iam::{account}:oidc-provider/{GITHUB_KEY_PREFIX}"
+    jwrs = [_iam_literal(ref) for ref in dict.fromkeys(options.job_workflow_refs)]
+
+    def statement(sid: str, operator: str, subjects: list[str]) -> dict[str, object]:
+        conditions: dict[str, dict[str, object]] = {"StringEquals": {AUD_KEY: audience}}
+        conditions.setdefault(operator, {})[SUB_KEY] = [_iam_literal(s) for s in subjects]
+        if jwrs:
+            jwr_operator = "StringLike" if any(_has_wildcard(r) for r in jwrs) else "StringEquals"
+            conditions.setdefault(jwr_operator, {})[JWR_KEY] = jwrs
+        return {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": {"Federated": provider},
+            "Action": ACTION,
+            "Condition": conditions,
+        }
+
+    statements = []
+    if exact:
+        statements.append(statement("GitHubActionsExactSubjects", "StringEquals", exact))
+    if patterns:
+        statements.append(statement("GitHubActionsTagPatterns", "StringLike", patterns))
+    policy: dict[str, object] = {"Version": "2012-10-17", "Statement": statements}
+    return Generated(
+        policy=policy,
+        options=options,
+        audience=audience,
+        exact_subjects=tuple(exact),
+        pattern_subjects=tuple(patterns),
+        role_name=role_name,
+        notes=tuple(notes),
+    )
+
+
+def _default_role_name(repo: str) -> str:
+    name = re.sub(r"[^\w+=,.@-]", "-", f"github-actions-{repo}")
+    return name[:64]
+
+
+def _hcl_string(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return '"' + escaped.replace("${", "$${").replace("%{", "%%{") + '"'
+
+
+def _hcl_list(values: list[str] | tuple[str, ...], indent: str) -> str:
+    if len(values) == 1:
+        return f"[{_hcl_string(values[0])}]"
+    inner = "".join(f"{indent}  {_hcl_string(v)},\n" for v in values)
+    return f"[\n{inner}{indent}]"
+
+
+def _terraform(gen: Generated) -> str:
+    doc_name = "github_actions_assume_role"
+    lines = [
+        f"# Generated by `py-aws-oidc trust generate` for {gen.options.repo}.",
+        "",
+        "# GitHub's OIDC provider: one per AWS account. If it exists already, import it or",
+        '# replace this block with data "aws_iam_openid_connect_provider" and update the reference.',
+        "# No thumbprint_list: AWS validates GitHub's certificate with its own trusted CAs and",
+        "# ignores thumbprints for this issuer (current hashicorp/aws providers make it optional).",
+        'resource "aws_iam_openid_connect_provider" "github" {',
+        f"  url            = {_hcl_string(GITHUB_ISSUER)}",
+        f"  client_id_list = [{_hcl_string(gen.audience)}]",
+        "}",
+        "",
+        f'data "aws_iam_policy_document" "{doc_name}" {{',
+    ]
+    statements = gen.policy["Statement"]
+    assert isinstance(statements, list)
+    for index, statement in enumerate(statements):
+        if index:
+            lines.append("")
+        lines += [
+            "  statement {",
+            f"    sid     = {_hcl_string(statement['Sid'])}",
+            '    effect  = "Allow"',
+            f"    actions = [{_hcl_string(ACTION)}]",
+            "",
+            "    principals {",
+            '      type        = "Federated"',
+            "      identifiers = [aws_iam_openid_connect_provider.github.arn]",
+            "    }",
+        ]
+        for operator, block in statement["Condition"].items():
+            for key, value in block.items():
+                values = value if isinstance(value, list) else [value]
+                lines += [
+                    "",
+                    "    condition {",
+                    f"      test     = {_hcl_string(operator)}",
+                    f"      variable = {_hcl_string(key)}",
+                    f"      values   = {_hcl_list(values, '      ')}",
+                    "    }",
+                ]
+        lines.append("  }")
+    lines += [
+        "}",
+        "",
+        'resource "aws_iam_role" "github_actions" {',
+        f"  name               = {_hcl_string(gen.role_name)}",
+        f"  assume_role_policy = data.aws_iam_policy_document.{doc_name}.json",
+        "}",
+        "",
+        "# Attach the permissions the workflow needs to aws_iam_role.github_actions, and give",
+        "# its ARN to the action as role-to-assume:",
+        'output "github_actions_role_arn" {',
+        "  value = aws_iam_role.github_actions.arn",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"
