@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from . import oidc, partitions, safefiles, sts, tags
-from .config import CHAINED_MAX_DURATION, MIN_DURATION, Settings, Source
+from .config import CHAINED_MAX_DURATION, MIN_DURATION, TOKEN_FILE_WHAT, Settings, Source
 from .errors import (
     AccessDeniedError,
     ConflictingInputsError,
@@ -105,7 +105,7 @@ class TokenSource:
         if self.settings.source is Source.TOKEN_FILE:
             assert self.settings.token_file is not None
             token = safefiles.read_regular_file(
-                self.settings.token_file, what="web-identity-token-file"
+                self.settings.token_file, what=TOKEN_FILE_WHAT
             ).strip()
             self.runner.mask(token)
             return token

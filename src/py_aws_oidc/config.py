@@ -8,12 +8,12 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import partitions, profiles, tags
+from . import partitions, profiles, safefiles, tags
 from .errors import ConflictingInputsError, InputError
 from .proxy import ProxySettings, resolve_proxy_settings
 from .runner import Runner, input_env_name, show
@@ -26,6 +26,7 @@ DEFAULT_MAX_ATTEMPTS = 12
 MAX_POLICY_CHARS = 2048
 MAX_MANAGED_POLICIES = 10
 
+TOKEN_FILE_WHAT = "Input 'web-identity-token-file': the web identity token file"  # noqa: S105
 SESSION_NAME = re.compile(r"^[\w+=,.@-]*$")
 EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 SOURCE_IDENTITY = re.compile(r"^[\w+=,.@-]{2,64}$")
@@ -372,6 +373,19 @@ def load_settings(runner: Runner) -> Settings:
     role_chaining = runner.get_bool("role-chaining", False)
     force_skip_oidc = runner.get_bool("force-skip-oidc", False)
     source = _choose_source(runner, roles, keys, token_file, role_chaining, force_skip_oidc)
+    if source.is_web_identity and not roles[0].startswith("arn:"):
+        raise InputError(
+            "role-to-assume",
+            f"{show(roles[0])} is a role name, but with {source.value} there is no source account "
+            "to expand it with.",
+            remedy=f"Give the full ARN: arn:{partition.name}:iam::<account>:role/{roles[0]}.",
+        )
+    if token_file is not None:
+        # Validate now (exists, regular file, no symlink), and mask what it holds at once.
+        token = safefiles.read_regular_file(token_file, what=TOKEN_FILE_WHAT).strip()
+        runner.mask(token)
+        if not token:
+            raise InputError("web-identity-token-file", f"{token_file} is empty.")
 
     audience = runner.get_input("audience") or partition.default_audience
     duration = parse_duration(runner.get_input("role-duration-seconds"))
@@ -399,10 +413,10 @@ def load_settings(runner: Runner) -> Settings:
         for t in tags.parse_tags("session-tags", runner.get_input("session-tags"), allow_lines=True)
     ]
     transitive = tuple(runner.get_lines("transitive-tag-keys"))
-    settings_partial = _assume_role_hops(source, roles)
+    hops = _assume_role_hops(source, roles)
     default_keys = (
         []
-        if skip_tagging or settings_partial == 0
+        if skip_tagging or hops == 0
         else tags.default_tag_keys_for_validation(environ, source.is_web_identity)
     )
     tags.check_user_tags(
@@ -532,8 +546,3 @@ def _check_applicability(runner: Runner, s: Settings) -> None:
         runner.warning(
             "'role-duration-seconds' and 'role-session-name' need 'role-to-assume'; ignored."
         )
-
-
-def apply_env_translation(environ: MutableMapping[str, str]) -> None:
-    """In-place variant of :func:`translate_env` (for callers that own the mapping)."""
-    environ.update(translate_env(environ))
