@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -53,6 +54,9 @@ class QuietHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         return
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def read_body(self) -> bytes:
         """The request body (Content-Length or chunked), at most :data:`MAX_BODY` bytes."""
@@ -112,6 +116,10 @@ class LocalHttpServer:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._lock = threading.RLock()
+        # Bumped by reset(): a request that arrived before a reset (say, a stalled one whose
+        # client gave up) must not consume the next test's faults or land in its records.
+        self._generation = 0
+        self._reset_event = threading.Event()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -173,10 +181,28 @@ class LocalHttpServer:
         """``http://127.0.0.1:PORT`` (no trailing slash)."""
         return f"http://{LOOPBACK}:{self.port}"
 
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def _new_generation(self) -> None:
+        """Start a new generation (call with the lock held): wakes every sleeping handler."""
+        self._generation += 1
+        old, self._reset_event = self._reset_event, threading.Event()
+        old.set()
+
     def sleep(self, seconds: float) -> None:
-        """Sleep in a handler; returns early when the server stops, so stop() never hangs."""
-        if seconds > 0:
-            self._stopping.wait(seconds)
+        """Sleep in a handler; returns early when the server stops or is reset, so neither
+        stop() nor the next test waits for a stalled request."""
+        if seconds <= 0:
+            return
+        woken_by = self._reset_event
+        deadline = time.monotonic() + seconds
+        while not self._stopping.is_set() and not woken_by.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            woken_by.wait(min(left, 0.05))
 
 
 def close_quietly(sock: socket.socket) -> None:

@@ -102,6 +102,7 @@ def _apply(base: dict[str, Any], overrides: Mapping[str, Any]) -> None:
 class _IssuerHandler(QuietHandler):
     def do_GET(self) -> None:
         issuer: OidcIssuer = self.owner
+        generation = issuer.generation
         split = urlsplit(self.path)
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         issuer._record(TokenRequest(split.path, query, self.headers.get("Authorization"),
@@ -112,14 +113,17 @@ class _IssuerHandler(QuietHandler):
         elif split.path == "/.well-known/jwks":
             self.answer(200, json.dumps(issuer.jwks()))
         elif split.path == TOKEN_PATH:
-            self._token(issuer, query)
+            self._token(issuer, query, generation)
         else:
             self.answer(404, json.dumps({"message": "Not Found"}))
 
     def do_POST(self) -> None:
         self.answer(405, json.dumps({"message": "Method Not Allowed"}))
 
-    def _token(self, issuer: OidcIssuer, query: dict[str, str]) -> None:
+    def _token(self, issuer: OidcIssuer, query: dict[str, str], generation: int) -> None:
+        if issuer.generation != generation:
+            self.close_connection = True  # arrived before a reset; its test is over
+            return
         fault = issuer._next_fault()
         expired = False
         if isinstance(fault, int):
@@ -138,6 +142,9 @@ class _IssuerHandler(QuietHandler):
         elif fault is not None:
             raise ValueError(f"unknown issuer fault {fault!r}")
 
+        if issuer.generation != generation:
+            self.close_connection = True
+            return
         scheme, _, credential = (self.headers.get("Authorization") or "").partition(" ")
         if scheme.lower() != "bearer" or credential.strip() != issuer.request_token:
             self.answer(401, json.dumps({"message": "Unauthorized: bad or missing bearer token"}))
@@ -170,6 +177,7 @@ class OidcIssuer(LocalHttpServer):
         self.requests: list[TokenRequest] = []
         self.minted: list[str] = []
         self._faults: deque[Fault] = deque()
+        self._defaults = (self.iss, self.request_token, self.lifetime_s)
         self._key_file = Path(key_file) if key_file is not None else None
         self._key: rsa.RSAPrivateKey | None = None
         self._kid: str | None = None
@@ -269,8 +277,11 @@ class OidcIssuer(LocalHttpServer):
             return [r for r in self.requests if r.path == TOKEN_PATH]
 
     def reset(self) -> None:
-        """Forget claim overrides, faults, latency and records (the key and tokens stay)."""
+        """Back to the constructor's settings: no claim overrides, faults or latency, empty
+        records (the key stays; stalled requests from before are dropped)."""
         with self._lock:
+            self._new_generation()
+            self.iss, self.request_token, self.lifetime_s = self._defaults
             self.claims = {}
             self._faults.clear()
             self.latency_s = 0.0

@@ -105,7 +105,7 @@ class StsCall:
 
     def __repr__(self) -> str:
         # Compact, and without the token or credentials (assertion messages print records).
-        shown = self.error_code or "ok"
+        shown = self.error_code or ("pending" if self.status is None else "ok")
         return (f"StsCall({self.action} role={self.role_arn!r} "
                 f"duration={self.params.get('DurationSeconds')} tags={sorted(self.tags)} "
                 f"signed={self.signed} status={self.status} {shown})")
@@ -228,6 +228,7 @@ class _StsHandler(QuietHandler):
 
     def _handle(self) -> None:
         proxy: StsFaultProxy = self.owner
+        generation = proxy.generation
         proxy.sleep(proxy.latency_s)
         try:
             body = self.read_body()
@@ -262,15 +263,24 @@ class _StsHandler(QuietHandler):
             time=time.time(),
             method=self.command,
         )
+        if proxy.generation != generation:
+            self.close_connection = True  # arrived before a reset; its test is over
+            return
         proxy._record(call)
         try:
-            self._answer_call(proxy, call, body)
+            self._answer_call(proxy, call, body, generation)
         finally:
             if proxy.on_call is not None:
                 proxy.on_call(call)
 
-    def _answer_call(self, proxy: StsFaultProxy, call: StsCall, body: bytes) -> None:
+    def _answer_call(
+        self, proxy: StsFaultProxy, call: StsCall, body: bytes, generation: int
+    ) -> None:
         proxy.sleep(proxy._take_stall())
+        if proxy.generation != generation:
+            call.status, call.error_code = 0, "ResetWhileStalled"
+            self.close_connection = True
+            return
         verdict = proxy._judge(call)
         if verdict is not None:
             call.injected = True
@@ -419,6 +429,7 @@ class StsFaultProxy(LocalHttpServer):
     def reset(self) -> None:
         """Clear records and rules (back to the constructor's defaults)."""
         with self._lock:
+            self._new_generation()
             self.calls.clear()
             self.issued_secrets.clear()
             self._set_defaults()

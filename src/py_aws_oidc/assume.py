@@ -109,7 +109,7 @@ class TokenSource:
             ).strip()
             self.runner.mask(token)
             return token
-        session = oidc.new_session()
+        session = oidc.new_session(self.runner.environ)
         from . import proxy
 
         proxies = proxy.requests_proxies(self.settings.proxy, self._url)

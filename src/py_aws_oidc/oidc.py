@@ -39,12 +39,16 @@ def request_credentials(environ: Mapping[str, str]) -> tuple[str, str]:
     return url, token
 
 
-def new_session() -> requests.Session:
+def new_session(environ: Mapping[str, str]) -> requests.Session:
     import requests
 
     session = requests.Session()
-    # Proxies come from our own resolution (http-proxy / no-proxy), not from requests' env rules.
+    # Proxies come from our own resolution (http-proxy / no-proxy), not from requests' env rules;
+    # trust_env=False also drops requests' CA-bundle variables, so honour them explicitly.
     session.trust_env = False
+    bundle = environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
     return session
 
 

@@ -179,6 +179,42 @@ def _read_text(path: Path) -> str:
         return ""
 
 
+def make_runner_paths(
+    root: Path, workspace: Path | None = None, job_dir: Path | None = None
+) -> RunnerPaths:
+    """A runner-like layout for one step under ``root``: fresh file-command files, created empty
+    as the runner does before each step. HOME, RUNNER_TEMP and the (absent) AWS config paths
+    live in ``job_dir`` (default ``root``): like ``/github/home``, they are shared by the steps of
+    a job, so a post step sees what the main step left there."""
+    job = job_dir or root
+    commands = root / "_runner_file_commands"
+    for d in (root, job / "home", job / "temp", commands):
+        d.mkdir(parents=True, exist_ok=True)
+    workspace = workspace or (root / "workspace")
+    workspace.mkdir(parents=True, exist_ok=True)
+    suffix = str(uuid.uuid4())
+    paths = RunnerPaths(
+        root=root,
+        home=job / "home",
+        temp=job / "temp",
+        workspace=workspace,
+        env_file=commands / f"set_env_{suffix}",
+        output_file=commands / f"set_output_{suffix}",
+        state_file=commands / f"save_state_{suffix}",
+        summary_file=commands / f"step_summary_{suffix}",
+        path_file=commands / f"add_path_{suffix}",
+        event_file=root / "event.json",
+        aws_config=job / "aws-absent" / "config",
+        aws_credentials=job / "aws-absent" / "credentials",
+    )
+    # The runner creates every file-command file empty before the step.
+    for f in (paths.env_file, paths.output_file, paths.state_file, paths.summary_file,
+              paths.path_file):
+        f.touch()
+    paths.event_file.write_text(json.dumps({"ref": "refs/heads/main"}), encoding="utf-8")
+    return paths
+
+
 def default_command() -> list[str]:
     """The installed console script (the venv's, else PATH's), else ``python -m py_aws_oidc``."""
     beside = Path(sys.executable).parent / "py-aws-oidc"
@@ -214,33 +250,11 @@ class ActionHarness:
     # -- environment -----------------------------------------------------------------------------
 
     def _paths(self, cwd: Path | None) -> RunnerPaths:
-        root = self.base_dir / f"run-{len(self.results) + 1}-{uuid.uuid4().hex[:6]}"
-        commands = root / "_runner_file_commands"
-        for d in (root, root / "home", root / "temp", commands):
-            d.mkdir(parents=True, exist_ok=True)
-        workspace = cwd or self.workspace or (root / "workspace")
-        workspace.mkdir(parents=True, exist_ok=True)
-        suffix = str(uuid.uuid4())
-        paths = RunnerPaths(
-            root=root,
-            home=root / "home",
-            temp=root / "temp",
-            workspace=workspace,
-            env_file=commands / f"set_env_{suffix}",
-            output_file=commands / f"set_output_{suffix}",
-            state_file=commands / f"save_state_{suffix}",
-            summary_file=commands / f"step_summary_{suffix}",
-            path_file=commands / f"add_path_{suffix}",
-            event_file=root / "event.json",
-            aws_config=root / "aws-absent" / "config",
-            aws_credentials=root / "aws-absent" / "credentials",
+        return make_runner_paths(
+            self.base_dir / f"step-{len(self.results) + 1}-{uuid.uuid4().hex[:6]}",
+            cwd or self.workspace,
+            job_dir=self.base_dir / "job",
         )
-        # The runner creates every file-command file empty before the step.
-        for f in (paths.env_file, paths.output_file, paths.state_file, paths.summary_file,
-                  paths.path_file):
-            f.touch()
-        paths.event_file.write_text(json.dumps({"ref": "refs/heads/main"}), encoding="utf-8")
-        return paths
 
     def build_env(
         self,
@@ -345,35 +359,42 @@ class ActionHarness:
         return result
 
     def _collect(self, result: ActionResult, since: float) -> None:
-        paths = result.paths
-        for key, path in (("GITHUB_ENV", paths.env_file), ("GITHUB_OUTPUT", paths.output_file),
-                          ("GITHUB_STATE", paths.state_file)):
-            try:
-                entries = read_file_commands(path)
-                if key == "GITHUB_ENV":
-                    check_env_entries(entries)
-            except FileCommandError as exc:
-                result.file_errors[key] = str(exc)
-                continue
-            if key == "GITHUB_ENV":
-                result.env_entries = entries
-                result.env = dict(entries)
-            elif key == "GITHUB_OUTPUT":
-                result.output_entries = entries
-                result.outputs = dict(entries)
-            else:
-                result.state = dict(entries)
-        result.summary = _read_text(paths.summary_file)
-        result.commands = parse_commands(result.stdout)
-        result.masks = mask_values(result.commands)
-        result.errors = [c.data for c in result.commands if c.name == "error"]
-        result.warnings = [c.data for c in result.commands if c.name == "warning"]
-        result.notices = [c.data for c in result.commands if c.name == "notice"]
+        collect_files(result)
         # Records are timestamped on arrival; a run owns those that arrived after it started.
         if self.sts is not None:
             result.sts_calls = [c for c in list(self.sts.calls) if c.time >= since]
         if self.issuer is not None:
             result.token_requests = [r for r in self.issuer.token_requests if r.time >= since]
+
+
+def collect_files(result: ActionResult) -> ActionResult:
+    """Parse the step's files and stdout into ``result`` (as the runner would); a file the
+    runner would reject is noted in ``result.file_errors``."""
+    paths = result.paths
+    for key, path in (("GITHUB_ENV", paths.env_file), ("GITHUB_OUTPUT", paths.output_file),
+                      ("GITHUB_STATE", paths.state_file)):
+        try:
+            entries = read_file_commands(path)
+            if key == "GITHUB_ENV":
+                check_env_entries(entries)
+        except FileCommandError as exc:
+            result.file_errors[key] = str(exc)
+            continue
+        if key == "GITHUB_ENV":
+            result.env_entries = entries
+            result.env = dict(entries)
+        elif key == "GITHUB_OUTPUT":
+            result.output_entries = entries
+            result.outputs = dict(entries)
+        else:
+            result.state = dict(entries)
+    result.summary = _read_text(paths.summary_file)
+    result.commands = parse_commands(result.stdout)
+    result.masks = mask_values(result.commands)
+    result.errors = [c.data for c in result.commands if c.name == "error"]
+    result.warnings = [c.data for c in result.commands if c.name == "warning"]
+    result.notices = [c.data for c in result.commands if c.name == "notice"]
+    return result
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
@@ -392,6 +413,7 @@ def make_sts_client(
     max_attempts: int = 1,
     read_timeout: float = 10,
     connect_timeout: float = 5,
+    proxies: Mapping[str, str] | None = None,
 ) -> Any:
     """A boto3 STS client for the local layer (no retries unless asked; host config ignored).
 
@@ -407,6 +429,7 @@ def make_sts_client(
         read_timeout=read_timeout,
         connect_timeout=connect_timeout,
         signature_version=botocore.UNSIGNED if unsigned else None,
+        proxies=dict(proxies) if proxies else None,
     )
     kwargs: dict[str, Any] = {}
     if credentials is not None:

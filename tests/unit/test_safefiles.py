@@ -346,7 +346,7 @@ def test_write_failure_keeps_old_file_and_removes_temp(
     def broken_replace(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(safefiles.os, "replace", broken_replace)
+    monkeypatch.setattr(os, "replace", broken_replace)
     with pytest.raises(ProfileError, match="No space left") as info:
         safefiles.write_private_file(path, "SECRET-VALUE")
     assert "SECRET-VALUE" not in str(info.value)
@@ -370,7 +370,7 @@ def test_symlink_swapped_in_after_the_check_is_replaced_not_followed(
             path.symlink_to(target)  # the attacker wins the race
         return real_open(name, flags, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(safefiles.os, "open", racing_open)
+    monkeypatch.setattr(os, "open", racing_open)
     safefiles.write_private_file(path, "new")
     monkeypatch.undo()
     assert target.read_text() == "untouched"

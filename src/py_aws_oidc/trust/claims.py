@@ -20,7 +20,7 @@ from pathlib import Path
 from .errors import ClaimsError
 
 URL_VAR = "ACTIONS_ID_TOKEN_REQUEST_URL"
-TOKEN_VAR = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
+TOKEN_VAR = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"  # noqa: S105 - a variable name, not a secret
 DEFAULT_AUDIENCE = "sts.amazonaws.com"
 ABSENT = "(absent)"
 

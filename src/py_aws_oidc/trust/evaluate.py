@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import ipaddress
+import operator
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from .policy import Condition, Policy, Principal, Statement, scalar_text
 
@@ -206,19 +207,19 @@ def _date(text: str) -> _dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.UTC)
 
 
-_COMPARE = {
-    "Equals": lambda a, b: a == b,
-    "LessThan": lambda a, b: a < b,
-    "LessThanEquals": lambda a, b: a <= b,
-    "GreaterThan": lambda a, b: a > b,
-    "GreaterThanEquals": lambda a, b: a >= b,
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "Equals": operator.eq,
+    "LessThan": operator.lt,
+    "LessThanEquals": operator.le,
+    "GreaterThan": operator.gt,
+    "GreaterThanEquals": operator.ge,
 }
 
 
 def _value_matches(positive: str, request_value: str, template: Template) -> bool:
     """Does one request value satisfy the positive operator against one policy value?"""
     policy_value = _flat(template)
-    if positive == "StringEquals" or positive == "BinaryEquals":
+    if positive in ("StringEquals", "BinaryEquals"):
         return request_value == policy_value
     if positive == "StringEqualsIgnoreCase":
         return request_value.casefold() == policy_value.casefold()
@@ -312,10 +313,8 @@ def evaluate_condition(
     hits = {value: matching(value) for value in present}
     # Per request value: does it satisfy the operator? Negated operators: NOR over the values.
     satisfied = {value: (not found) if op.negated else bool(found) for value, found in hits.items()}
-    if op.qualifier == "ForAllValues":
-        passed = all(satisfied.values())
-    else:  # ForAnyValue, or a plain operator on a (usually single-valued) key
-        passed = any(satisfied.values())
+    # ForAnyValue, or a plain operator on a (usually single-valued) key: any value will do.
+    passed = all(satisfied.values()) if op.qualifier == "ForAllValues" else any(satisfied.values())
     shown = _show(present)
     matched = sorted({v for found in hits.values() for v in found})
     if matched:

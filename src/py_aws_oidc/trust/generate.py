@@ -163,6 +163,13 @@ def generate(options: GenerateOptions) -> Generated:
     if options.pull_request:
         exact.append(f"{prefix}:pull_request")
     exact, patterns = list(dict.fromkeys(exact)), list(dict.fromkeys(patterns))
+    if not options.immutable_ids:
+        notes.append(
+            "the subjects are name-based (lint reports this as low). Repositories created, renamed "
+            "or transferred after 2026-07-15 (or opted in) get immutable subjects "
+            "repo:OWNER@ID/REPO@ID:... instead: for those, and to survive renames, use "
+            "--immutable-ids OWNER_ID/REPO_ID (the repository_owner_id and repository_id claims)."
+        )
     account = options.account or PLACEHOLDER_ACCOUNT
     role_name = options.role_name or _default_role_name(repo)
     if not _ROLE_NAME.match(role_name):

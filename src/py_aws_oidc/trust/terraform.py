@@ -279,10 +279,10 @@ def _role_policy(raw: object, label: str, resolver: _Resolver) -> TerraformPolic
             "lint the JSON it produces instead (terraform console, or the plan's JSON)"
         )
     else:
-        text = resolver.string(raw)
-        if not isinstance(text, str):
+        value = resolver.string(raw)
+        if not isinstance(value, str):
             raise MalformedPolicyError(f"{label}: assume_role_policy is not a string")
-        doc = load_json(text, label)
+        doc = load_json(value, label)
         duplicates = find_duplicates(doc)
     policy = parse_policy_document(doc, label, duplicates=duplicates)
     return TerraformPolicy(policy=policy, unresolved=tuple(resolver.unresolved))

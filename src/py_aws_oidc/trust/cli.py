@@ -1,0 +1,207 @@
+"""``py-aws-oidc trust generate | lint | check``: the command line of the trust-policy doctor.
+
+``main(argv)`` returns the exit status and never raises for user errors (no traceback): a bad
+file, a malformed policy or unreadable claims print one ``error:`` line on stderr and return 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from .errors import TrustError
+
+PROG = "py-aws-oidc trust"
+
+_DESCRIPTION = """\
+The trust-policy doctor: the AWS side of GitHub OIDC (the IAM OIDC provider and the role's
+trust policy), generated, linted and checked offline with IAM's evaluation rules.
+
+  generate  print a least-privilege trust policy (JSON) or Terraform for one repository
+  lint      grade an existing trust policy (JSON) or Terraform file; exit 1 on high/critical
+  check     evaluate a trust policy against a token's claims; exit 0 allow, 1 deny
+
+Exit status 2: a malformed policy, an unreadable file or unusable claims.
+"""
+
+_GENERATE_EPILOG = """\
+Subjects: --branch NAME is exact (refs/heads/NAME, StringEquals); --tag takes a name or a
+pattern after refs/tags/ (StringLike only when it holds * or ?); --environment NAME and
+--pull-request add their subjects. With none of them, branch 'main' only (said on stderr).
+--job-workflow-ref is AND-ed through the token.actions.githubusercontent.com:job_workflow_ref key.
+
+example: py-aws-oidc trust generate --repo octo-org/octo-repo --environment production
+"""
+
+_LINT_EPILOG = """\
+FILE: a JSON trust policy, or a .tf file (data "aws_iam_policy_document" blocks with principals,
+aws_iam_role assume_role_policy as a JSON string, heredoc, jsonencode({...}) or file(...)).
+Exit status: 1 when any finding is high or critical, 0 otherwise, 2 on a malformed policy.
+"""
+
+_CHECK_EPILOG = """\
+The request is sts:AssumeRoleWithWebIdentity from a GitHub OIDC provider (any account and
+partition, unless --provider-arn), with the condition keys <issuer>:<claim> AWS evaluates.
+--claims takes a JSON object of claims (what the action prints on AccessDenied). A token is
+decoded without verifying its signature and is never printed.
+Exit status: 0 allow, 1 deny, 2 malformed policy or unusable claims.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="{generate,lint,check}")
+
+    gen = sub.add_parser(
+        "generate",
+        help="print a least-privilege trust policy (JSON) or Terraform",
+        description="Print a least-privilege trust policy for GitHub OIDC.",
+        epilog=_GENERATE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    gen.add_argument("--repo", required=True, metavar="OWNER/REPO")
+    gen.add_argument("--branch", action="append", default=[], metavar="NAME",
+                     help="allow this branch (exact; repeatable)")
+    gen.add_argument("--tag", action="append", default=[], metavar="PATTERN",
+                     help="allow tags with this name or pattern, e.g. v* (repeatable)")
+    gen.add_argument("--environment", action="append", default=[], metavar="NAME",
+                     help="allow jobs in this GitHub environment (repeatable)")
+    gen.add_argument("--pull-request", action="store_true",
+                     help="allow pull_request workflows (sub repo:O/R:pull_request)")
+    gen.add_argument("--job-workflow-ref", action="append", default=[],
+                     metavar="OWNER/REPO/.github/workflows/F.yml@REF",
+                     help="also require this reusable workflow (AND; repeatable = any of them)")
+    gen.add_argument("--immutable-ids", metavar="OWNER_ID/REPO_ID",
+                     help="write immutable subjects repo:OWNER@OWNER_ID/REPO@REPO_ID:...")
+    gen.add_argument("--account", metavar="ID",
+                     help="12-digit account of the OIDC provider (default: a placeholder)")
+    gen.add_argument("--partition", choices=("aws", "aws-cn", "aws-us-gov"), default="aws")
+    gen.add_argument("--role-name", metavar="NAME", help="role name in the Terraform output")
+    gen.add_argument("--format", choices=("json", "terraform"), default="json")
+
+    lint = sub.add_parser(
+        "lint",
+        help="grade a trust policy or Terraform file (exit 1 on high/critical)",
+        description="Lint a trust policy (JSON) or a Terraform file for GitHub OIDC mistakes.",
+        epilog=_LINT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    lint.add_argument("file", metavar="FILE")
+    lint.add_argument("--format", choices=("text", "json"), default="text")
+
+    check = sub.add_parser(
+        "check",
+        help="evaluate a trust policy against a token's claims (exit 0 allow, 1 deny)",
+        description="Evaluate a trust policy against a token's claims, offline, with IAM's rules.",
+        epilog=_CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("file", metavar="FILE")
+    source = check.add_mutually_exclusive_group(required=True)
+    source.add_argument("--claims", metavar="CLAIMS.json", help="a JSON object of claims")
+    source.add_argument("--token", metavar="JWT", help="a token (decoded, never printed)")
+    source.add_argument("--token-file", metavar="PATH", help="a file holding a token")
+    source.add_argument("--from-env", action="store_true",
+                        help="request this job's token (needs permissions: id-token: write)")
+    check.add_argument("--audience", default="sts.amazonaws.com",
+                       help="audience for --from-env (default sts.amazonaws.com)")
+    check.add_argument("--provider-arn", metavar="ARN",
+                       help="the caller's provider ARN (default: GitHub's, any account)")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .generate import GenerateOptions, generate
+
+    result = generate(
+        GenerateOptions(
+            repo=args.repo,
+            branches=args.branch,
+            tags=args.tag,
+            environments=args.environment,
+            pull_request=args.pull_request,
+            job_workflow_refs=args.job_workflow_ref,
+            immutable_ids=args.immutable_ids,
+            account=args.account,
+            partition=args.partition,
+            role_name=args.role_name,
+        )
+    )
+    notes = list(result.notes)
+    if args.format == "json":
+        if result.account_note:
+            notes.append(result.account_note)
+        out.write(result.to_json())
+    else:
+        out.write(result.to_terraform())
+    for note in notes:
+        err.write(f"note: {note}\n")
+    return 0
+
+
+def _lint(args: argparse.Namespace, out: TextIO) -> int:
+    from .files import read_policy_file
+    from .lint import exit_code, lint_policy, render_json, render_text
+
+    policy_file = read_policy_file(args.file)
+    findings = [
+        finding
+        for loaded in policy_file.policies
+        for finding in lint_policy(loaded.policy, loaded.unresolved)
+    ]
+    sources = [loaded.policy.source for loaded in policy_file.policies]
+    render = render_json if args.format == "json" else render_text
+    out.write(render(findings, sources, policy_file.skipped))
+    return exit_code(findings)
+
+
+def _claims(args: argparse.Namespace) -> dict[str, object]:
+    from . import claims
+
+    if args.claims is not None:
+        return claims.load_claims_file(args.claims)
+    if args.token is not None:
+        return claims.decode_token(args.token)
+    if args.token_file is not None:
+        return claims.load_token_file(args.token_file)
+    return claims.claims_from_env(args.audience)
+
+
+def _check(args: argparse.Namespace, out: TextIO) -> int:
+    from .check import check_policies, exit_code, render_json, render_text
+    from .files import read_policy_file
+
+    policy_file = read_policy_file(args.file)  # a malformed policy is exit 2 before any fetch
+    claims = _claims(args)
+    results = check_policies(policy_file, claims, provider_arn=args.provider_arn)
+    render = render_json if args.format == "json" else render_text
+    out.write(render(results, claims))
+    return exit_code(results)
+
+
+def main(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2); argparse printed the message
+        return exc.code if isinstance(exc.code, int) else 2
+    if args.command is None:
+        parser.print_help(out)
+        return 2
+    try:
+        if args.command == "generate":
+            return _generate(args, out, err)
+        if args.command == "lint":
+            return _lint(args, out)
+        return _check(args, out)
+    except TrustError as exc:
+        err.write(f"error: {exc.message}\n")
+        return 2
