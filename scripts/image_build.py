@@ -426,9 +426,10 @@ def rootfs(dest: Path, venv: Path, optional: set[str]) -> int:
     env = {"PATH": "/opt/venv/bin:/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8",
            "HOME": "/root", "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
     smoke = SMOKE.replace("OPTIONAL", repr(sorted(optional)))
-    run(["chroot", str(dest), str(venv / "bin/python"), "-c", smoke], env=env)
-    run(["chroot", str(dest), str(venv / "bin/py-aws-oidc"), "--version"], env=env)
-    run(["chroot", str(dest), "/bin/sh", "-c", "exit 0"], env=env)
+    chroot = shutil.which("chroot") or "/usr/sbin/chroot"
+    run([chroot, str(dest), str(venv / "bin/python"), "-c", smoke], env=env)
+    run([chroot, str(dest), str(venv / "bin/py-aws-oidc"), "--version"], env=env)
+    run([chroot, str(dest), "/bin/sh", "-c", "exit 0"], env=env)
     print(f"image_build: rootfs {tree_size(dest) / 1e6:.1f} MB, packages: {' '.join(sorted(packages))}")
     return 0
 

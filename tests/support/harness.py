@@ -135,6 +135,8 @@ class ActionResult:
     file_errors: dict[str, str] = field(default_factory=dict)
     # (kind, value) the test declared secret for this run (token-file contents, ...)
     extra_secrets: list[tuple[str, str]] = field(default_factory=list)
+    # (kind, value) snapshot of the servers' secrets when the run ended (survives a reset)
+    server_secrets: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -365,6 +367,10 @@ class ActionHarness:
             result.sts_calls = [c for c in list(self.sts.calls) if c.time >= since]
         if self.issuer is not None:
             result.token_requests = [r for r in self.issuer.token_requests if r.time >= since]
+            result.server_secrets += [("oidc-jwt", t) for t in list(self.issuer.minted)]
+            result.server_secrets.append(("oidc-request-token", self.issuer.request_token))
+        if self.sts is not None:
+            result.server_secrets += [("sts-credential", s) for s in list(self.sts.issued_secrets)]
 
 
 def collect_files(result: ActionResult) -> ActionResult:

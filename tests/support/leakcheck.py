@@ -89,6 +89,7 @@ def known_secrets(
         value = result.environ.get(name)
         if value:
             found.append(Secret(f"env:{name}", value))
+    found += [Secret(kind, value) for kind, value in result.server_secrets]
     found += [Secret(kind, value) for kind, value in result.extra_secrets]
     found += list(declared)
     unique: dict[str, Secret] = {}

@@ -1,0 +1,244 @@
+"""The CLI in-process: exit codes, output, malformed policies, claim sources (never a token)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import requests
+
+from py_aws_oidc.trust import claims as claims_module
+from tests.trust.helpers import AUD, MAIN, SUB, claims, policy, run_cli, statement, write_json
+
+GOOD = policy(statement({"StringEquals": {AUD: "sts.amazonaws.com", SUB: MAIN}}, sid="Deploy"))
+
+
+def token_for(payload: dict[str, Any]) -> str:
+    return jwt.encode(payload, "not-a-real-key-but-long-enough-for-hs256!", algorithm="HS256")
+
+
+@pytest.fixture
+def good_policy(tmp_path: Path) -> Path:
+    return write_json(tmp_path / "trust.json", GOOD)
+
+
+@pytest.fixture
+def claims_file(tmp_path: Path) -> Path:
+    return write_json(tmp_path / "claims.json", claims())
+
+
+def test_help_documents_the_subcommands(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli("--help")[0] == 0
+    out = capsys.readouterr().out
+    for word in ("generate", "lint", "check", "Exit status 2"):
+        assert word in out
+    for sub in ("generate", "lint", "check"):
+        assert run_cli(sub, "--help")[0] == 0
+    help_check = capsys.readouterr().out
+    assert "--from-env" in help_check and "--provider-arn" in help_check
+    assert "--immutable-ids" in help_check and "--job-workflow-ref" in help_check
+
+
+def test_no_subcommand_and_usage_errors() -> None:
+    assert run_cli()[0] == 2
+    assert run_cli("check", "x.json")[0] == 2  # one claims source is required
+    assert run_cli("lint", "x.json", "--format", "yaml")[0] == 2
+
+
+def test_check_allow(good_policy: Path, claims_file: Path) -> None:
+    code, out, err = run_cli("check", str(good_policy), "--claims", str(claims_file))
+    assert code == 0, out
+    assert "ALLOW" in out and 'statement: "Deploy" (#0)' in out
+    assert f'condition: StringEquals {SUB} ["{MAIN}"]' in out
+    assert err == ""
+
+
+def test_check_deny_names_statement_and_condition(good_policy: Path, tmp_path: Path) -> None:
+    env_claims = write_json(tmp_path / "env.json", claims(
+        sub="repo:octo-org/octo-repo:environment:prod", environment="prod"))
+    code, out, _ = run_cli("check", str(good_policy), "--claims", str(env_claims))
+    assert code == 1
+    assert "DENY (implicit" in out
+    assert 'closest statement: "Deploy" (#0)' in out
+    assert f"condition: StringEquals {SUB}" in out
+    assert '"repo:octo-org/octo-repo:environment:prod" matches none of' in out
+
+
+def test_check_explicit_deny(tmp_path: Path, claims_file: Path) -> None:
+    doc = policy(statement({"StringEquals": {SUB: MAIN}}),
+                 statement({"StringEquals": {SUB: MAIN}}, effect="Deny", sid="Freeze"))
+    code, out, _ = run_cli("check", str(write_json(tmp_path / "p.json", doc)), "--claims",
+                           str(claims_file))
+    assert code == 1 and "DENY (explicit" in out and '"Freeze" (#1)' in out
+
+
+def test_check_json_format(good_policy: Path, claims_file: Path) -> None:
+    code, out, _ = run_cli("check", str(good_policy), "--claims", str(claims_file), "--format",
+                           "json")
+    report = json.loads(out)
+    assert code == 0 and report["decision"] == "allow"
+    [result] = report["policies"]
+    assert result["statement"] == {"sid": "Deploy", "index": 0, "effect": "Allow"}
+    assert result["condition"]["key"] == SUB and result["condition"]["passed"] is True
+    assert report["claims"]["sub"] == MAIN
+
+
+def test_check_provider_arn(good_policy: Path, claims_file: Path) -> None:
+    other = "arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com"
+    code, out, _ = run_cli("check", str(good_policy), "--claims", str(claims_file),
+                           "--provider-arn", other)
+    assert code == 1 and "principal" in out
+
+
+def test_check_reports_keys_aws_ignores(tmp_path: Path, claims_file: Path) -> None:
+    doc = policy(statement({"StringEquals": {SUB: MAIN},
+                            "StringNotEquals": {"token.actions.githubusercontent.com:event_name":
+                                                "pull_request"}}))
+    code, out, _ = run_cli("check", str(write_json(tmp_path / "p.json", doc)), "--claims",
+                           str(claims_file))
+    assert code == 0
+    assert "AWS does not populate token.actions.githubusercontent.com:event_name" in out
+
+
+def test_token_and_token_file_never_print_the_token(good_policy: Path, tmp_path: Path) -> None:
+    token = token_for(claims())
+    code, out, err = run_cli("check", str(good_policy), "--token", token)
+    assert code == 0 and token not in out + err
+    assert f'"sub": "{MAIN}"' in out  # claims are printed
+    path = tmp_path / "token.jwt"
+    path.write_text(token + "\n", encoding="utf-8")
+    code, out, err = run_cli("check", str(good_policy), "--token-file", str(path))
+    assert code == 0 and token not in out + err
+
+
+@pytest.mark.parametrize("bad", ["not-a-jwt", "a.b.c", "x" * 40 + ".y.z"])
+def test_bad_token_is_exit_2_without_echo(good_policy: Path, bad: str) -> None:
+    code, out, err = run_cli("check", str(good_policy), "--token", bad)
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and bad not in err
+
+
+class _Response:
+    def __init__(self, status: int, body: Any) -> None:
+        self.status_code = status
+        self._body = body
+
+    def json(self) -> Any:
+        return self._body
+
+
+def test_from_env_fetches_like_the_action(
+    good_policy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = token_for(claims())
+    seen: dict[str, Any] = {}
+
+    def fake_get(url: str, **kwargs: Any) -> _Response:
+        seen.update(url=url, **kwargs)
+        return _Response(200, {"value": token, "count": 1})
+
+    monkeypatch.setattr(requests, "get", fake_get)
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "https://runner.example/idtoken?api-version=2.0")
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-bearer")
+    code, out, err = run_cli("check", str(good_policy), "--from-env")
+    assert code == 0, err
+    assert seen["url"] == "https://runner.example/idtoken?api-version=2.0"
+    assert seen["params"] == {"audience": "sts.amazonaws.com"}
+    assert seen["headers"]["Authorization"] == "Bearer request-bearer"
+    assert seen["timeout"]
+    assert token not in out + err and "request-bearer" not in out + err
+
+
+def test_from_env_without_permission(good_policy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACTIONS_ID_TOKEN_REQUEST_URL", raising=False)
+    monkeypatch.delenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", raising=False)
+    code, out, err = run_cli("check", str(good_policy), "--from-env")
+    assert code == 2 and out == ""
+    assert "permissions: id-token: write" in err
+
+
+@pytest.mark.parametrize(("status", "body", "message"), [
+    (403, {}, "HTTP 403"), (200, {"nope": 1}, "no token"), (200, None, "no token")])
+def test_from_env_endpoint_errors(
+    good_policy: Path, monkeypatch: pytest.MonkeyPatch, status: int, body: Any, message: str
+) -> None:
+    monkeypatch.setattr(requests, "get", lambda url, **kw: _Response(status, body))
+    env = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://r/idtoken?x=1",
+           "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}
+    with pytest.raises(claims_module.ClaimsError, match=message):
+        claims_module.fetch_token_from_env("sts.amazonaws.com", env)
+
+
+def test_from_env_network_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(url: str, **kw: Any) -> _Response:
+        raise requests.ConnectTimeout("slow")
+
+    monkeypatch.setattr(requests, "get", boom)
+    env = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://r/x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}
+    with pytest.raises(claims_module.ClaimsError, match="ConnectTimeout"):
+        claims_module.fetch_token_from_env("sts.amazonaws.com", env)
+
+
+MALFORMED = {
+    "invalid-json": ('{"Version": "2012-10-17", "Statement": [', "not valid JSON"),
+    "top-level-array": ("[]", "JSON array"),
+    "no-statement": ('{"Version": "2012-10-17"}', "no Statement"),
+    "unknown-top-level": ('{"Version": "2012-10-17", "Statement": [], "Extra": 1}',
+                          "unknown top-level field"),
+    "unknown-operator": (json.dumps(policy(statement({"StringEqualz": {SUB: MAIN}}))),
+                         "unknown condition operator 'StringEqualz'"),
+    "bad-effect": (json.dumps(policy(statement({"StringEquals": {SUB: MAIN}}, effect="allow"))),
+                   'Effect is "allow"'),
+    "missing-effect": (json.dumps({"Statement": [{"Principal": "*", "Action": "*"}]}),
+                       "Effect is missing"),
+    "empty-statement": ('{"Version": "2012-10-17", "Statement": []}', "Statement"),
+    "bad-version": ('{"Version": "2020-01-01", "Statement": {}}', "Version"),
+    "unknown-statement-field": (json.dumps(policy({**statement(None), "Conditions": {}})),
+                                "unknown field"),
+    "null-condition-value": (json.dumps(policy(statement({"StringEquals": {SUB: None}}))),
+                             "not a string, number or boolean"),
+    "nan": ('{"Statement": NaN}', "not valid JSON"),
+    "set-operator-on-null": (json.dumps(policy(statement({"ForAllValues:Null": {SUB: "true"}}))),
+                             "unknown condition operator"),
+    "no-principal": (json.dumps({"Statement": [{"Effect": "Allow", "Action": "*"}]}), "Principal"),
+}
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+def test_malformed_policy_exits_2(name: str, tmp_path: Path, claims_file: Path) -> None:
+    text, message = MALFORMED[name]
+    path = tmp_path / "bad.json"
+    path.write_text(text, encoding="utf-8")
+    for argv in (["lint", str(path)], ["check", str(path), "--claims", str(claims_file)]):
+        code, out, err = run_cli(*argv)
+        assert code == 2, (name, out, err)
+        assert out == "" and message in err and "Traceback" not in err
+
+
+def test_missing_files_exit_2(tmp_path: Path, claims_file: Path, good_policy: Path) -> None:
+    assert run_cli("lint", str(tmp_path / "nope.json"))[0] == 2
+    code, _, err = run_cli("check", str(good_policy), "--claims", str(tmp_path / "nope.json"))
+    assert code == 2 and "does not exist" in err
+    bad = tmp_path / "claims.json"
+    bad.write_text("[1]", encoding="utf-8")
+    code, _, err = run_cli("check", str(good_policy), "--claims", str(bad))
+    assert code == 2 and "JSON object" in err
+
+
+def test_claims_file_accepts_the_action_summary(good_policy: Path, tmp_path: Path) -> None:
+    # What the action prints on AccessDenied, "(absent)" markers and all, goes back in as is.
+    path = write_json(tmp_path / "c.json", {"iss": "https://token.actions.githubusercontent.com",
+                                            "sub": MAIN, "aud": "sts.amazonaws.com",
+                                            "environment": "(absent)"})
+    assert run_cli("check", str(good_policy), "--claims", str(path))[0] == 0
+
+
+def test_lint_accepts_statement_object_and_check_allows_it(tmp_path: Path, claims_file: Path) -> None:
+    doc = {"Version": "2012-10-17", "Statement": statement({"StringEquals": {SUB: MAIN}})}
+    path = write_json(tmp_path / "p.json", doc)
+    assert run_cli("check", str(path), "--claims", str(claims_file))[0] == 0
+    code, out, _ = run_cli("lint", str(path))
+    assert code == 0 and "aud-not-pinned" in out
