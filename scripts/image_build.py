@@ -236,7 +236,8 @@ ETC_FILES = ("passwd", "group", "shadow", "gshadow", "nsswitch.conf", "host.conf
 SMOKE = r"""
 import importlib, pkgutil, ssl, sys
 import py_aws_oidc
-names = [m.name for m in pkgutil.walk_packages(py_aws_oidc.__path__, "py_aws_oidc.")]
+names = [m.name for m in pkgutil.walk_packages(py_aws_oidc.__path__, "py_aws_oidc.")
+         if not m.name.endswith(".__main__")]
 for name in names:
     try:
         importlib.import_module(name)
@@ -301,14 +302,18 @@ def shared_libs(elves: list[Path]) -> set[str]:
 def dpkg_owners() -> tuple[dict[str, str], dict[str, list[str]]]:
     """realpath -> package, and package -> listed paths, from /var/lib/dpkg/info/*.list."""
     owner: dict[str, str] = {}
+    via_symlink: dict[str, str] = {}
     files: dict[str, list[str]] = {}
-    for listing in Path("/var/lib/dpkg/info").glob("*.list"):
+    for listing in sorted(Path("/var/lib/dpkg/info").glob("*.list")):
         pkg = listing.stem.split(":")[0]
         paths = listing.read_text(encoding="utf-8", errors="surrogateescape").splitlines()
         files[pkg] = paths
         for p in paths:
-            owner.setdefault(os.path.realpath(p), pkg)
-    return owner, files
+            # The package that ships the file itself wins over one that ships a symlink to it
+            # (libc-bin's /usr/bin/ld.so -> libc6's ld-linux-x86-64.so.2).
+            target = owner if not os.path.islink(p) else via_symlink
+            target.setdefault(os.path.realpath(p), pkg)
+    return {**via_symlink, **owner}, files
 
 
 def copy_entry(src: str, dest_root: Path) -> None:

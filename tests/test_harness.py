@@ -730,7 +730,6 @@ def test_the_leak_check_fails_a_leaking_test(make_harness: Any) -> None:
 # =================================================================================================
 
 
-@pytest.mark.xfail(strict=False, reason="the action is being written in parallel")
 def test_smoke_oidc_role_assumption(run_action: Any, sts: StsFaultProxy) -> None:
     result = run_action({"aws-region": "us-east-1", "role-to-assume": ROLE})
     assert result.ok, result.explain()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import ipaddress
+import json
 import operator
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -269,7 +270,7 @@ class ConditionOutcome:
 
 
 def _show(values: tuple[str, ...]) -> str:
-    return '"' + values[0] + '"' if len(values) == 1 else "[" + ", ".join(map(repr, values)) + "]"
+    return json.dumps(values[0] if len(values) == 1 else list(values))
 
 
 def evaluate_condition(

@@ -152,7 +152,7 @@ def _subject_hints(sub: str, key: str) -> list[str]:
             f"sub is \"{sub}\": the policy's StringEquals/StringLike {key} values must include "
             "exactly this (case-sensitive; StringEquals takes * literally)."
         )
-    elif subject.custom:
+    if subject.custom:
         hints.append(
             f"The sub \"{sub}\" comes from a customised subject template, so values in the "
             f"default form ({prefix}:ref:...) do not match: write the {key} values in the "

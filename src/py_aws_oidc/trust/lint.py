@@ -612,8 +612,8 @@ def render_text(findings: Sequence[Finding], sources: Sequence[str], skipped: Se
     lines: list[str] = []
     for source in sources:
         mine = [f for f in findings if f.source == source]
-        worst = mine[0].severity.upper() if mine else "clean"
-        lines.append(f"{source}: {len(mine)} finding(s), worst: {worst}")
+        worst = f"worst: {mine[0].severity.upper()}" if mine else "clean"
+        lines.append(f"{source}: {len(mine)} finding(s), {worst}")
         for f in mine:
             where = f"statement {f.statement}" if f.statement else "policy"
             lines.append(f"  [{f.severity.upper()}] {f.rule} ({where})")

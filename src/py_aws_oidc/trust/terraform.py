@@ -228,18 +228,16 @@ def parse_terraform(text: str, source: str, *, base_dir: Path | None = None) -> 
     policies: list[TerraformPolicy] = []
     skipped: list[str] = []
     referenced: dict[str, str] = {}  # data source name -> role that uses it as trust policy
+    inline: list[tuple[str, object]] = []  # roles' own assume_role_policy values
     for rtype, name, body in resources:
         if rtype != "aws_iam_role" or "assume_role_policy" not in body:
             continue
         raw = body["assume_role_policy"]
-        label = f"{source}: aws_iam_role.{name}.assume_role_policy"
-        if isinstance(raw, str):
-            ref = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}", raw)
-            if ref:
-                referenced[ref.group(1)] = f"aws_iam_role.{name}"
-                continue
-        resolver = _Resolver(providers, base)
-        policies.append(_role_policy(raw, label, resolver))
+        ref = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}", str(raw))
+        if ref:
+            referenced[ref.group(1)] = f"aws_iam_role.{name}"
+        else:
+            inline.append((f"{source}: aws_iam_role.{name}.assume_role_policy", raw))
     for rtype, name, body in data:
         if rtype != "aws_iam_policy_document":
             continue
@@ -253,8 +251,9 @@ def parse_terraform(text: str, source: str, *, base_dir: Path | None = None) -> 
         if not is_trust:
             skipped.append(f"{label}: no principals, so not a trust policy")
             continue
-        resolver = _Resolver(providers, base)
-        policies.append(_policy_document(body, label, resolver))
+        policies.append(_policy_document(body, label, _Resolver(providers, base)))
+    for label, raw in inline:
+        policies.append(_role_policy(raw, label, _Resolver(providers, base)))
     return TerraformFile(policies=tuple(policies), skipped=tuple(skipped))
 
 
