@@ -35,11 +35,11 @@ COPY src /src/src
 # README.md is the package's long description; an empty one will do if the context lacks it.
 RUN touch /src/README.md \
  && /opt/venv/bin/pip install --no-deps --no-build-isolation --no-index /src \
- && /opt/venv/bin/python /usr/local/bin/image_build.py check-imports /src/src --optional hcl2 \
+ && /opt/venv/bin/python /usr/local/bin/image_build.py check-imports /src/src \
  && /opt/venv/bin/python /usr/local/bin/image_build.py prune /opt/venv \
  && /opt/venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash \
         /opt/venv/lib/python3.11/site-packages \
- && /opt/venv/bin/python /usr/local/bin/image_build.py rootfs /rootfs /opt/venv --optional hcl2
+ && /opt/venv/bin/python /usr/local/bin/image_build.py rootfs /rootfs /opt/venv
 
 FROM scratch
 ARG BASE

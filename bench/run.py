@@ -49,9 +49,7 @@ import json
 import os
 import platform
 import random
-import select
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -59,7 +57,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +104,9 @@ RUNNER_CONTEXT = {
     "RUNNER_ARCH": "X64",
     "RUNNER_ENVIRONMENT": "github-hosted",
     "LANG": "C.UTF-8",
-    "PYTHONUNBUFFERED": "1",  # the image's ENV
+    # The image's ENV (Dockerfile).
+    "PYTHONUNBUFFERED": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
     # No IMDS probe can leave this machine, whatever a code path does.
     "AWS_EC2_METADATA_DISABLED": "true",
 }
@@ -230,10 +230,19 @@ def ensure_image_venv(base: Path, *, prune: bool, rebuild: bool) -> dict[str, st
         if prune:
             log("bench: pruning the venv like the image (scripts/image_build.py prune) ...")
             _run([str(venv_python), str(image_build), "prune", str(IMAGE_VENV)])
-        # Fresh bytecode for everything, as the image build does.
-        _run([str(venv_python), "-m", "compileall", "-q", "-j", "0", str(IMAGE_VENV / "lib")])
+        # Fresh bytecode for everything, as the image build does (Dockerfile).
+        _run([str(venv_python), "-m", "compileall", "-q", "-j", "0", "--invalidation-mode",
+              "unchecked-hash", str(IMAGE_VENV / "lib")])
         stamp.write_text(json.dumps({"deps": deps_key, "project": project_key}))
     (IMAGE_VENV / ".gitignore").write_text("*\n")
+    stdlib_pyc = subprocess.run(
+        [str(venv_python), "-c", "import importlib.util, os, json; "
+         "print(os.path.exists(importlib.util.cache_from_source(json.__file__)))"],
+        capture_output=True, text=True, check=False).stdout.strip()
+    if stdlib_pyc != "True":
+        log("bench: WARNING: the base interpreter's standard library has no bytecode; with "
+            "PYTHONDONTWRITEBYTECODE=1 (as in the image) every run compiles it. The image "
+            "compiles it (Dockerfile); here: python3.11 -m compileall /usr/lib/python3.11")
     return {"venv": str(IMAGE_VENV.relative_to(REPO)), "requirements": req_label,
             "base_python": str(base), "python_version": version.split()[0],
             "pruned_like_image": str(prune)}
@@ -330,12 +339,13 @@ def local_servers() -> Iterator[Servers]:
     clock = ServerClock()
     with contextlib.ExitStack() as stack:
         moto = stack.enter_context(MotoServer())
-        issuer = OidcIssuer()
-        issuer.handler_class = timed_handler(type(issuer).handler_class, clock)
-        stack.enter_context(issuer)
-        sts = StsFaultProxy(moto.url, verify_tokens=issuer)
-        sts.handler_class = timed_handler(type(sts).handler_class, clock)
-        stack.enter_context(sts)
+        # Subclasses whose request handlers add their time to `clock`.
+        timed_issuer = type("TimedIssuer", (OidcIssuer,),
+                            {"handler_class": timed_handler(OidcIssuer.handler_class, clock)})
+        timed_sts = type("TimedSts", (StsFaultProxy,),
+                         {"handler_class": timed_handler(StsFaultProxy.handler_class, clock)})
+        issuer = stack.enter_context(timed_issuer())
+        sts = stack.enter_context(timed_sts(moto.url, verify_tokens=issuer))
         yield Servers(issuer, sts, moto, clock)
 
 
@@ -387,35 +397,66 @@ def input_var(name: str) -> str:
     return "INPUT_" + name.replace(" ", "_").upper()
 
 
-def spawn_and_wait(argv: list[str], env: dict[str, str], out_path: str,
-                   timeout_s: float) -> tuple[int | None, Any, float]:
-    """posix_spawn + wait4: exit code, the child's own rusage and the wall time (s)."""
+SPAWNER_CODE = r"""
+import json, os, select, signal, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    actions = [
-        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-        (os.POSIX_SPAWN_OPEN, 1, out_path, flags, 0o600),
-        (os.POSIX_SPAWN_DUP2, 1, 2),
-    ]
-    # posix_spawn (vfork+exec) keeps the parent's own cost out of the child's wall time.
+    actions = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+               (os.POSIX_SPAWN_OPEN, 1, job["out"], flags, 0o600),
+               (os.POSIX_SPAWN_DUP2, 1, 2)]
     start = time.perf_counter()
-    pid = os.posix_spawn(argv[0], argv, env, file_actions=actions)
-    pidfd = os.pidfd_open(pid) if hasattr(os, "pidfd_open") else None
-    try:
-        if pidfd is not None:
-            ready, _, _ = select.select([pidfd], [], [], timeout_s)
-            if not ready:
-                os.kill(pid, signal.SIGKILL)  # our own child, by its pid
-        _, status, usage = os.wait4(pid, 0)
-    finally:
-        if pidfd is not None:
-            os.close(pidfd)
+    pid = os.posix_spawn(job["argv"][0], job["argv"], job["env"], file_actions=actions)
+    fd = os.pidfd_open(pid)
+    timed_out = not select.select([fd], [], [], job["timeout"])[0]
+    if timed_out:
+        os.kill(pid, signal.SIGKILL)  # our own child, by its pid
+    _, status, ru = os.wait4(pid, 0)
     wall = time.perf_counter() - start
+    os.close(fd)
     code = os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else None
-    return code, usage, wall
+    print(json.dumps({"code": code, "wall": wall, "cpu": ru.ru_utime + ru.ru_stime,
+                      "maxrss_kb": ru.ru_maxrss, "timed_out": timed_out}), flush=True)
+"""
 
 
-def run_once(sc: Scenario, servers: Servers, command: list[str], inputs_declared: list[str],
-             timeout_s: float, extra_env: dict[str, str]) -> Sample:
+class Spawner:
+    """Starts each measured process from a small helper process.
+
+    Linux keeps the peak RSS across exec: a child spawned by this (large) process would report at
+    least this process's RSS as its ``ru_maxrss``. The helper is a bare interpreter (~10 MB), so
+    the children's figures are their own (anything above the helper's own size). The helper also
+    takes the wall time (posix_spawn to wait4), so this process's threads do not add to it.
+    """
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", SPAWNER_CODE], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, text=True, bufsize=1)
+
+    def run(self, argv: list[str], env: dict[str, str], out_path: str,
+            timeout_s: float) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"argv": argv, "env": env, "out": out_path,
+                                          "timeout": timeout_s}) + "\n")
+        answer = self.proc.stdout.readline()
+        if not answer:
+            raise RuntimeError("bench: the spawner helper died")
+        result: dict[str, Any] = json.loads(answer)
+        return result
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def run_once(sc: Scenario, servers: Servers, spawner: Spawner, command: list[str],
+             inputs_declared: list[str], timeout_s: float, extra_env: dict[str, str]) -> Sample:
     root = Path(tempfile.mkdtemp(prefix="bench-run-"))
     try:
         home = root / "home"
@@ -456,13 +497,16 @@ def run_once(sc: Scenario, servers: Servers, command: list[str], inputs_declared
         issuer_before = len(servers.issuer.requests)
         sts_before = len(servers.sts.calls)
         busy_before, _ = servers.clock.snapshot()
-        code, usage, wall = spawn_and_wait(argv, env, str(root / "stdout"), timeout_s)
+        measured = spawner.run(argv, env, str(root / "stdout"), timeout_s)
+        code = measured["code"]
         time.sleep(0.002)  # let a handler thread finish its bookkeeping after the answer
         busy_after, _ = servers.clock.snapshot()
         issuer_n = len(servers.issuer.requests) - issuer_before
         sts_actions = [c.action for c in servers.sts.calls[sts_before:]]
         problems = []
-        if code != 0:
+        if measured["timed_out"]:
+            problems.append(f"killed after the {timeout_s:g} s timeout")
+        elif code != 0:
             tail = (root / "stdout").read_text(errors="replace")[-600:]
             problems.append(f"exit {code}: {tail}")
         env_text = files["env"].read_text(errors="replace")
@@ -477,9 +521,9 @@ def run_once(sc: Scenario, servers: Servers, command: list[str], inputs_declared
         if sc.expect_sts is not None and tuple(sts_actions) != sc.expect_sts:
             problems.append(f"STS saw {sts_actions} (expected {list(sc.expect_sts)})")
         return Sample(
-            wall_ms=wall * 1000,
-            cpu_ms=(usage.ru_utime + usage.ru_stime) * 1000,
-            rss_mb=usage.ru_maxrss / 1024,
+            wall_ms=measured["wall"] * 1000,
+            cpu_ms=measured["cpu"] * 1000,
+            rss_mb=measured["maxrss_kb"] / 1024,
             server_ms=(busy_after - busy_before) * 1000,
             issuer_requests=issuer_n,
             sts_actions=sts_actions,
@@ -598,13 +642,14 @@ def print_report(meta: dict[str, Any], results: dict[str, dict[str, Any]],
             out.write(f"  {key}: {meta['venv'][key]}\n")
     out.write(f"  machine: {meta['machine']}, load average at start {meta['loadavg_start']}, "
               f"at end {meta['loadavg_end']}\n\n")
-    head = (f"{'scenario':26s} {'median':>8s} {'min':>8s} {'p90':>8s} {'cpu':>8s} "
+    width = max([26, *(len(n) for n in results)])
+    head = (f"{'scenario':{width}s} {'median':>8s} {'min':>8s} {'p90':>8s} {'cpu':>8s} "
             f"{'server':>8s} {'RSS':>7s} {'token':>5s} {'STS':>4s}  ok")
     out.write(head + "\n" + "-" * len(head) + "\n")
     for name, r in results.items():
         def fmt(values: list[int]) -> str:
             return "/".join(str(v) for v in values)
-        out.write(f"{name:26s} {r['wall_median_ms']:8.1f} {r['wall_min_ms']:8.1f} "
+        out.write(f"{name:{width}s} {r['wall_median_ms']:8.1f} {r['wall_min_ms']:8.1f} "
                   f"{r['wall_p90_ms']:8.1f} {r['cpu_median_ms']:8.1f} "
                   f"{r['server_median_ms']:8.1f} {r['rss_peak_mb']:6.1f}M "
                   f"{fmt(r['issuer_requests_per_run']):>5s} {fmt(r['sts_requests_per_run']):>4s}  "
@@ -652,6 +697,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    "(default: /usr/bin/python3.11 if present, else this one)")
     p.add_argument("--src", help="prepend this directory to PYTHONPATH of the action "
                    "(try a scratch copy of src/ without rebuilding the venv)")
+    p.add_argument("--variant", action="append", default=[], metavar="LABEL=SRC_DIR",
+                   help="A/B: also run each action scenario with PYTHONPATH=SRC_DIR (a changed "
+                   "copy of src/), interleaved with the others, as 'SCENARIO [LABEL]' "
+                   "(repeatable)")
     p.add_argument("--env", action="append", default=[], metavar="K=V",
                    help="extra environment for the action (repeatable)")
     p.add_argument("--no-prune", action="store_true",
@@ -690,14 +739,30 @@ def main(argv: list[str] | None = None) -> int:
         extra_env["PYTHONPATH"] = str(Path(args.src).resolve())
     meta["extra_env"] = extra_env
     boto3_site = ensure_baseline_site(python)
+    # Runs get PYTHONDONTWRITEBYTECODE=1 (as in the image): compile the changed copies up front.
+    for src in [args.src, *(v.partition("=")[2] for v in args.variant)]:
+        if src:
+            _run([str(python), "-m", "compileall", "-q", "-j", "0", "--invalidation-mode",
+                  "unchecked-hash", str(Path(src).resolve())])
 
     wanted = {s.strip() for s in args.scenarios.split(",") if s.strip()}
     latencies = [0.0] + ([args.latency_ms] if args.latency_ms > 0 else [])
     declared = declared_inputs()
     samples: dict[str, list[Sample]] = {}
     failures = 0
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, local_servers() as servers:
+    spawner = Spawner()
+    with contextlib.ExitStack() as stack:
+        stack.callback(spawner.close)
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-"))
+        servers = stack.enter_context(local_servers())
         scenarios = [s for s in action_scenarios(latencies) if s.name.split("@")[0] in wanted]
+        for spec in args.variant:
+            label, _, src = spec.partition("=")
+            scenarios += [
+                replace(s, name=f"{s.name} [{label}]",
+                        env={**s.env, "PYTHONPATH": str(Path(src).resolve())})
+                for s in scenarios if s.kind == "action" and "[" not in s.name
+            ]
         base_lat = latencies if not args.no_baseline else []
         scenarios += baseline_scenarios(python, boto3_site, base_lat, Path(tmp))
         rng = random.Random(args.seed)
@@ -711,7 +776,8 @@ def main(argv: list[str] | None = None) -> int:
             order = list(scenarios)
             rng.shuffle(order)
             for sc in order:
-                sample = run_once(sc, servers, command, declared, args.timeout, extra_env)
+                sample = run_once(sc, servers, spawner, command, declared, args.timeout,
+                                  extra_env)
                 if round_no >= args.warmup:
                     samples.setdefault(sc.name, []).append(sample)
                 if not sample.ok:

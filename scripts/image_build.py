@@ -49,6 +49,11 @@ CHECK_REGIONS = (
     "us-iso-east-1", "us-isob-east-1", "eu-isoe-west-1", "eusc-de-east-1", "aws-global",
 )
 REMOVE_DISTS = ("pip", "setuptools", "wheel", "pkg_resources", "_distutils_hack")
+# Top-level packages that only serve a dependency's console scripts (python-hcl2 ships its
+# hcl2tojson/jsontohcl2/hq tools as a top-level package named `cli`): name -> owning distribution.
+REMOVE_SCRIPT_PACKAGES = {"cli": "python_hcl2"}
+# Console scripts kept in the venv's bin/ (the rest belong to dependencies: normalizer, hq, ...).
+KEEP_SCRIPTS = ("python", "python3", "python3.*", "py-aws-oidc", "py-aws-oidc-post")
 
 RESOLVE_SNIPPET = r"""
 import json, sys
@@ -151,8 +156,13 @@ def prune(venv: Path) -> int:
         stem = entry.name.split("-")[0].split(".")[0]
         if stem in REMOVE_DISTS or entry.name == "distutils-precedence.pth":
             rm(entry)
-    for pattern in ("pip", "pip3*", "Activate.ps1", "activate", "activate.*", "normalizer"):
-        for script in (venv / "bin").glob(pattern):
+    for name, dist in REMOVE_SCRIPT_PACKAGES.items():
+        owners = [d for d in site.glob(f"{dist}-*.dist-info")
+                  if name in (d / "top_level.txt").read_text().split()]
+        if owners:
+            rm(site / name)
+    for script in (venv / "bin").iterdir():
+        if not any(script.match(pattern) for pattern in KEEP_SCRIPTS):
             rm(script)
     for tests in [p for p in site.rglob("*") if p.is_dir() and p.name in ("tests", "test")]:
         rm(tests)  # test suites shipped inside wheels (certifi/tests)
@@ -234,7 +244,7 @@ ETC_FILES = ("passwd", "group", "shadow", "gshadow", "nsswitch.conf", "host.conf
              "ld.so.conf", "ld.so.conf.d", "debian_version", "os-release", "mime.types")
 
 SMOKE = r"""
-import importlib, pkgutil, ssl, sys
+import importlib, importlib.util, pkgutil, ssl, sys
 import py_aws_oidc
 names = [m.name for m in pkgutil.walk_packages(py_aws_oidc.__path__, "py_aws_oidc.")
          if not m.name.endswith(".__main__")]
@@ -245,6 +255,11 @@ for name in names:
         if exc.name not in OPTIONAL:
             raise
 import botocore.session, certifi, charset_normalizer, jwt, requests, urllib3
+from importlib.metadata import distributions
+tops = sorted({t for d in distributions() for t in (d.read_text("top_level.txt") or "").split()
+               if importlib.util.find_spec(t) is not None})  # minus the pruned script packages
+for top in tops:
+    importlib.import_module(top)
 import decimal, email.parser, hashlib, http.client, http.cookiejar, json, netrc, uuid
 import xml.etree.ElementTree, zoneinfo, concurrent.futures, secrets, ipaddress, tempfile
 session = botocore.session.Session()
@@ -253,7 +268,13 @@ for region in ("us-east-1", "cn-north-1", "us-gov-west-1"):
                           aws_secret_access_key="s")
 ssl.create_default_context(cafile=certifi.where())
 "x".encode("idna"); "é".encode("cp1252"); hashlib.sha256(b"").hexdigest()
-print(f"smoke: {len(names)} action modules, botocore, requests, ssl: ok")
+try:
+    import hcl2
+except ImportError:
+    pass
+else:
+    hcl2.loads('data "x" "y" {\n  a = "b"\n}\n')
+print(f"smoke: {len(names)} action modules, {len(tops)} top-level packages, STS clients, ssl: ok")
 """
 
 
@@ -286,8 +307,8 @@ def shared_libs(elves: list[Path]) -> set[str]:
     libs: set[str] = set()
     for elf in elves:
         out = run(["ldd", str(elf)], capture_output=True).stdout
-        for line in out.splitlines():
-            line = line.strip()
+        for raw in out.splitlines():
+            line = raw.strip()
             if "not found" in line:
                 raise SystemExit(f"image_build: {elf}: {line}")
             if "=>" in line:

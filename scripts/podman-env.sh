@@ -4,7 +4,8 @@
 #   eval "$(scripts/podman-env.sh)"      # or: source scripts/podman-env.sh
 #
 # Idempotent. On stdout it prints only `export NAME=value` lines; progress goes to stderr.
-#   1. installs podman, runc and debootstrap with apt-get when one is missing (apt-get update once);
+#   1. installs podman and runc (and debootstrap, when it is needed) with apt-get when missing
+#      (apt-get update once; through `sudo -n` when not root);
 #   2. writes a containers.conf into the cache dir (runc, cgroupfs, ulimits no higher than this shell's
 #      hard limits, nproc <= 32768, file events logger, exit_command_delay = 5) and exports
 #      CONTAINERS_CONF -- /etc is never edited;
@@ -51,23 +52,33 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 # ---------------------------------------------------------------- 1. packages
-missing=()
-command -v podman >/dev/null 2>&1 || missing+=(podman)
-command -v runc >/dev/null 2>&1 || [[ -x /usr/sbin/runc ]] || missing+=(runc)
-command -v debootstrap >/dev/null 2>&1 || [[ -x /usr/sbin/debootstrap ]] || missing+=(debootstrap)
-if ((${#missing[@]})); then
-  if [[ "$(id -u)" != 0 ]]; then
-    die "missing ${missing[*]} and not root: install them (apt-get install ${missing[*]}) or run as root"
+# Root runs apt-get itself; a user with passwordless sudo (a GitHub-hosted runner) goes through sudo.
+as_root() {
+  if [[ "$(id -u)" == 0 ]]; then "$@"
+  elif sudo -n true 2>/dev/null; then sudo -n "$@"
+  else return 1
   fi
-  command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get to install them"
-  log "installing ${missing[*]} (apt-get)"
-  t0=$SECONDS
-  apt-get update -qq >&2 || die "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
-    || apt-get install -y -qq "${missing[@]}" >&2 \
-    || die "apt-get install ${missing[*]} failed"
-  log "installed in $((SECONDS - t0)) s"
-fi
+}
+apt_updated=
+apt_install() {  # apt_install PKG... (only the missing ones are passed)
+  command -v apt-get >/dev/null 2>&1 || die "missing $* and no apt-get to install them"
+  log "installing $* (apt-get)"
+  local t0=$SECONDS
+  if [[ -z "$apt_updated" ]]; then
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 \
+      || die "missing $*: apt-get update failed (not root and no passwordless sudo?)"
+    apt_updated=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2 \
+    || die "apt-get install $* failed"
+  log "installed $* in $((SECONDS - t0)) s"
+}
+have() { command -v "$1" >/dev/null 2>&1 || [[ -x "/usr/sbin/$1" ]] || [[ -x "/sbin/$1" ]]; }
+
+missing=()
+have podman || missing+=(podman)
+have runc || missing+=(runc)
+if ((${#missing[@]})); then apt_install "${missing[@]}"; fi
 export PATH="$PATH:/usr/sbin:/sbin"
 
 # ---------------------------------------------------------------- 2. containers.conf
@@ -166,7 +177,8 @@ build_base() {
     podman pull "$BASE_IMAGE" >&2 || die "cannot pull $BASE_IMAGE and no Debian mirror to debootstrap from"
     return
   fi
-  [[ "$(id -u)" == 0 ]] || die "debootstrap needs root"
+  [[ "$(id -u)" == 0 ]] || die "building $BASE_IMAGE with debootstrap needs root (or import it yourself)"
+  have debootstrap || apt_install debootstrap
   rootfs="$(mktemp -d "$CACHE_DIR/rootfs.XXXXXX")"
   # shellcheck disable=SC2064
   trap "rm -rf '$rootfs'" EXIT

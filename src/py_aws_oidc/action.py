@@ -91,17 +91,23 @@ def _use_existing(settings: Settings, runner: Runner, deadline: Deadline) -> boo
 
 
 def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
-    runner = Runner(config.translate_env(environ), stream)
+    runner = Runner(environ, stream)
     watchdog: Watchdog | None = None
     settings: Settings | None = None
     try:
+        # Inside the try: a bad 'translate-env-variables' is an input error like any other.
+        runner = Runner(config.translate_env(environ), stream)
         settings = config.load_settings(runner)
         if settings.mask_account_id:
             for role in settings.roles:
                 account = role.split(":")[4] if role.startswith("arn:") else ""
                 runner.mask(account)
-        for secret in secret_parts(settings.proxy):
-            runner.mask(secret)
+        proxy_secrets = secret_parts(settings.proxy)
+        for secret in proxy_secrets:
+            # Not the URL when it holds a password: its mask line would print the password,
+            # and the password's own mask hides it inside the URL anyway.
+            if not any(other != secret and other in secret for other in proxy_secrets):
+                runner.mask(secret)
         deadline = Deadline(settings.action_timeout_s or None)
         watchdog = Watchdog(settings.action_timeout_s, runner)
 

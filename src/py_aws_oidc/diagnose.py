@@ -20,7 +20,7 @@ def report_denial(
     runner: Runner, claims: Mapping[str, Any] | None, audience: str, role_arn: str
 ) -> list[str]:
     """Log the claims and hints; return the hint lines (for the error's remedy)."""
-    from .trust.hints import claims_summary, denial_hints
+    from .trust.hints import claims_json, claims_summary, denial_hints
 
     if not claims:
         runner.info("The token's claims could not be read, so no trust-policy hint can be given.")
@@ -32,7 +32,7 @@ def report_denial(
     hints = denial_hints(claims, audience)
     for hint in hints:
         runner.info(f"Hint: {hint}")
-    as_json = json.dumps({k: v for k, v in shown if v != "(absent)"}, indent=2, sort_keys=False)
+    as_json = json.dumps(json.loads(claims_json(claims)), indent=2)
     runner.add_summary(
         "### STS refused the web identity token\n\n"
         f"Role: `{role_arn}`\n\nClaims (save as `claims.json` for "

@@ -25,16 +25,22 @@ URL_VAR = "ACTIONS_ID_TOKEN_REQUEST_URL"
 TOKEN_VAR = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"  # noqa: S105 - a variable name
 
 
-def request_credentials(environ: Mapping[str, str]) -> tuple[str, str]:
+ACTION_PURPOSE = (
+    "GitHub OIDC is the chosen path (role-to-assume without keys, token file or role-chaining)"
+)
+
+
+def request_credentials(
+    environ: Mapping[str, str], purpose: str = ACTION_PURPOSE
+) -> tuple[str, str]:
     """The token endpoint and its bearer token, or the permission error (no network)."""
     url = environ.get(URL_VAR, "").strip()
     token = environ.get(TOKEN_VAR, "").strip()
     missing = [name for name, value in ((URL_VAR, url), (TOKEN_VAR, token)) if not value]
     if missing:
         raise OidcPermissionError(
-            "GitHub OIDC is the chosen path (role-to-assume without keys, token file or "
-            f"role-chaining), but the runner did not set {' and '.join(missing)}: this job "
-            "cannot request an OIDC token.",
+            f"{purpose}, but the runner did not set {' and '.join(missing)}: this job cannot "
+            "request an OIDC token.",
         )
     return url, token
 

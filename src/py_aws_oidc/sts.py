@@ -253,10 +253,13 @@ def classify(exc: BaseException, *, operation: str, hop: int) -> BaseException:
 
 def _call(fn: Callable[[], T], *, operation: str, hop: int) -> T:
     import botocore.exceptions as bex
+    from botocore.parsers import ResponseParserError
 
     try:
         return fn()
-    except (bex.BotoCoreError, bex.ClientError) as exc:
+    # ResponseParserError is not a BotoCoreError, and its message holds the raw body (which may
+    # hold unmasked credentials): classify it (transient, a message without the body).
+    except (bex.BotoCoreError, bex.ClientError, ResponseParserError) as exc:
         raise classify(exc, operation=operation, hop=hop) from None
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import jwt
 import pytest
-import requests
 
 from py_aws_oidc.trust import claims as claims_module
 from tests.trust.helpers import AUD, MAIN, SUB, claims, policy, run_cli, statement, write_json
@@ -57,8 +56,10 @@ def test_check_allow(good_policy: Path, claims_file: Path) -> None:
 
 
 def test_check_deny_names_statement_and_condition(good_policy: Path, tmp_path: Path) -> None:
-    env_claims = write_json(tmp_path / "env.json", claims(
-        sub="repo:octo-org/octo-repo:environment:prod", environment="prod"))
+    env_claims = write_json(
+        tmp_path / "env.json",
+        claims(sub="repo:octo-org/octo-repo:environment:prod", environment="prod"),
+    )
     code, out, _ = run_cli("check", str(good_policy), "--claims", str(env_claims))
     assert code == 1
     assert "DENY (implicit" in out
@@ -68,16 +69,20 @@ def test_check_deny_names_statement_and_condition(good_policy: Path, tmp_path: P
 
 
 def test_check_explicit_deny(tmp_path: Path, claims_file: Path) -> None:
-    doc = policy(statement({"StringEquals": {SUB: MAIN}}),
-                 statement({"StringEquals": {SUB: MAIN}}, effect="Deny", sid="Freeze"))
-    code, out, _ = run_cli("check", str(write_json(tmp_path / "p.json", doc)), "--claims",
-                           str(claims_file))
+    doc = policy(
+        statement({"StringEquals": {SUB: MAIN}}),
+        statement({"StringEquals": {SUB: MAIN}}, effect="Deny", sid="Freeze"),
+    )
+    code, out, _ = run_cli(
+        "check", str(write_json(tmp_path / "p.json", doc)), "--claims", str(claims_file)
+    )
     assert code == 1 and "DENY (explicit" in out and '"Freeze" (#1)' in out
 
 
 def test_check_json_format(good_policy: Path, claims_file: Path) -> None:
-    code, out, _ = run_cli("check", str(good_policy), "--claims", str(claims_file), "--format",
-                           "json")
+    code, out, _ = run_cli(
+        "check", str(good_policy), "--claims", str(claims_file), "--format", "json"
+    )
     report = json.loads(out)
     assert code == 0 and report["decision"] == "allow"
     [result] = report["policies"]
@@ -88,17 +93,26 @@ def test_check_json_format(good_policy: Path, claims_file: Path) -> None:
 
 def test_check_provider_arn(good_policy: Path, claims_file: Path) -> None:
     other = "arn:aws:iam::210987654321:oidc-provider/token.actions.githubusercontent.com"
-    code, out, _ = run_cli("check", str(good_policy), "--claims", str(claims_file),
-                           "--provider-arn", other)
+    code, out, _ = run_cli(
+        "check", str(good_policy), "--claims", str(claims_file), "--provider-arn", other
+    )
     assert code == 1 and "principal" in out
 
 
 def test_check_reports_keys_aws_ignores(tmp_path: Path, claims_file: Path) -> None:
-    doc = policy(statement({"StringEquals": {SUB: MAIN},
-                            "StringNotEquals": {"token.actions.githubusercontent.com:event_name":
-                                                "pull_request"}}))
-    code, out, _ = run_cli("check", str(write_json(tmp_path / "p.json", doc)), "--claims",
-                           str(claims_file))
+    doc = policy(
+        statement(
+            {
+                "StringEquals": {SUB: MAIN},
+                "StringNotEquals": {
+                    "token.actions.githubusercontent.com:event_name": "pull_request"
+                },
+            }
+        )
+    )
+    code, out, _ = run_cli(
+        "check", str(write_json(tmp_path / "p.json", doc)), "--claims", str(claims_file)
+    )
     assert code == 0
     assert "AWS does not populate token.actions.githubusercontent.com:event_name" in out
 
@@ -121,35 +135,25 @@ def test_bad_token_is_exit_2_without_echo(good_policy: Path, bad: str) -> None:
     assert err.startswith("error: ") and bad not in err
 
 
-class _Response:
-    def __init__(self, status: int, body: Any) -> None:
-        self.status_code = status
-        self._body = body
-
-    def json(self) -> Any:
-        return self._body
-
-
 def test_from_env_fetches_like_the_action(
-    good_policy: Path, monkeypatch: pytest.MonkeyPatch
+    good_policy: Path, oidc_issuer: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    token = token_for(claims())
-    seen: dict[str, Any] = {}
-
-    def fake_get(url: str, **kwargs: Any) -> _Response:
-        seen.update(url=url, **kwargs)
-        return _Response(200, {"value": token, "count": 1})
-
-    monkeypatch.setattr(requests, "get", fake_get)
-    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "https://runner.example/idtoken?api-version=2.0")
-    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "request-bearer")
+    """`check --from-env` requests the job's token from a real local token endpoint, with the
+    action's request (bearer, audience merged into the query), and prints claims, never it."""
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", oidc_issuer.token_url)
+    monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_TOKEN", oidc_issuer.request_token)
     code, out, err = run_cli("check", str(good_policy), "--from-env")
     assert code == 0, err
-    assert seen["url"] == "https://runner.example/idtoken?api-version=2.0"
-    assert seen["params"] == {"audience": "sts.amazonaws.com"}
-    assert seen["headers"]["Authorization"] == "Bearer request-bearer"
-    assert seen["timeout"]
-    assert token not in out + err and "request-bearer" not in out + err
+    [request] = oidc_issuer.token_requests
+    assert request.query == {"api-version": "2.0", "audience": "sts.amazonaws.com"}
+    assert request.authorization == f"Bearer {oidc_issuer.request_token}"
+    token = oidc_issuer.minted[-1]
+    lines = (out + err).splitlines()
+    assert f"::add-mask::{token}" in lines
+    assert [line for line in lines if token in line] == [f"::add-mask::{token}"]
+    assert oidc_issuer.request_token not in out.replace(
+        f"::add-mask::{oidc_issuer.request_token}", ""
+    )
 
 
 def test_from_env_without_permission(good_policy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,49 +164,89 @@ def test_from_env_without_permission(good_policy: Path, monkeypatch: pytest.Monk
     assert "permissions: id-token: write" in err
 
 
-@pytest.mark.parametrize(("status", "body", "message"), [
-    (403, {}, "HTTP 403"), (200, {"nope": 1}, "no token"), (200, None, "no token")])
-def test_from_env_endpoint_errors(
-    good_policy: Path, monkeypatch: pytest.MonkeyPatch, status: int, body: Any, message: str
-) -> None:
-    monkeypatch.setattr(requests, "get", lambda url, **kw: _Response(status, body))
-    env = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://r/idtoken?x=1",
-           "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [(403, "HTTP 403"), ("no-value", "without a 'value'"), ("non-json", "did not answer JSON")],
+)
+def test_from_env_endpoint_errors(oidc_issuer: Any, fault: object, message: str) -> None:
+    """--from-env uses the action's token request against a real local token endpoint."""
+    oidc_issuer.queue_faults([fault])
+    env = {
+        "ACTIONS_ID_TOKEN_REQUEST_URL": oidc_issuer.token_url,
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": oidc_issuer.request_token,
+    }
     with pytest.raises(claims_module.ClaimsError, match=message):
         claims_module.fetch_token_from_env("sts.amazonaws.com", env)
 
 
-def test_from_env_network_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    def boom(url: str, **kw: Any) -> _Response:
-        raise requests.ConnectTimeout("slow")
+def test_from_env_fetches_masks_and_decodes(
+    oidc_issuer: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {
+        "ACTIONS_ID_TOKEN_REQUEST_URL": oidc_issuer.token_url,
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": oidc_issuer.request_token,
+    }
+    token = claims_module.fetch_token_from_env("sts.amazonaws.com", env)
+    assert token == oidc_issuer.minted[-1]
+    assert oidc_issuer.token_requests[-1].query["audience"] == "sts.amazonaws.com"
+    assert f"::add-mask::{token}" in capsys.readouterr().out.splitlines()
+    assert claims_module.decode_token(token)["aud"] == "sts.amazonaws.com"
 
-    monkeypatch.setattr(requests, "get", boom)
-    env = {"ACTIONS_ID_TOKEN_REQUEST_URL": "https://r/x", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t"}
-    with pytest.raises(claims_module.ClaimsError, match="ConnectTimeout"):
+
+def test_from_env_network_error() -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        "ACTIONS_ID_TOKEN_REQUEST_URL": f"http://127.0.0.1:{port}/token?api-version=2.0",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t",
+    }
+    with pytest.raises(claims_module.ClaimsError, match="failed after 3 attempts"):
         claims_module.fetch_token_from_env("sts.amazonaws.com", env)
+
+
+def test_from_env_without_permission_names_it() -> None:
+    with pytest.raises(claims_module.ClaimsError, match="id-token: write"):
+        claims_module.fetch_token_from_env("sts.amazonaws.com", {})
 
 
 MALFORMED = {
     "invalid-json": ('{"Version": "2012-10-17", "Statement": [', "not valid JSON"),
     "top-level-array": ("[]", "JSON array"),
     "no-statement": ('{"Version": "2012-10-17"}', "no Statement"),
-    "unknown-top-level": ('{"Version": "2012-10-17", "Statement": [], "Extra": 1}',
-                          "unknown top-level field"),
-    "unknown-operator": (json.dumps(policy(statement({"StringEqualz": {SUB: MAIN}}))),
-                         "unknown condition operator 'StringEqualz'"),
-    "bad-effect": (json.dumps(policy(statement({"StringEquals": {SUB: MAIN}}, effect="allow"))),
-                   'Effect is "allow"'),
-    "missing-effect": (json.dumps({"Statement": [{"Principal": "*", "Action": "*"}]}),
-                       "Effect is missing"),
+    "unknown-top-level": (
+        '{"Version": "2012-10-17", "Statement": [], "Extra": 1}',
+        "unknown top-level field",
+    ),
+    "unknown-operator": (
+        json.dumps(policy(statement({"StringEqualz": {SUB: MAIN}}))),
+        "unknown condition operator 'StringEqualz'",
+    ),
+    "bad-effect": (
+        json.dumps(policy(statement({"StringEquals": {SUB: MAIN}}, effect="allow"))),
+        'Effect is "allow"',
+    ),
+    "missing-effect": (
+        json.dumps({"Statement": [{"Principal": "*", "Action": "*"}]}),
+        "Effect is missing",
+    ),
     "empty-statement": ('{"Version": "2012-10-17", "Statement": []}', "Statement"),
     "bad-version": ('{"Version": "2020-01-01", "Statement": {}}', "Version"),
-    "unknown-statement-field": (json.dumps(policy({**statement(None), "Conditions": {}})),
-                                "unknown field"),
-    "null-condition-value": (json.dumps(policy(statement({"StringEquals": {SUB: None}}))),
-                             "not a string, number or boolean"),
+    "unknown-statement-field": (
+        json.dumps(policy({**statement(None), "Conditions": {}})),
+        "unknown field",
+    ),
+    "null-condition-value": (
+        json.dumps(policy(statement({"StringEquals": {SUB: None}}))),
+        "not a string, number or boolean",
+    ),
     "nan": ('{"Statement": NaN}', "not valid JSON"),
-    "set-operator-on-null": (json.dumps(policy(statement({"ForAllValues:Null": {SUB: "true"}}))),
-                             "unknown condition operator"),
+    "set-operator-on-null": (
+        json.dumps(policy(statement({"ForAllValues:Null": {SUB: "true"}}))),
+        "unknown condition operator",
+    ),
     "no-principal": (json.dumps({"Statement": [{"Effect": "Allow", "Action": "*"}]}), "Principal"),
 }
 
@@ -230,13 +274,21 @@ def test_missing_files_exit_2(tmp_path: Path, claims_file: Path, good_policy: Pa
 
 def test_claims_file_accepts_the_action_summary(good_policy: Path, tmp_path: Path) -> None:
     # What the action prints on AccessDenied, "(absent)" markers and all, goes back in as is.
-    path = write_json(tmp_path / "c.json", {"iss": "https://token.actions.githubusercontent.com",
-                                            "sub": MAIN, "aud": "sts.amazonaws.com",
-                                            "environment": "(absent)"})
+    path = write_json(
+        tmp_path / "c.json",
+        {
+            "iss": "https://token.actions.githubusercontent.com",
+            "sub": MAIN,
+            "aud": "sts.amazonaws.com",
+            "environment": "(absent)",
+        },
+    )
     assert run_cli("check", str(good_policy), "--claims", str(path))[0] == 0
 
 
-def test_lint_accepts_statement_object_and_check_allows_it(tmp_path: Path, claims_file: Path) -> None:
+def test_lint_accepts_statement_object_and_check_allows_it(
+    tmp_path: Path, claims_file: Path
+) -> None:
     doc = {"Version": "2012-10-17", "Statement": statement({"StringEquals": {SUB: MAIN}})}
     path = write_json(tmp_path / "p.json", doc)
     assert run_cli("check", str(path), "--claims", str(claims_file))[0] == 0

@@ -33,36 +33,55 @@ def test_default_is_branch_main_only_and_says_so() -> None:
     doc = json.loads(out)
     assert doc["Version"] == "2012-10-17"
     [cond] = conditions(doc)
-    assert cond == {"StringEquals": {AUD: "sts.amazonaws.com",
-                                     SUB: ["repo:octo-org/octo-repo:ref:refs/heads/main"]}}
+    assert cond == {
+        "StringEquals": {
+            AUD: "sts.amazonaws.com",
+            SUB: ["repo:octo-org/octo-repo:ref:refs/heads/main"],
+        }
+    }
     assert "allowing branch 'main' only" in err
     assert "placeholder account 123456789012" in err
     assert doc["Statement"][0]["Principal"] == {
-        "Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}
+        "Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    }
     assert doc["Statement"][0]["Action"] == "sts:AssumeRoleWithWebIdentity"
 
 
 def test_no_default_branch_note_when_subjects_are_given() -> None:
-    code, _, err = run_cli("generate", "--repo", "o/r", "--environment", "prod", "--account",
-                           "210987654321")
+    code, _, err = run_cli(
+        "generate", "--repo", "o/r", "--environment", "prod", "--account", "210987654321"
+    )
     assert code == 0
     assert "main" not in err and "placeholder" not in err
 
 
 def test_exact_and_pattern_subjects_get_separate_statements() -> None:
-    gen = generate(GenerateOptions(repo="octo-org/octo-repo", branches=["main", "release/1.x"],
-                                   tags=["v*", "stable"], environments=["prod"],
-                                   pull_request=True))
+    gen = generate(
+        GenerateOptions(
+            repo="octo-org/octo-repo",
+            branches=["main", "release/1.x"],
+            tags=["v*", "stable"],
+            environments=["prod"],
+            pull_request=True,
+        )
+    )
     exact, patterns = conditions(gen.policy)
-    assert exact == {"StringEquals": {AUD: "sts.amazonaws.com", SUB: [
-        "repo:octo-org/octo-repo:ref:refs/heads/main",
-        "repo:octo-org/octo-repo:ref:refs/heads/release/1.x",
-        "repo:octo-org/octo-repo:ref:refs/tags/stable",
-        "repo:octo-org/octo-repo:environment:prod",
-        "repo:octo-org/octo-repo:pull_request",
-    ]}}
-    assert patterns == {"StringEquals": {AUD: "sts.amazonaws.com"},
-                        "StringLike": {SUB: ["repo:octo-org/octo-repo:ref:refs/tags/v*"]}}
+    assert exact == {
+        "StringEquals": {
+            AUD: "sts.amazonaws.com",
+            SUB: [
+                "repo:octo-org/octo-repo:ref:refs/heads/main",
+                "repo:octo-org/octo-repo:ref:refs/heads/release/1.x",
+                "repo:octo-org/octo-repo:ref:refs/tags/stable",
+                "repo:octo-org/octo-repo:environment:prod",
+                "repo:octo-org/octo-repo:pull_request",
+            ],
+        }
+    }
+    assert patterns == {
+        "StringEquals": {AUD: "sts.amazonaws.com"},
+        "StringLike": {SUB: ["repo:octo-org/octo-repo:ref:refs/tags/v*"]},
+    }
     # No set operator anywhere, and aud always pinned with StringEquals.
     text = json.dumps(gen.policy)
     assert "ForAllValues" not in text and "ForAnyValue" not in text
@@ -85,31 +104,48 @@ def test_job_workflow_ref_is_anded() -> None:
 
 
 def test_job_workflow_ref_on_a_branch_gets_a_note() -> None:
-    code, _, err = run_cli("generate", "--repo", "o/r", "--job-workflow-ref",
-                           "o/a/.github/workflows/d.yml@refs/heads/main")
+    code, _, err = run_cli(
+        "generate",
+        "--repo",
+        "o/r",
+        "--job-workflow-ref",
+        "o/a/.github/workflows/d.yml@refs/heads/main",
+    )
     assert code == 0 and "commit SHA" in err
 
 
 def test_immutable_ids() -> None:
-    gen = generate(GenerateOptions(repo="octo-org/octo-repo", immutable_ids="123456/7891011",
-                                   environments=["Production:V1"]))
+    gen = generate(
+        GenerateOptions(
+            repo="octo-org/octo-repo",
+            immutable_ids="123456/7891011",
+            environments=["Production:V1"],
+        )
+    )
     [cond] = conditions(gen.policy)
     assert cond["StringEquals"][SUB] == [
-        "repo:octo-org@123456/octo-repo@7891011:environment:Production%3AV1"]
-    assert decide(gen.policy, sub="repo:octo-org@123456/octo-repo@7891011:environment:Production%3AV1")
+        "repo:octo-org@123456/octo-repo@7891011:environment:Production%3AV1"
+    ]
+    assert decide(
+        gen.policy, sub="repo:octo-org@123456/octo-repo@7891011:environment:Production%3AV1"
+    )
     assert lint_policy(parse_policy_document(gen.policy, "g")) == []
 
 
 @pytest.mark.parametrize(
     ("partition", "audience"),
-    [("aws", "sts.amazonaws.com"), ("aws-cn", "sts.amazonaws.com.cn"),
-     ("aws-us-gov", "sts.amazonaws.com")],
+    [
+        ("aws", "sts.amazonaws.com"),
+        ("aws-cn", "sts.amazonaws.com.cn"),
+        ("aws-us-gov", "sts.amazonaws.com"),
+    ],
 )
 def test_partitions(partition: str, audience: str) -> None:
     gen = generate(GenerateOptions(repo="o/r", partition=partition, account="210987654321"))
     [stmt] = gen.policy["Statement"]
     assert stmt["Principal"]["Federated"] == (
-        f"arn:{partition}:iam::210987654321:oidc-provider/token.actions.githubusercontent.com")
+        f"arn:{partition}:iam::210987654321:oidc-provider/token.actions.githubusercontent.com"
+    )
     assert stmt["Condition"]["StringEquals"][AUD] == audience
     assert f'client_id_list = ["{audience}"]' in gen.to_terraform()
 
@@ -149,11 +185,14 @@ def test_policy_variable_characters_are_escaped() -> None:
 # --- the property: generated policies lint clean and allow exactly the subjects asked for ------
 
 NAME = st.text(string.ascii_letters + string.digits + "-", min_size=1, max_size=12).filter(
-    lambda s: not s.startswith("-") and not s.endswith("-"))
+    lambda s: not s.startswith("-") and not s.endswith("-")
+)
 REPO_NAME = st.text(string.ascii_letters + string.digits + "-_.", min_size=1, max_size=12).filter(
-    lambda s: s not in (".", ".."))
+    lambda s: s not in (".", "..")
+)
 BRANCH = st.text(string.ascii_letters + string.digits + "-_./", min_size=1, max_size=16).filter(
-    lambda s: not s.startswith(("/", "refs/")))
+    lambda s: not s.startswith(("/", "refs/"))
+)
 ENVIRONMENT = st.text(string.ascii_letters + string.digits + "-_ :", min_size=1, max_size=12)
 
 
@@ -167,12 +206,22 @@ ENVIRONMENT = st.text(string.ascii_letters + string.digits + "-_ :", min_size=1,
     immutable=st.booleans(),
 )
 def test_generated_policy_allows_exactly_the_subjects(
-    owner: str, repo: str, branches: list[str], environments: list[str], pull_request: bool,
+    owner: str,
+    repo: str,
+    branches: list[str],
+    environments: list[str],
+    pull_request: bool,
     immutable: bool,
 ) -> None:
-    gen = generate(GenerateOptions(
-        repo=f"{owner}/{repo}", branches=branches, environments=environments,
-        pull_request=pull_request, immutable_ids="1/2" if immutable else None))
+    gen = generate(
+        GenerateOptions(
+            repo=f"{owner}/{repo}",
+            branches=branches,
+            environments=environments,
+            pull_request=pull_request,
+            immutable_ids="1/2" if immutable else None,
+        )
+    )
     doc = gen.policy
     findings = lint_policy(parse_policy_document(doc, "generated"))
     # Clean: nothing above low, and with immutable ids nothing at all.

@@ -22,20 +22,43 @@ IMMUTABLE = "repo:octo-org@123456/octo-repo@7891011:ref:refs/heads/main"
         (MAIN, "branch", "octo-org/octo-repo", "refs/heads/main", None, False),
         ("repo:o/r:ref:refs/tags/v1.2", "tag", "o/r", "refs/tags/v1.2", None, False),
         ("repo:o/r:ref:refs/pull/1/merge", "ref", "o/r", "refs/pull/1/merge", None, False),
-        ("repo:o/r:environment:Production%3AV1", "environment", "o/r", None, "Production:V1", False),
+        (
+            "repo:o/r:environment:Production%3AV1",
+            "environment",
+            "o/r",
+            None,
+            "Production:V1",
+            False,
+        ),
         ("repo:o/r:pull_request", "pull_request", "o/r", None, None, False),
         (IMMUTABLE, "branch", "octo-org/octo-repo", "refs/heads/main", None, True),
         ("repo:o@1/r@2", "repository", "o/r", None, None, True),
-        ("job_workflow_ref:o/a/.github/workflows/x.yml@refs/heads/main", "custom", None, None, None,
-         False),
-        ("repo:o/r:environment:prod:job_workflow_ref:o/a/.github/workflows/x.yml@refs/heads/main",
-         "environment", "o/r", None, "prod", False),
+        (
+            "job_workflow_ref:o/a/.github/workflows/x.yml@refs/heads/main",
+            "custom",
+            None,
+            None,
+            None,
+            False,
+        ),
+        (
+            "repo:o/r:environment:prod:job_workflow_ref:o/a/.github/workflows/x.yml@refs/heads/main",
+            "environment",
+            "o/r",
+            None,
+            "prod",
+            False,
+        ),
         ("repository_owner:o:repository_visibility:private", "custom", None, None, None, False),
         ("nonsense", "unknown", None, None, None, False),
     ],
 )
 def test_parse_subject(
-    sub: str, kind: str, repository: str | None, ref: str | None, environment: str | None,
+    sub: str,
+    kind: str,
+    repository: str | None,
+    ref: str | None,
+    environment: str | None,
     immutable: bool,
 ) -> None:
     subject = parse_subject(sub)
@@ -122,8 +145,16 @@ def test_always_ends_with_the_offline_check() -> None:
 def test_claims_summary_order_and_absent() -> None:
     summary = claims_summary(claims(environment=None, aud=["a", "b"]))
     assert [name for name, _ in summary] == [
-        "iss", "sub", "aud", "repository", "ref", "environment", "job_workflow_ref", "event_name",
-        "runner_environment"]
+        "iss",
+        "sub",
+        "aud",
+        "repository",
+        "ref",
+        "environment",
+        "job_workflow_ref",
+        "event_name",
+        "runner_environment",
+    ]
     values = dict(summary)
     assert values["environment"] == "(absent)"
     assert values["aud"] == '["a", "b"]'
@@ -137,8 +168,18 @@ def test_claims_json_round_trips_through_check(tmp_path: Path) -> None:
     assert "actor" not in json.loads(printed)  # only the summary claims
     path = tmp_path / "claims.json"
     path.write_text(printed, encoding="utf-8")
-    pol = write_json(tmp_path / "p.json", policy(statement({"StringEquals": {
-        "token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:environment:prod"}})))
+    pol = write_json(
+        tmp_path / "p.json",
+        policy(
+            statement(
+                {
+                    "StringEquals": {
+                        "token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:environment:prod"
+                    }
+                }
+            )
+        ),
+    )
     code, out, _ = run_cli("check", str(pol), "--claims", str(path))
     assert code == 0 and "ALLOW" in out
 
@@ -150,6 +191,11 @@ def test_importing_hints_stays_light() -> None:
         "print(heavy)"
     )
     src = str(Path(__file__).resolve().parents[2] / "src")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env={"PYTHONPATH": src}, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": src},
+        check=True,
+    )
     assert result.stdout.strip() == "[]"

@@ -11,7 +11,7 @@ import pytest
 
 from py_aws_oidc.trust.lint import RULES, Finding, exit_code, lint_policy
 from py_aws_oidc.trust.policy import parse_policy_document, parse_policy_text
-from tests.trust.helpers import AUD, GH, JWR, K, MAIN, SUB, policy, run_cli, statement, write_json
+from tests.trust.helpers import AUD, GH, JWR, MAIN, SUB, K, policy, run_cli, statement, write_json
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 JWR_SHA = f"octo-org/automation/.github/workflows/deploy.yml@{SHA}"
@@ -58,108 +58,270 @@ class RuleCase:
 
 
 CASES: list[RuleCase] = [
-    RuleCase("no-subject-condition", "critical",
-             policy(statement({"StringEquals": {AUD: "sts.amazonaws.com"}})), good(), "aud-only"),
-    RuleCase("no-subject-condition", "critical",
-             policy(statement({"StringEquals": {AUD: "sts.amazonaws.com"},
-                               "StringNotLike": {SUB: "repo:evil/*"}})),
-             policy(statement({"StringEquals": {AUD: "sts.amazonaws.com", JWR: JWR_SHA}})),
-             "negated-only-vs-jwr-pin"),
-    RuleCase("subject-any-repository", "critical", with_sub("StringLike", "repo:*"),
-             with_sub("StringLike", "repo:octo-org/octo-repo:ref:refs/heads/main"), "repo-star"),
-    RuleCase("subject-any-repository", "critical", with_sub("StringLike", "*"),
-             with_sub("StringEquals", MAIN), "star"),
-    RuleCase("subject-any-repository", "critical",
-             with_sub("StringLike", "repo:octo-org*/octo-repo*:ref:refs/heads/main"),
-             with_sub("StringLike", "repo:octo-org/octo-repo*:ref:refs/heads/main"),
-             "owner-prefix"),
-    RuleCase("subject-any-repository", "critical",
-             with_sub("StringEquals", "environment:prod"),
-             with_sub("StringEquals", "repository:octo-org/octo-repo:environment:prod"),
-             "custom-without-repo"),
-    RuleCase("principal-wildcard", "critical",
-             policy(statement({"StringEquals": {SUB: MAIN}}, principal="*")),
-             policy(statement({"StringEquals": {SUB: MAIN}})), "star"),
-    RuleCase("principal-wildcard", "critical",
-             policy(statement({"StringEquals": {SUB: MAIN}}, principal={"AWS": "*"})),
-             policy(statement({"StringEquals": {SUB: MAIN}},
-                              principal={"AWS": "arn:aws:iam::123456789012:root"}),
-                    statement({"StringEquals": {SUB: MAIN}})), "aws-star"),
-    RuleCase("subject-org-wide", "high", with_sub("StringLike", "repo:octo-org/*"),
-             with_sub("StringLike", "repo:octo-org/octo-repo:ref:refs/heads/main"), "org-star"),
-    RuleCase("subject-org-wide", "high",
-             with_sub("StringEquals", "repository_owner:octo-org:environment:prod"),
-             with_sub("StringEquals", "repository_owner:octo-org:repository:octo-org/x"),
-             "custom-owner-only"),
-    RuleCase("set-operator-single-valued", "high",
-             policy(statement({"ForAllValues:StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}})),
-             policy(statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}})), "seed"),
-    RuleCase("set-operator-single-valued", "high",
-             good(**{"ForAnyValue:StringEquals": {K + "environment": "prod"}}),
-             good(StringEquals={K + "environment": "prod"}), "forany-env"),
-    RuleCase("negated-or-ifexists-identity", "high",
-             good(StringNotLike={SUB: "repo:evil/*"}),
-             policy(statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}}),
-                    statement({"StringNotLike": {SUB: "repo:octo-org/*"}}, effect="Deny")),
-             "negated"),
-    RuleCase("negated-or-ifexists-identity", "high",
-             policy(statement({"StringEqualsIfExists": {SUB: MAIN, AUD: "sts.amazonaws.com"}})),
-             policy(statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}})), "ifexists"),
-    RuleCase("subject-repo-wide", "medium", with_sub("StringLike", "repo:octo-org/octo-repo:*"),
-             with_sub("StringEquals", "repo:octo-org/octo-repo:pull_request"), "colon-star"),
-    RuleCase("subject-repo-wide", "medium", with_sub("StringEquals", "repo:octo-org/octo-repo"),
-             with_sub("StringEquals", "repo:octo-org/octo-repo:environment:prod"), "repo-only"),
-    RuleCase("subject-prefix-wildcard", "medium",
-             with_sub("StringLike", "repo:octo-org/octo-repo:ref:refs/heads/main*"),
-             with_sub("StringLike", "repo:octo-org/octo-repo:ref:refs/heads/main"), "branch"),
-    RuleCase("subject-prefix-wildcard", "medium",
-             with_sub("StringLike", "repo:octo-org/octo-repo:environment:prod*"),
-             with_sub("StringEquals", "repo:octo-org/octo-repo:environment:prod*"), "environment"),
-    RuleCase("stringequals-wildcard", "medium", with_sub("StringEquals", "repo:octo-org/*"),
-             with_sub("StringEquals", MAIN), "star"),
-    RuleCase("jwr-mutable-ref", "medium",
-             policy(statement({"StringEquals": {AUD: "sts.amazonaws.com",
-                                                JWR: "octo-org/a/.github/workflows/d.yml@refs/heads/main"}})),
-             policy(statement({"StringEquals": {AUD: "sts.amazonaws.com", JWR: JWR_SHA}})), "branch"),
-    RuleCase("jwr-mutable-ref", "low",
-             policy(statement({"StringEquals": {AUD: "sts.amazonaws.com",
-                                                JWR: "octo-org/a/.github/workflows/d.yml@refs/tags/v1"}})),
-             policy(statement({"StringEquals": {AUD: "sts.amazonaws.com", JWR: JWR_SHA}})), "tag"),
-    RuleCase("action-missing-web-identity", "medium",
-             policy(statement({"StringEquals": {SUB: MAIN}}, action="sts:AssumeRole")),
-             policy(statement({"StringEquals": {SUB: MAIN}})), "assume-role"),
-    RuleCase("action-missing-web-identity", "medium",
-             policy(statement({"StringEquals": {SUB: MAIN}}, not_action="iam:*")),
-             policy(statement({"StringEquals": {SUB: MAIN}}, action=[
-                 "sts:AssumeRoleWithWebIdentity"])), "not-action"),
-    RuleCase("principal-not-github", "medium",
-             policy(statement({"StringEquals": {SUB: MAIN}}, principal={
-                 "Federated": "arn:aws:iam::123456789012:oidc-provider/gitlab.com"})),
-             policy(statement({"StringEquals": {SUB: MAIN}})), "other-provider"),
-    RuleCase("unknown-claim-key", "medium", good(StringEquals={K + "event_name": "push"}),
-             good(StringEquals={K + "repository_id": "7891011"}), "event-name"),
-    RuleCase("key-prefix-mismatch", "medium",
-             policy(statement({"StringEquals": {SUB: MAIN}}, principal={"Federated": ACME})),
-             policy(statement({"StringEquals": {"token.actions.githubusercontent.com/acme:sub": MAIN}},
-                              principal={"Federated": ACME})), "enterprise"),
-    RuleCase("subject-tag-pattern", "low",
-             with_sub("StringLike", "repo:octo-org/octo-repo:ref:refs/tags/v*"),
-             with_sub("StringEquals", "repo:octo-org/octo-repo:ref:refs/tags/v1.0"), "tag"),
-    RuleCase("action-too-broad", "low", policy(statement({"StringEquals": {SUB: MAIN}}, action="sts:*")),
-             policy(statement({"StringEquals": {SUB: MAIN}})), "sts-star"),
-    RuleCase("aud-not-pinned", "low", with_sub("StringEquals", MAIN) | {
-        "Statement": [statement({"StringEquals": {SUB: MAIN}})]}, with_sub("StringEquals", MAIN),
-             "no-aud"),
-    RuleCase("aud-not-pinned", "low",
-             policy(statement({"StringEquals": {SUB: MAIN}, "StringLike": {AUD: "*"}})),
-             policy(statement({"StringEquals": {SUB: MAIN}, "StringLike": {AUD: "sts.amazonaws.com"}})),
-             "aud-star"),
-    RuleCase("name-based-subject", "low",
-             policy(statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}})),
-             with_sub("StringEquals", MAIN), "name-vs-repository-id"),
-    RuleCase("name-based-subject", "low",
-             policy(statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}})), good(),
-             "name-vs-immutable"),
+    RuleCase(
+        "no-subject-condition",
+        "critical",
+        policy(statement({"StringEquals": {AUD: "sts.amazonaws.com"}})),
+        good(),
+        "aud-only",
+    ),
+    RuleCase(
+        "no-subject-condition",
+        "critical",
+        policy(
+            statement(
+                {"StringEquals": {AUD: "sts.amazonaws.com"}, "StringNotLike": {SUB: "repo:evil/*"}}
+            )
+        ),
+        policy(statement({"StringEquals": {AUD: "sts.amazonaws.com", JWR: JWR_SHA}})),
+        "negated-only-vs-jwr-pin",
+    ),
+    RuleCase(
+        "subject-any-repository",
+        "critical",
+        with_sub("StringLike", "repo:*"),
+        with_sub("StringLike", "repo:octo-org/octo-repo:ref:refs/heads/main"),
+        "repo-star",
+    ),
+    RuleCase(
+        "subject-any-repository",
+        "critical",
+        with_sub("StringLike", "*"),
+        with_sub("StringEquals", MAIN),
+        "star",
+    ),
+    RuleCase(
+        "subject-any-repository",
+        "critical",
+        with_sub("StringLike", "repo:octo-org*/octo-repo*:ref:refs/heads/main"),
+        with_sub("StringLike", "repo:octo-org/octo-repo*:ref:refs/heads/main"),
+        "owner-prefix",
+    ),
+    RuleCase(
+        "subject-any-repository",
+        "critical",
+        with_sub("StringEquals", "environment:prod"),
+        with_sub("StringEquals", "repository:octo-org/octo-repo:environment:prod"),
+        "custom-without-repo",
+    ),
+    RuleCase(
+        "principal-wildcard",
+        "critical",
+        policy(statement({"StringEquals": {SUB: MAIN}}, principal="*")),
+        policy(statement({"StringEquals": {SUB: MAIN}})),
+        "star",
+    ),
+    RuleCase(
+        "principal-wildcard",
+        "critical",
+        policy(statement({"StringEquals": {SUB: MAIN}}, principal={"AWS": "*"})),
+        policy(
+            statement(
+                {"StringEquals": {SUB: MAIN}}, principal={"AWS": "arn:aws:iam::123456789012:root"}
+            ),
+            statement({"StringEquals": {SUB: MAIN}}),
+        ),
+        "aws-star",
+    ),
+    RuleCase(
+        "subject-org-wide",
+        "high",
+        with_sub("StringLike", "repo:octo-org/*"),
+        with_sub("StringLike", "repo:octo-org/octo-repo:ref:refs/heads/main"),
+        "org-star",
+    ),
+    RuleCase(
+        "subject-org-wide",
+        "high",
+        with_sub("StringEquals", "repository_owner:octo-org:environment:prod"),
+        with_sub("StringEquals", "repository_owner:octo-org:repository:octo-org/x"),
+        "custom-owner-only",
+    ),
+    RuleCase(
+        "set-operator-single-valued",
+        "high",
+        policy(statement({"ForAllValues:StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}})),
+        policy(statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}})),
+        "seed",
+    ),
+    RuleCase(
+        "set-operator-single-valued",
+        "high",
+        good(**{"ForAnyValue:StringEquals": {K + "environment": "prod"}}),
+        good(StringEquals={K + "environment": "prod"}),
+        "forany-env",
+    ),
+    RuleCase(
+        "negated-or-ifexists-identity",
+        "high",
+        good(StringNotLike={SUB: "repo:evil/*"}),
+        policy(
+            statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}}),
+            statement({"StringNotLike": {SUB: "repo:octo-org/*"}}, effect="Deny"),
+        ),
+        "negated",
+    ),
+    RuleCase(
+        "negated-or-ifexists-identity",
+        "high",
+        policy(statement({"StringEqualsIfExists": {SUB: MAIN, AUD: "sts.amazonaws.com"}})),
+        policy(statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}})),
+        "ifexists",
+    ),
+    RuleCase(
+        "subject-repo-wide",
+        "medium",
+        with_sub("StringLike", "repo:octo-org/octo-repo:*"),
+        with_sub("StringEquals", "repo:octo-org/octo-repo:pull_request"),
+        "colon-star",
+    ),
+    RuleCase(
+        "subject-repo-wide",
+        "medium",
+        with_sub("StringEquals", "repo:octo-org/octo-repo"),
+        with_sub("StringEquals", "repo:octo-org/octo-repo:environment:prod"),
+        "repo-only",
+    ),
+    RuleCase(
+        "subject-prefix-wildcard",
+        "medium",
+        with_sub("StringLike", "repo:octo-org/octo-repo:ref:refs/heads/main*"),
+        with_sub("StringLike", "repo:octo-org/octo-repo:ref:refs/heads/main"),
+        "branch",
+    ),
+    RuleCase(
+        "subject-prefix-wildcard",
+        "medium",
+        with_sub("StringLike", "repo:octo-org/octo-repo:environment:prod*"),
+        with_sub("StringEquals", "repo:octo-org/octo-repo:environment:prod*"),
+        "environment",
+    ),
+    RuleCase(
+        "stringequals-wildcard",
+        "medium",
+        with_sub("StringEquals", "repo:octo-org/*"),
+        with_sub("StringEquals", MAIN),
+        "star",
+    ),
+    RuleCase(
+        "jwr-mutable-ref",
+        "medium",
+        policy(
+            statement(
+                {
+                    "StringEquals": {
+                        AUD: "sts.amazonaws.com",
+                        JWR: "octo-org/a/.github/workflows/d.yml@refs/heads/main",
+                    }
+                }
+            )
+        ),
+        policy(statement({"StringEquals": {AUD: "sts.amazonaws.com", JWR: JWR_SHA}})),
+        "branch",
+    ),
+    RuleCase(
+        "jwr-mutable-ref",
+        "low",
+        policy(
+            statement(
+                {
+                    "StringEquals": {
+                        AUD: "sts.amazonaws.com",
+                        JWR: "octo-org/a/.github/workflows/d.yml@refs/tags/v1",
+                    }
+                }
+            )
+        ),
+        policy(statement({"StringEquals": {AUD: "sts.amazonaws.com", JWR: JWR_SHA}})),
+        "tag",
+    ),
+    RuleCase(
+        "action-missing-web-identity",
+        "medium",
+        policy(statement({"StringEquals": {SUB: MAIN}}, action="sts:AssumeRole")),
+        policy(statement({"StringEquals": {SUB: MAIN}})),
+        "assume-role",
+    ),
+    RuleCase(
+        "action-missing-web-identity",
+        "medium",
+        policy(statement({"StringEquals": {SUB: MAIN}}, not_action="iam:*")),
+        policy(statement({"StringEquals": {SUB: MAIN}}, action=["sts:AssumeRoleWithWebIdentity"])),
+        "not-action",
+    ),
+    RuleCase(
+        "principal-not-github",
+        "medium",
+        policy(
+            statement(
+                {"StringEquals": {SUB: MAIN}},
+                principal={"Federated": "arn:aws:iam::123456789012:oidc-provider/gitlab.com"},
+            )
+        ),
+        policy(statement({"StringEquals": {SUB: MAIN}})),
+        "other-provider",
+    ),
+    RuleCase(
+        "unknown-claim-key",
+        "medium",
+        good(StringEquals={K + "event_name": "push"}),
+        good(StringEquals={K + "repository_id": "7891011"}),
+        "event-name",
+    ),
+    RuleCase(
+        "key-prefix-mismatch",
+        "medium",
+        policy(statement({"StringEquals": {SUB: MAIN}}, principal={"Federated": ACME})),
+        policy(
+            statement(
+                {"StringEquals": {"token.actions.githubusercontent.com/acme:sub": MAIN}},
+                principal={"Federated": ACME},
+            )
+        ),
+        "enterprise",
+    ),
+    RuleCase(
+        "subject-tag-pattern",
+        "low",
+        with_sub("StringLike", "repo:octo-org/octo-repo:ref:refs/tags/v*"),
+        with_sub("StringEquals", "repo:octo-org/octo-repo:ref:refs/tags/v1.0"),
+        "tag",
+    ),
+    RuleCase(
+        "action-too-broad",
+        "low",
+        policy(statement({"StringEquals": {SUB: MAIN}}, action="sts:*")),
+        policy(statement({"StringEquals": {SUB: MAIN}})),
+        "sts-star",
+    ),
+    RuleCase(
+        "aud-not-pinned",
+        "low",
+        with_sub("StringEquals", MAIN) | {"Statement": [statement({"StringEquals": {SUB: MAIN}})]},
+        with_sub("StringEquals", MAIN),
+        "no-aud",
+    ),
+    RuleCase(
+        "aud-not-pinned",
+        "low",
+        policy(statement({"StringEquals": {SUB: MAIN}, "StringLike": {AUD: "*"}})),
+        policy(statement({"StringEquals": {SUB: MAIN}, "StringLike": {AUD: "sts.amazonaws.com"}})),
+        "aud-star",
+    ),
+    RuleCase(
+        "name-based-subject",
+        "low",
+        policy(statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}})),
+        with_sub("StringEquals", MAIN),
+        "name-vs-repository-id",
+    ),
+    RuleCase(
+        "name-based-subject",
+        "low",
+        policy(statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}})),
+        good(),
+        "name-vs-immutable",
+    ),
 ]
 
 
@@ -183,32 +345,44 @@ def test_every_rule_is_covered() -> None:
 
 def test_near_misses_that_are_fully_tight_have_no_findings() -> None:
     assert findings_for(good()) == []
-    doc = policy(statement({"StringEquals": {AUD: "sts.amazonaws.com", JWR: JWR_SHA,
-                                             SUB: "repo:octo-org@1/x@2:environment:prod"}}))
+    doc = policy(
+        statement(
+            {
+                "StringEquals": {
+                    AUD: "sts.amazonaws.com",
+                    JWR: JWR_SHA,
+                    SUB: "repo:octo-org@1/x@2:environment:prod",
+                }
+            }
+        )
+    )
     assert findings_for(doc) == []
 
 
 def test_duplicate_json_key() -> None:
-    text = """{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-      "Principal": {"Federated": "%s"}, "Action": "sts:AssumeRoleWithWebIdentity",
-      "Condition": {"StringLike": {"%s": "repo:octo-org/*"},
-                    "StringLike": {"%s": "repo:octo-org/octo-repo:ref:refs/heads/main"}}}]}""" % (
-        GH, SUB, SUB)
+    text = f"""{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow",
+      "Principal": {{"Federated": "{GH}"}}, "Action": "sts:AssumeRoleWithWebIdentity",
+      "Condition": {{"StringLike": {{"{SUB}": "repo:octo-org/*"}},
+                    "StringLike": {{"{SUB}": "repo:octo-org/octo-repo:ref:refs/heads/main"}}}}}}]}}"""
     findings = lint_policy(parse_policy_text(text, "dup.json"))
     dup = [f for f in findings if f.rule == "duplicate-json-key"]
     assert len(dup) == 1 and dup[0].severity == "high"
     assert dup[0].statement == "#0"
     assert "StringLike" in dup[0].message and "Statement[0].Condition" in dup[0].message
     assert exit_code(findings) == 1
-    merged = text.replace('"StringLike": {"%s": "repo:octo-org/*"},' % SUB, "")
+    merged = text.replace(f'"StringLike": {{"{SUB}": "repo:octo-org/*"}},', "")
     assert "duplicate-json-key" not in rules_of(lint_policy(parse_policy_text(merged, "ok.json")))
 
 
 def test_duplicate_key_in_single_statement_object() -> None:
-    text = ('{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Effect": "Allow", '
-            f'"Principal": {{"Federated": "{GH}"}}, "Action": "sts:AssumeRoleWithWebIdentity", '
-            f'"Condition": {{"StringEquals": {{"{SUB}": "{MAIN}"}}}}}}}}')
-    findings = [f for f in lint_policy(parse_policy_text(text, "d.json")) if f.rule == "duplicate-json-key"]
+    text = (
+        '{"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Effect": "Allow", '
+        f'"Principal": {{"Federated": "{GH}"}}, "Action": "sts:AssumeRoleWithWebIdentity", '
+        f'"Condition": {{"StringEquals": {{"{SUB}": "{MAIN}"}}}}}}}}'
+    )
+    findings = [
+        f for f in lint_policy(parse_policy_text(text, "d.json")) if f.rule == "duplicate-json-key"
+    ]
     assert findings and findings[0].statement == "#0"
 
 
@@ -226,8 +400,10 @@ def test_loose_value_poisons_the_or_list() -> None:
 
 
 def test_one_loose_statement_among_strict_ones() -> None:
-    doc = policy(statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}}, sid="Strict"),
-                 statement({"StringLike": {SUB: "repo:octo-org/*"}}, sid="Loose"))
+    doc = policy(
+        statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}}, sid="Strict"),
+        statement({"StringLike": {SUB: "repo:octo-org/*"}}, sid="Loose"),
+    )
     findings = findings_for(doc)
     org = [f for f in findings if f.rule == "subject-org-wide"]
     assert [f.statement for f in org] == ['"Loose" (#1)']
@@ -235,29 +411,51 @@ def test_one_loose_statement_among_strict_ones() -> None:
 
 
 def test_jwr_pin_narrows_an_org_wide_subject() -> None:
-    doc = policy(statement({"StringEquals": {AUD: "sts.amazonaws.com", JWR: JWR_SHA},
-                            "StringLike": {SUB: "repo:octo-org/*"}}))
+    doc = policy(
+        statement(
+            {
+                "StringEquals": {AUD: "sts.amazonaws.com", JWR: JWR_SHA},
+                "StringLike": {SUB: "repo:octo-org/*"},
+            }
+        )
+    )
     findings = findings_for(doc)
     org = [f for f in findings if f.rule == "subject-org-wide"]
     assert org and org[0].severity == "low" and "narrowed" in org[0].message
     assert exit_code(findings) == 0
     # ...but a subject open to all of GitHub stays critical even then.
-    wide = policy(statement({"StringEquals": {AUD: "sts.amazonaws.com", JWR: JWR_SHA},
-                             "StringLike": {SUB: "repo:*"}}))
+    wide = policy(
+        statement(
+            {
+                "StringEquals": {AUD: "sts.amazonaws.com", JWR: JWR_SHA},
+                "StringLike": {SUB: "repo:*"},
+            }
+        )
+    )
     assert "critical" in rules_of(findings_for(wide))["subject-any-repository"]
 
 
 def test_no_github_statement_at_all() -> None:
-    doc = policy(statement(None, principal={"Service": "ec2.amazonaws.com"}, action="sts:AssumeRole"))
+    doc = policy(
+        statement(None, principal={"Service": "ec2.amazonaws.com"}, action="sts:AssumeRole")
+    )
     findings = findings_for(doc)
     assert [f.rule for f in findings] == ["principal-not-github"]
     assert findings[0].statement is None
 
 
 def test_not_principal_in_allow_is_critical() -> None:
-    doc = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"},
-        "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {"StringEquals": {SUB: MAIN}}}]}
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringEquals": {SUB: MAIN}},
+            }
+        ],
+    }
     assert "critical" in rules_of(findings_for(doc))["principal-wildcard"]
 
 
@@ -269,8 +467,11 @@ def test_findings_carry_statement_condition_why_and_fix() -> None:
     assert finding.condition.operator.text == "StringLike" and finding.condition.key == SUB
     assert "pull" in finding.why.lower() and finding.fix
     data = finding.to_dict()
-    assert data["condition"] == {"operator": "StringLike", "key": SUB,
-                                 "values": ["repo:octo-org/octo-repo:*"]}
+    assert data["condition"] == {
+        "operator": "StringLike",
+        "key": SUB,
+        "values": ["repo:octo-org/octo-repo:*"],
+    }
 
 
 def test_findings_are_sorted_by_severity() -> None:
@@ -284,15 +485,19 @@ def test_findings_are_sorted_by_severity() -> None:
 
 SEED_POLICY = {
     "Version": "2012-10-17",
-    "Statement": [{
-        "Effect": "Allow",
-        "Principal": {"Federated": GH},
-        "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"ForAllValues:StringEquals": {
-            SUB: "repo:octo-org/octo-repo:ref:refs/heads/main",
-            AUD: "sts.amazonaws.com",
-        }},
-    }],
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Federated": GH},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "ForAllValues:StringEquals": {
+                    SUB: "repo:octo-org/octo-repo:ref:refs/heads/main",
+                    AUD: "sts.amazonaws.com",
+                }
+            },
+        }
+    ],
 }
 
 
@@ -314,8 +519,16 @@ def test_lint_json_format(tmp_path: Path) -> None:
     rules = {(f["rule"], f["severity"]) for f in report["findings"]}
     assert ("set-operator-single-valued", "high") in rules
     first = report["findings"][0]
-    assert set(first) == {"rule", "severity", "source", "statement", "condition", "message",
-                          "why", "fix"}
+    assert set(first) == {
+        "rule",
+        "severity",
+        "source",
+        "statement",
+        "condition",
+        "message",
+        "why",
+        "fix",
+    }
 
 
 def test_lint_exit_zero_for_medium_and_low_only(tmp_path: Path) -> None:

@@ -67,7 +67,9 @@ def test_corpus_is_the_expected_one() -> None:
     # The observed ones agree with the documented expectation (so _expected reads them right).
     for vector in VECTORS:
         assert _expected(vector) == (vector["expect"] == "match"), vector["id"]
-    simulated = [v for v in VECTORS if "EvalDecision=" in (v.get("observation") or {}).get("evidence", "")]
+    simulated = [
+        v for v in VECTORS if "EvalDecision=" in (v.get("observation") or {}).get("evidence", "")
+    ]
     assert len(simulated) >= 10
 
 

@@ -4,28 +4,33 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 from typing import Any
 
 import hcl2
 import pytest
 
+from py_aws_oidc.trust.evaluate import Request, evaluate
 from py_aws_oidc.trust.files import read_policy_file
 from py_aws_oidc.trust.generate import GenerateOptions, generate
 from py_aws_oidc.trust.lint import Finding, lint_policy
 from py_aws_oidc.trust.policy import parse_policy_document
 from py_aws_oidc.trust.terraform import parse_terraform
-from tests.trust.helpers import AUD, GH, JWR, K, MAIN, SUB, claims, policy, run_cli, statement
+from tests.trust.helpers import AUD, GH, JWR, MAIN, SUB, K, claims, policy, run_cli, statement
 
-README = Path(__file__).resolve().parents[2] / "docs" / "readme" / "trust.md"
-PROVIDER = '''resource "aws_iam_openid_connect_provider" "github" {
+ROOT = Path(__file__).resolve().parents[2]
+# The fragment the lead merges into README.md; once merged, README.md itself.
+README = next(p for p in (ROOT / "docs" / "readme" / "trust.md", ROOT / "README.md") if p.exists())
+PROVIDER = """resource "aws_iam_openid_connect_provider" "github" {
   url            = "https://token.actions.githubusercontent.com"
   client_id_list = ["sts.amazonaws.com"]
 }
-'''
+"""
 
 
 # --- JSON policy -> equivalent Terraform, three ways ------------------------------------------
+
 
 def _hcl_str(value: str) -> str:
     return json.dumps(value).replace("${", "$${")
@@ -42,18 +47,24 @@ def _hcl_expr(value: Any) -> str:
 
 
 def as_jsonencode(doc: dict[str, Any]) -> str:
-    return (f'resource "aws_iam_role" "r" {{\n  name = "r"\n'
-            f"  assume_role_policy = jsonencode({_hcl_expr(doc)})\n}}\n")
+    return (
+        f'resource "aws_iam_role" "r" {{\n  name = "r"\n'
+        f"  assume_role_policy = jsonencode({_hcl_expr(doc)})\n}}\n"
+    )
 
 
 def as_heredoc(doc: dict[str, Any]) -> str:
-    return (f'resource "aws_iam_role" "r" {{\n  name = "r"\n'
-            f"  assume_role_policy = <<EOT\n{json.dumps(doc, indent=2)}\nEOT\n}}\n")
+    return (
+        f'resource "aws_iam_role" "r" {{\n  name = "r"\n'
+        f"  assume_role_policy = <<EOT\n{json.dumps(doc, indent=2)}\nEOT\n}}\n"
+    )
 
 
 def as_json_string(doc: dict[str, Any]) -> str:
-    return (f'resource "aws_iam_role" "r" {{\n  name = "r"\n'
-            f"  assume_role_policy = {_hcl_str(json.dumps(doc))}\n}}\n")
+    return (
+        f'resource "aws_iam_role" "r" {{\n  name = "r"\n'
+        f"  assume_role_policy = {_hcl_str(json.dumps(doc))}\n}}\n"
+    )
 
 
 def _list(values: Any) -> str:
@@ -80,12 +91,16 @@ def as_policy_document(doc: dict[str, Any], *, reference_provider: bool = False)
                 ids_hcl = _list(ids)
                 if reference_provider and ids == GH:
                     ids_hcl = "[aws_iam_openid_connect_provider.github.arn]"
-                lines.append(f"    principals {{\n      type = {_hcl_str(kind)}\n"
-                             f"      identifiers = {ids_hcl}\n    }}")
+                lines.append(
+                    f"    principals {{\n      type = {_hcl_str(kind)}\n"
+                    f"      identifiers = {ids_hcl}\n    }}"
+                )
         for op, block in stmt.get("Condition", {}).items():
             for key, values in block.items():
-                lines.append(f"    condition {{\n      test = {_hcl_str(op)}\n"
-                             f"      variable = {_hcl_str(key)}\n      values = {_list(values)}\n    }}")
+                lines.append(
+                    f"    condition {{\n      test = {_hcl_str(op)}\n"
+                    f"      variable = {_hcl_str(key)}\n      values = {_list(values)}\n    }}"
+                )
         lines.append("  }")
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -101,21 +116,43 @@ def summary(findings: list[Finding]) -> list[tuple[str, str, str | None, str | N
 SEED = policy(statement({"ForAllValues:StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}}))
 PAIRS = {
     "seed-forallvalues": SEED,
-    "org-wide-poisoned-list": policy(statement(
-        {"StringEquals": {AUD: "sts.amazonaws.com"},
-         "StringLike": {SUB: [MAIN, "repo:octo-org/*"]}}, sid="Deploy")),
-    "no-sub-and-wrong-action": policy(statement(
-        {"StringEquals": {AUD: "sts.amazonaws.com"}}, action=["sts:AssumeRole"])),
+    "org-wide-poisoned-list": policy(
+        statement(
+            {
+                "StringEquals": {AUD: "sts.amazonaws.com"},
+                "StringLike": {SUB: [MAIN, "repo:octo-org/*"]},
+            },
+            sid="Deploy",
+        )
+    ),
+    "no-sub-and-wrong-action": policy(
+        statement({"StringEquals": {AUD: "sts.amazonaws.com"}}, action=["sts:AssumeRole"])
+    ),
     "two-statements-negated-and-tag": policy(
         statement({"StringLike": {SUB: "repo:octo-org/octo-repo:ref:refs/tags/v*"}}, sid="Tags"),
         statement({"StringNotLike": {SUB: "repo:evil/*"}, "StringEquals": {K + "event_name": "x"}}),
-        statement({"StringEquals": {SUB: MAIN}}, effect="Deny",
-                  principal={"AWS": "arn:aws:iam::123456789012:root"})),
-    "jwr-branch-and-principal-star": policy(statement(
-        {"StringEquals": {JWR: "octo-org/a/.github/workflows/d.yml@refs/heads/main"}},
-        principal="*")),
-    "clean-immutable": policy(statement({"StringEquals": {
-        AUD: "sts.amazonaws.com", SUB: "repo:octo-org@1/octo-repo@2:environment:prod"}})),
+        statement(
+            {"StringEquals": {SUB: MAIN}},
+            effect="Deny",
+            principal={"AWS": "arn:aws:iam::123456789012:root"},
+        ),
+    ),
+    "jwr-branch-and-principal-star": policy(
+        statement(
+            {"StringEquals": {JWR: "octo-org/a/.github/workflows/d.yml@refs/heads/main"}},
+            principal="*",
+        )
+    ),
+    "clean-immutable": policy(
+        statement(
+            {
+                "StringEquals": {
+                    AUD: "sts.amazonaws.com",
+                    SUB: "repo:octo-org@1/octo-repo@2:environment:prod",
+                }
+            }
+        )
+    ),
 }
 FORMS = {
     "policy-document": as_policy_document,
@@ -130,14 +167,19 @@ FORMS = {
 @pytest.mark.parametrize("name", PAIRS)
 def test_terraform_findings_equal_json_findings(name: str, form: str) -> None:
     doc = PAIRS[name]
-    if form == "policy-document-provider-ref" and '"*"' in json.dumps(doc["Statement"][0]["Principal"]):
+    if form == "policy-document-provider-ref" and '"*"' in json.dumps(
+        doc["Statement"][0]["Principal"]
+    ):
         pytest.skip("a wildcard principal has no provider to reference")
     expected = summary(lint_policy(parse_policy_document(doc, "p.json")))
     tf = parse_terraform(FORMS[form](doc), "main.tf")
     assert len(tf.policies) == 1
     loaded = tf.policies[0]
-    got = summary(lint_policy(loaded.policy, [(u.statement_index, u.where, u.expression)
-                                               for u in loaded.unresolved]))
+    got = summary(
+        lint_policy(
+            loaded.policy, [(u.statement_index, u.where, u.expression) for u in loaded.unresolved]
+        )
+    )
     assert got == expected
     if name == "clean-immutable":
         assert expected == []
@@ -149,14 +191,43 @@ def test_provider_reference_counts_as_github_provider() -> None:
     assert principal.endswith(":oidc-provider/token.actions.githubusercontent.com")
     # A reference to a provider for another issuer is not GitHub's.
     other = as_policy_document(SEED, reference_provider=True).replace(
-        "https://token.actions.githubusercontent.com", "https://gitlab.com")
+        "https://token.actions.githubusercontent.com", "https://gitlab.com"
+    )
     rules = {f.rule for f in lint_policy(parse_terraform(other, "m.tf").policies[0].policy)}
     assert "principal-not-github" in rules
 
 
+@pytest.mark.parametrize(
+    "reference",
+    [
+        "aws_iam_openid_connect_provider.github.arn",
+        "data.aws_iam_openid_connect_provider.github.arn",
+    ],
+)
+def test_provider_reference_in_jsonencode(reference: str) -> None:
+    provider = (
+        PROVIDER
+        if reference.startswith("aws_")
+        else (
+            'data "aws_iam_openid_connect_provider" "github" {\n'
+            '  url = "https://token.actions.githubusercontent.com"\n}\n'
+        )
+    )
+    text = provider + as_jsonencode(SEED).replace(json.dumps(GH), reference)
+    [loaded] = parse_terraform(text, "main.tf").policies
+    assert loaded.unresolved == ()
+    assert summary(lint_policy(loaded.policy)) == summary(
+        lint_policy(parse_policy_document(SEED, "p.json"))
+    )
+    assert evaluate(loaded.policy, Request.from_claims(claims())).allowed
+
+
 def test_generated_terraform_parses_and_matches_json(tmp_path: Path) -> None:
-    gen = generate(GenerateOptions(repo="octo-org/octo-repo", branches=["main"], tags=["v*"],
-                                   environments=["prod"]))
+    gen = generate(
+        GenerateOptions(
+            repo="octo-org/octo-repo", branches=["main"], tags=["v*"], environments=["prod"]
+        )
+    )
     text = gen.to_terraform()
     parsed = hcl2.loads(text)
     assert {"resource", "data", "output"} <= set(parsed)
@@ -168,12 +239,17 @@ def test_generated_terraform_parses_and_matches_json(tmp_path: Path) -> None:
     json_policy = parse_policy_document(gen.policy, "gen.json")
     assert summary(lint_policy(tf_policy)) == summary(lint_policy(json_policy))
     assert [s.conditions for s in tf_policy.statements] == [
-        s.conditions for s in json_policy.statements]
+        s.conditions for s in json_policy.statements
+    ]
     # ...and the Terraform policy decides like the JSON one.
     code, out, _ = run_cli("check", str(path), "--claims", _claims_file(tmp_path, MAIN))
     assert code == 0 and "ALLOW" in out
-    code, out, _ = run_cli("check", str(path), "--claims",
-                           _claims_file(tmp_path, "repo:octo-org/octo-repo:pull_request"))
+    code, out, _ = run_cli(
+        "check",
+        str(path),
+        "--claims",
+        _claims_file(tmp_path, "repo:octo-org/octo-repo:pull_request"),
+    )
     assert code == 1 and "DENY" in out
 
 
@@ -184,7 +260,9 @@ def _claims_file(tmp_path: Path, sub: str) -> str:
 
 
 def test_permission_policies_are_skipped_and_references_followed(tmp_path: Path) -> None:
-    text = PROVIDER + '''
+    text = (
+        PROVIDER
+        + """
 data "aws_iam_policy_document" "trust" {
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -211,7 +289,8 @@ resource "aws_iam_role" "deploy" {
   name               = "deploy"
   assume_role_policy = data.aws_iam_policy_document.trust.json
 }
-'''
+"""
+    )
     path = tmp_path / "main.tf"
     path.write_text(text, encoding="utf-8")
     code, out, _ = run_cli("lint", str(path))
@@ -222,7 +301,7 @@ resource "aws_iam_role" "deploy" {
 
 
 def test_unresolved_expressions_are_reported(tmp_path: Path) -> None:
-    text = '''
+    text = """
 data "aws_iam_policy_document" "trust" {
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -237,14 +316,17 @@ data "aws_iam_policy_document" "trust" {
     }
   }
 }
-'''
+"""
     tf = parse_terraform(text, "main.tf")
     [loaded] = tf.policies
     exprs = {u.expression for u in loaded.unresolved}
     assert exprs == {"data.aws_caller_identity.current.account_id", "var.org"}
-    findings = lint_policy(loaded.policy, [(u.statement_index, u.where, u.expression)
-                                           for u in loaded.unresolved])
-    assert {f.rule for f in findings if f.rule == "terraform-unresolved"} == {"terraform-unresolved"}
+    findings = lint_policy(
+        loaded.policy, [(u.statement_index, u.where, u.expression) for u in loaded.unresolved]
+    )
+    assert {f.rule for f in findings if f.rule == "terraform-unresolved"} == {
+        "terraform-unresolved"
+    }
     assert "principal-not-github" not in {f.rule for f in findings}
     # Near miss: literal values, nothing unresolved.
     literal = text.replace("${data.aws_caller_identity.current.account_id}", "123456789012")
@@ -254,7 +336,7 @@ data "aws_iam_policy_document" "trust" {
 
 
 def test_iam_policy_variables_in_terraform() -> None:
-    text = '''
+    text = """
 data "aws_iam_policy_document" "trust" {
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -269,19 +351,23 @@ data "aws_iam_policy_document" "trust" {
     }
   }
 }
-'''
+"""
     [loaded] = parse_terraform(text, "main.tf").policies
     cond = loaded.policy.statements[0].conditions[0]
-    assert cond.values == ("repo:${token.actions.githubusercontent.com:repository}:ref:refs/heads/main",)
+    assert cond.values == (
+        "repo:${token.actions.githubusercontent.com:repository}:ref:refs/heads/main",
+    )
     assert loaded.unresolved == ()
 
 
 def test_file_function(tmp_path: Path) -> None:
     (tmp_path / "trust.json").write_text(json.dumps(SEED), encoding="utf-8")
     main_tf = tmp_path / "main.tf"
-    main_tf.write_text('resource "aws_iam_role" "r" {\n  name = "r"\n'
-                       '  assume_role_policy = file("${path.module}/trust.json")\n}\n',
-                       encoding="utf-8")
+    main_tf.write_text(
+        'resource "aws_iam_role" "r" {\n  name = "r"\n'
+        '  assume_role_policy = file("${path.module}/trust.json")\n}\n',
+        encoding="utf-8",
+    )
     code, out, _ = run_cli("lint", str(main_tf))
     assert code == 1 and "set-operator-single-valued" in out
 
@@ -290,19 +376,31 @@ def test_file_function(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ('resource "aws_iam_role" "r" {\n  name = \n', "not valid HCL"),
-        ('resource "aws_iam_role" "r" {\n  assume_role_policy = "{not json"\n}\n', "not valid JSON"),
-        ('resource "aws_iam_role" "r" {\n  assume_role_policy = jsonencode({Statement = []})\n}\n',
-         "Statement"),
-        ('resource "aws_iam_role" "r" {\n  assume_role_policy = local.policy\n}\n',
-         "cannot be read without running Terraform"),
-        ('data "aws_iam_policy_document" "t" {\n  statement {\n    effect = "Permit"\n'
-         '    actions = ["sts:AssumeRoleWithWebIdentity"]\n    principals {\n'
-         '      type = "Federated"\n      identifiers = ["x"]\n    }\n  }\n}\n', "Effect"),
-        ('data "aws_iam_policy_document" "t" {\n  statement {\n'
-         '    actions = ["sts:AssumeRoleWithWebIdentity"]\n    principals {\n'
-         '      type = "Federated"\n      identifiers = ["x"]\n    }\n    condition {\n'
-         '      test = "StringEqualz"\n      variable = "k"\n      values = ["v"]\n    }\n  }\n}\n',
-         "unknown condition operator"),
+        (
+            'resource "aws_iam_role" "r" {\n  assume_role_policy = "{not json"\n}\n',
+            "not valid JSON",
+        ),
+        (
+            'resource "aws_iam_role" "r" {\n  assume_role_policy = jsonencode({Statement = []})\n}\n',
+            "Statement",
+        ),
+        (
+            'resource "aws_iam_role" "r" {\n  assume_role_policy = local.policy\n}\n',
+            "cannot be read without running Terraform",
+        ),
+        (
+            'data "aws_iam_policy_document" "t" {\n  statement {\n    effect = "Permit"\n'
+            '    actions = ["sts:AssumeRoleWithWebIdentity"]\n    principals {\n'
+            '      type = "Federated"\n      identifiers = ["x"]\n    }\n  }\n}\n',
+            "Effect",
+        ),
+        (
+            'data "aws_iam_policy_document" "t" {\n  statement {\n'
+            '    actions = ["sts:AssumeRoleWithWebIdentity"]\n    principals {\n'
+            '      type = "Federated"\n      identifiers = ["x"]\n    }\n    condition {\n'
+            '      test = "StringEqualz"\n      variable = "k"\n      values = ["v"]\n    }\n  }\n}\n',
+            "unknown condition operator",
+        ),
         ('variable "x" {}\n', "no trust policy found"),
     ],
 )
@@ -323,6 +421,10 @@ def _readme_blocks(language: str) -> list[str]:
 def test_readme_terraform_parses_and_lints_clean() -> None:
     blocks = _readme_blocks("hcl")
     assert blocks, "docs/readme/trust.md shows Terraform"
+    gen = generate(
+        GenerateOptions(repo="octo-org/octo-repo", branches=["main"], environments=["production"])
+    )
+    assert blocks[0] == gen.to_terraform()
     for block in blocks:
         hcl2.loads(block)
         tf = parse_terraform(block, "README")
@@ -333,6 +435,54 @@ def test_readme_terraform_parses_and_lints_clean() -> None:
 def test_readme_json_policy_is_the_generated_one() -> None:
     blocks = [b for b in _readme_blocks("json") if '"Statement"' in b]
     assert blocks
-    gen = generate(GenerateOptions(repo="octo-org/octo-repo", branches=["main"],
-                                   environments=["production"]))
+    gen = generate(
+        GenerateOptions(repo="octo-org/octo-repo", branches=["main"], environments=["production"])
+    )
     assert json.loads(blocks[0]) == gen.policy
+
+
+def test_readme_rule_table_lists_every_rule_with_its_severity() -> None:
+    from py_aws_oidc.trust.lint import RULES
+
+    text = README.read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([a-z-]+)` \| ([a-z]+)", text, re.M))
+    assert rows == {rule.id: rule.severity for rule in RULES}
+
+
+def test_readme_transcripts_are_real_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = README.read_text(encoding="utf-8")
+    policies = [b for b in _readme_blocks("json") if '"Statement"' in b]
+    (tmp_path / "trust-policy.json").write_text(policies[0], encoding="utf-8")
+    (tmp_path / "seed.json").write_text(
+        next(b for b in policies if "ForAllValues" in b), encoding="utf-8"
+    )
+    transcripts = re.findall(
+        r"```\n(\$ py-aws-oidc trust (?:lint|check) [^\n]*)\n(.*?)```", text, re.S
+    )
+    assert len(transcripts) >= 2
+    monkeypatch.chdir(tmp_path)
+    for command, expected in transcripts:
+        claims_line = re.search(r"^claims: (.*)$", expected, re.M)
+        if claims_line:
+            (tmp_path / "claims.json").write_text(claims_line.group(1), encoding="utf-8")
+        code, out, _ = run_cli(*shlex.split(command)[3:])
+        assert out == expected, command
+        assert code in (0, 1)
+
+
+def test_readme_generate_stderr_is_real() -> None:
+    code, _, err = run_cli(
+        "generate",
+        "--repo",
+        "octo-org/octo-repo",
+        "--branch",
+        "main",
+        "--environment",
+        "production",
+    )
+    assert code == 0 and err
+    text = README.read_text(encoding="utf-8")
+    for line in err.splitlines():
+        assert f"\n{line}\n" in text

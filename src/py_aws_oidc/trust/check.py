@@ -85,7 +85,11 @@ def render_json(results: Sequence[CheckResult], claims: Mapping[str, object]) ->
                 "claims": json.loads(claims_json(claims)),
                 "decision": "allow" if exit_code(results) == 0 else "deny",
                 "policies": [
-                    {"source": r.source, **r.decision.to_dict(), "ignored_keys": list(r.ignored_keys)}
+                    {
+                        "source": r.source,
+                        **r.decision.to_dict(),
+                        "ignored_keys": list(r.ignored_keys),
+                    }
                     for r in results
                 ],
             },

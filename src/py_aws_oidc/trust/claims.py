@@ -16,6 +16,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from .errors import ClaimsError
 
@@ -40,7 +41,7 @@ def claims_from_json_text(text: str, source: str) -> dict[str, object]:
     except ValueError as exc:
         raise ClaimsError(f"{source}: not valid JSON ({exc})") from None
     if not isinstance(doc, dict):
-        raise ClaimsError(f"{source}: claims must be a JSON object such as {{\"sub\": \"...\"}}")
+        raise ClaimsError(f'{source}: claims must be a JSON object such as {{"sub": "..."}}')
     # claims_summary marks missing claims "(absent)"; a claim that is absent is not a value.
     return {str(key): value for key, value in doc.items() if value != ABSENT}
 
@@ -72,46 +73,43 @@ def load_token_file(path: str) -> dict[str, object]:
 def fetch_token_from_env(
     audience: str = DEFAULT_AUDIENCE,
     environ: Mapping[str, str] | None = None,
-    timeout: tuple[float, float] = (5.0, 10.0),
+    stream: TextIO | None = None,
 ) -> str:
-    """Request the current job's OIDC token, the way the action does. Returns the token."""
-    env = os.environ if environ is None else environ
-    url = env.get(URL_VAR, "").strip()
-    bearer = env.get(TOKEN_VAR, "").strip()
-    if not url or not bearer:
-        missing = " and ".join(name for name, value in ((URL_VAR, url), (TOKEN_VAR, bearer)) if not value)
-        raise ClaimsError(
-            f"--from-env: {missing} is not set, so this job cannot request an OIDC token. Add "
-            "'permissions: id-token: write' to the job (pull requests from forks never get one)."
-        )
-    import requests
+    """Request the current job's OIDC token with the action's own code (same request, timeouts,
+    retries and masking: the token's ``::add-mask::`` goes to stdout). Returns the token."""
+    from ..errors import ActionError
+    from ..oidc import fetch_token, new_session, request_credentials
+    from ..proxy import requests_proxies, resolve_proxy_settings
+    from ..retry import Deadline, call_with_retries
+    from ..runner import Runner
 
+    env = os.environ if environ is None else environ
     try:
-        response = requests.get(
-            url,
-            params={"audience": audience},
-            headers={"Authorization": f"Bearer {bearer}", "Accept": "application/json"},
-            timeout=timeout,
-            allow_redirects=False,
+        url, bearer = request_credentials(env, "trust check --from-env needs the job's OIDC token")
+        runner = Runner(env, stream)
+        runner.mask(bearer)
+        proxies = requests_proxies(resolve_proxy_settings("", "", env), url)
+        deadline = Deadline(None)
+        session = new_session(env)
+        return call_with_retries(
+            lambda _attempt: fetch_token(
+                session, url, bearer, audience, runner=runner, deadline=deadline, proxies=proxies
+            ),
+            label="getIDToken",
+            max_attempts=3,
+            deadline=deadline,
+            runner=runner,
         )
-    except requests.RequestException as exc:
-        raise ClaimsError(f"--from-env: the token request failed ({exc.__class__.__name__})") from None
-    if response.status_code != 200:
-        raise ClaimsError(f"--from-env: the runner's token endpoint answered HTTP {response.status_code}")
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    value = body.get("value") if isinstance(body, dict) else None
-    if not isinstance(value, str) or not value:
-        raise ClaimsError("--from-env: the token endpoint's answer holds no token ('value')")
-    return value
+    except ActionError as exc:
+        raise ClaimsError(f"--from-env: {exc}") from None
 
 
 def claims_from_env(
-    audience: str = DEFAULT_AUDIENCE, environ: Mapping[str, str] | None = None
+    audience: str = DEFAULT_AUDIENCE,
+    environ: Mapping[str, str] | None = None,
+    stream: TextIO | None = None,
 ) -> dict[str, object]:
-    return decode_token(fetch_token_from_env(audience, environ))
+    return decode_token(fetch_token_from_env(audience, environ, stream))
 
 
 # --- the sub claim ---------------------------------------------------------------------------
@@ -151,7 +149,11 @@ class Subject:
     def custom(self) -> bool:
         """Whether the sub came from a customised template rather than the default form."""
         keys = [key for key, _ in self.fields]
-        return keys[:1] != ["repo"] or len(keys) != 2 or keys[1] not in ("ref", "environment", "pull_request")
+        return (
+            keys[:1] != ["repo"]
+            or len(keys) != 2
+            or keys[1] not in ("ref", "environment", "pull_request")
+        )
 
 
 def decode_value(value: str) -> str:
@@ -194,7 +196,13 @@ def parse_subject(sub: str) -> Subject:
     elif "pull_request" in values:
         kind = "pull_request"
     elif ref is not None:
-        kind = "branch" if ref.startswith("refs/heads/") else "tag" if ref.startswith("refs/tags/") else "ref"
+        kind = (
+            "branch"
+            if ref.startswith("refs/heads/")
+            else "tag"
+            if ref.startswith("refs/tags/")
+            else "ref"
+        )
     elif set(values) == {"repo"}:
         kind = "repository"
     elif fields:

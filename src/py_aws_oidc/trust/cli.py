@@ -65,21 +65,49 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     gen.add_argument("--repo", required=True, metavar="OWNER/REPO")
-    gen.add_argument("--branch", action="append", default=[], metavar="NAME",
-                     help="allow this branch (exact; repeatable)")
-    gen.add_argument("--tag", action="append", default=[], metavar="PATTERN",
-                     help="allow tags with this name or pattern, e.g. v* (repeatable)")
-    gen.add_argument("--environment", action="append", default=[], metavar="NAME",
-                     help="allow jobs in this GitHub environment (repeatable)")
-    gen.add_argument("--pull-request", action="store_true",
-                     help="allow pull_request workflows (sub repo:O/R:pull_request)")
-    gen.add_argument("--job-workflow-ref", action="append", default=[],
-                     metavar="OWNER/REPO/.github/workflows/F.yml@REF",
-                     help="also require this reusable workflow (AND; repeatable = any of them)")
-    gen.add_argument("--immutable-ids", metavar="OWNER_ID/REPO_ID",
-                     help="write immutable subjects repo:OWNER@OWNER_ID/REPO@REPO_ID:...")
-    gen.add_argument("--account", metavar="ID",
-                     help="12-digit account of the OIDC provider (default: a placeholder)")
+    gen.add_argument(
+        "--branch",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="allow this branch (exact; repeatable)",
+    )
+    gen.add_argument(
+        "--tag",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="allow tags with this name or pattern, e.g. v* (repeatable)",
+    )
+    gen.add_argument(
+        "--environment",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="allow jobs in this GitHub environment (repeatable)",
+    )
+    gen.add_argument(
+        "--pull-request",
+        action="store_true",
+        help="allow pull_request workflows (sub repo:O/R:pull_request)",
+    )
+    gen.add_argument(
+        "--job-workflow-ref",
+        action="append",
+        default=[],
+        metavar="OWNER/REPO/.github/workflows/F.yml@REF",
+        help="also require this reusable workflow (AND; repeatable = any of them)",
+    )
+    gen.add_argument(
+        "--immutable-ids",
+        metavar="OWNER_ID/REPO_ID",
+        help="write immutable subjects repo:OWNER@OWNER_ID/REPO@REPO_ID:...",
+    )
+    gen.add_argument(
+        "--account",
+        metavar="ID",
+        help="12-digit account of the OIDC provider (default: a placeholder)",
+    )
     gen.add_argument("--partition", choices=("aws", "aws-cn", "aws-us-gov"), default="aws")
     gen.add_argument("--role-name", metavar="NAME", help="role name in the Terraform output")
     gen.add_argument("--format", choices=("json", "terraform"), default="json")
@@ -106,12 +134,21 @@ def build_parser() -> argparse.ArgumentParser:
     source.add_argument("--claims", metavar="CLAIMS.json", help="a JSON object of claims")
     source.add_argument("--token", metavar="JWT", help="a token (decoded, never printed)")
     source.add_argument("--token-file", metavar="PATH", help="a file holding a token")
-    source.add_argument("--from-env", action="store_true",
-                        help="request this job's token (needs permissions: id-token: write)")
-    check.add_argument("--audience", default="sts.amazonaws.com",
-                       help="audience for --from-env (default sts.amazonaws.com)")
-    check.add_argument("--provider-arn", metavar="ARN",
-                       help="the caller's provider ARN (default: GitHub's, any account)")
+    source.add_argument(
+        "--from-env",
+        action="store_true",
+        help="request this job's token (needs permissions: id-token: write)",
+    )
+    check.add_argument(
+        "--audience",
+        default="sts.amazonaws.com",
+        help="audience for --from-env (default sts.amazonaws.com)",
+    )
+    check.add_argument(
+        "--provider-arn",
+        metavar="ARN",
+        help="the caller's provider ARN (default: GitHub's, any account)",
+    )
     check.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
@@ -161,7 +198,7 @@ def _lint(args: argparse.Namespace, out: TextIO) -> int:
     return exit_code(findings)
 
 
-def _claims(args: argparse.Namespace) -> dict[str, object]:
+def _claims(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
     from . import claims
 
     if args.claims is not None:
@@ -170,7 +207,7 @@ def _claims(args: argparse.Namespace) -> dict[str, object]:
         return claims.decode_token(args.token)
     if args.token_file is not None:
         return claims.load_token_file(args.token_file)
-    return claims.claims_from_env(args.audience)
+    return claims.claims_from_env(args.audience, stream=out)
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:
@@ -178,7 +215,7 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     from .files import read_policy_file
 
     policy_file = read_policy_file(args.file)  # a malformed policy is exit 2 before any fetch
-    claims = _claims(args)
+    claims = _claims(args, out)
     results = check_policies(policy_file, claims, provider_arn=args.provider_arn)
     render = render_json if args.format == "json" else render_text
     out.write(render(results, claims))

@@ -18,6 +18,11 @@ The request: the principal is a GitHub OIDC provider (``arn:<partition>:iam::<ac
 oidc-provider/<issuer host/path>``, any account and partition unless a provider ARN is given),
 the action ``sts:AssumeRoleWithWebIdentity``, and one condition key per claim AWS evaluates,
 named ``<issuer without https://>:<claim>`` (so enterprise and GHES issuers get their own prefix).
+Only the claims AWS evaluates become keys (:data:`IAM_GITHUB_CLAIM_KEYS`); others are absent.
+``"Principal": "*"`` and ``{"AWS": "*"}`` / ``{"Federated": "*"}`` are treated as matching (the
+conservative reading for a linter's companion). ``IpAddress`` and global ``aws:`` keys are absent
+unless the caller adds them (``extra_context``). Policy variables (``${...}``) are expanded under
+``"Version": "2012-10-17"``; one whose key is missing (and has no default) matches nothing.
 """
 
 from __future__ import annotations
@@ -280,11 +285,16 @@ def evaluate_condition(
     present = request.get(condition.key)
     name = condition.key
     if op.base == "Null":
-        wants_absent = [v.lower() == "true" for v in condition.values if v.lower() in ("true", "false")]
+        wants_absent = [
+            v.lower() == "true" for v in condition.values if v.lower() in ("true", "false")
+        ]
         passed = any(want == (present is None) for want in wants_absent)
         state = "absent" if present is None else "present"
         return ConditionOutcome(
-            condition, passed, present, f"{name} is {state}: Null {_show(condition.values)} is {passed}"
+            condition,
+            passed,
+            present,
+            f"{name} is {state}: Null {_show(condition.values)} is {passed}",
         )
     if present is None:
         if op.if_exists:
@@ -294,7 +304,9 @@ def evaluate_condition(
                 condition, True, None, f"{name} is absent: ForAllValues is (vacuously) true"
             )
         if op.qualifier == "ForAnyValue":
-            return ConditionOutcome(condition, False, None, f"{name} is absent: ForAnyValue is false")
+            return ConditionOutcome(
+                condition, False, None, f"{name} is absent: ForAnyValue is false"
+            )
         if op.negated:
             return ConditionOutcome(
                 condition, True, None, f"{name} is absent: a negated operator is true"
@@ -342,9 +354,7 @@ def _principal_values_match(principal: Principal, request: Request) -> bool:
 @lru_cache(maxsize=64)
 def provider_arn_pattern(key_prefix: str) -> re.Pattern[str]:
     """ARNs of the IAM OIDC provider for an issuer, any partition and account."""
-    return re.compile(
-        r"arn:[^:]+:iam::[^:]*:oidc-provider/" + re.escape(key_prefix), re.IGNORECASE
-    )
+    return re.compile(r"arn:[^:]+:iam::[^:]*:oidc-provider/" + re.escape(key_prefix), re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -389,7 +399,9 @@ def evaluate_statement(
         principal_ok = not _principal_values_match(statement.not_principal, request)
         principal_text = "NotPrincipal " + statement.not_principal.describe()
     if statement.actions is not None:
-        action_ok = any(wildcard_match(a, request.action, ignore_case=True) for a in statement.actions)
+        action_ok = any(
+            wildcard_match(a, request.action, ignore_case=True) for a in statement.actions
+        )
         action_text = _show(statement.actions)
     else:
         assert statement.not_actions is not None
@@ -397,9 +409,13 @@ def evaluate_statement(
             wildcard_match(a, request.action, ignore_case=True) for a in statement.not_actions
         )
         action_text = "NotAction " + _show(statement.not_actions)
-    outcomes = tuple(evaluate_condition(c, request, variables=variables) for c in statement.conditions)
+    outcomes = tuple(
+        evaluate_condition(c, request, variables=variables) for c in statement.conditions
+    )
     if not principal_ok:
-        reason = f"its principal {principal_text} is not the caller ({request.describe_principal()})"
+        reason = (
+            f"its principal {principal_text} is not the caller ({request.describe_principal()})"
+        )
     elif not action_ok:
         reason = f"its action {action_text} does not cover {request.action}"
     elif any(not o.passed for o in outcomes):
@@ -470,9 +486,7 @@ def evaluate(policy: Policy, request: Request) -> Decision:
             )
     allows = [o for o in outcomes if o.statement.effect == "Allow"]
     if not allows:
-        return Decision(
-            "implicit-deny", None, None, "the policy has no Allow statement", outcomes
-        )
+        return Decision("implicit-deny", None, None, "the policy has no Allow statement", outcomes)
     # The closest Allow: the caller's principal and action, then the fewest false conditions.
     closest = min(
         allows,

@@ -33,9 +33,10 @@ def read_policy_file(path: str) -> PolicyFile:
 
         tf = read_terraform(path)
         if not tf.policies:
+            why = "".join(f"; skipped {note}" for note in tf.skipped)
             raise MalformedPolicyError(
                 f"{path}: no trust policy found (no aws_iam_policy_document with principals, no "
-                "aws_iam_role assume_role_policy)"
+                f"aws_iam_role assume_role_policy){why}"
             )
         return PolicyFile(
             path=path,

@@ -61,7 +61,11 @@ def _audiences(claims: Mapping[str, object]) -> list[str]:
 
 
 def denial_hints(claims: Mapping[str, object], audience: str | None = None) -> list[str]:
-    """The trust-policy conditions this token most likely failed, most likely first."""
+    """The trust-policy conditions this token most likely failed, most likely first.
+
+    ``audience``: the audience the action asked for (None: ``sts.amazonaws.com``). The last hint
+    is always how to test it offline with ``trust check``.
+    """
     prefix = issuer_key_prefix(claims)
     key = f"{prefix}:sub"
     hints: list[str] = []
@@ -99,12 +103,19 @@ def denial_hints(claims: Mapping[str, object], audience: str | None = None) -> l
     if isinstance(sub, str) and sub:
         hints.extend(_subject_hints(sub, key))
     else:
-        hints.append(f"The token has no sub claim: every StringEquals/StringLike {key} condition fails.")
-    job_ref, workflow_ref = claims.get("job_workflow_ref"), claims.get("workflow_ref")
-    if isinstance(job_ref, str) and job_ref and isinstance(workflow_ref, str) and job_ref != workflow_ref:
         hints.append(
-            f"This job runs the reusable workflow {job_ref}; sub describes the caller. To trust the "
-            f"reusable workflow, add StringEquals {prefix}:job_workflow_ref = \"{job_ref}\" "
+            f"The token has no sub claim: every StringEquals/StringLike {key} condition fails."
+        )
+    job_ref, workflow_ref = claims.get("job_workflow_ref"), claims.get("workflow_ref")
+    if (
+        isinstance(job_ref, str)
+        and job_ref
+        and isinstance(workflow_ref, str)
+        and job_ref != workflow_ref
+    ):
+        hints.append(
+            f"This job runs the reusable workflow {job_ref}; sub describes the caller. To trust "
+            f'the reusable workflow, add StringEquals {prefix}:job_workflow_ref = "{job_ref}" '
             "(pin a commit SHA rather than a branch or tag)."
         )
     repository = claims.get("repository")
@@ -127,34 +138,34 @@ def _subject_hints(sub: str, key: str) -> list[str]:
     if subject.immutable:
         hints.append(
             f"The sub is in the immutable form ({prefix}:...), so a name-based value such as "
-            f"repo:{subject.repository}:... no longer matches: add \"{sub}\" to the {key} values "
+            f'repo:{subject.repository}:... no longer matches: add "{sub}" to the {key} values '
             "(or pin repository_id)."
         )
     if subject.kind == "environment":
         hints.append(
-            f"This job uses the environment {subject.environment!r}, so sub is \"{sub}\": a "
-            f"branch pin ({prefix}:ref:refs/heads/...) does not match. Allow \"{sub}\" with "
+            f'This job uses the environment {subject.environment!r}, so sub is "{sub}": a '
+            f'branch pin ({prefix}:ref:refs/heads/...) does not match. Allow "{sub}" with '
             f"StringEquals {key}."
         )
     elif subject.kind == "pull_request":
         hints.append(
-            f"pull_request events get sub \"{sub}\": a branch pin ({prefix}:ref:refs/heads/...) "
-            f"does not match. Allow \"{sub}\" with StringEquals {key} if pull requests may assume "
+            f'pull_request events get sub "{sub}": a branch pin ({prefix}:ref:refs/heads/...) '
+            f'does not match. Allow "{sub}" with StringEquals {key} if pull requests may assume '
             "the role."
         )
     elif subject.kind == "tag":
         hints.append(
-            f"This run is for a tag, so sub is \"{sub}\": a branch pin does not match. Allow the "
+            f'This run is for a tag, so sub is "{sub}": a branch pin does not match. Allow the '
             f"tag with StringEquals (or StringLike {prefix}:ref:refs/tags/v* for a pattern)."
         )
     elif subject.kind == "branch":
         hints.append(
-            f"sub is \"{sub}\": the policy's StringEquals/StringLike {key} values must include "
+            f'sub is "{sub}": the policy\'s StringEquals/StringLike {key} values must include '
             "exactly this (case-sensitive; StringEquals takes * literally)."
         )
     if subject.custom:
         hints.append(
-            f"The sub \"{sub}\" comes from a customised subject template, so values in the "
+            f'The sub "{sub}" comes from a customised subject template, so values in the '
             f"default form ({prefix}:ref:...) do not match: write the {key} values in the "
             "template's form."
         )

@@ -24,62 +24,200 @@ Severity = Literal["critical", "high", "medium", "low"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
 FAILING: frozenset[Severity] = frozenset({"critical", "high"})
 
+_ANY_WHY = (
+    "Every GitHub repository shares one issuer and signing key, so anyone on GitHub can mint a "
+    "token whose sub matches and assume this role."
+)
+_FIX_EXACT = (
+    "Pin the exact subject with StringEquals, e.g. repo:OWNER/REPO:ref:refs/heads/main or "
+    "repo:OWNER/REPO:environment:NAME (`py-aws-oidc trust generate --repo OWNER/REPO` writes one)."
+)
+_FIX_PRINCIPAL = (
+    'Use Principal {"Federated": "arn:aws:iam::<account>:oidc-provider/'
+    'token.actions.githubusercontent.com"}.'
+)
+_FIX_ACTION = f'Use "Action": "{ACTION}".'
+
 
 @dataclass(frozen=True)
 class Rule:
+    """A lint rule: its default severity, what it flags, and the default why and fix."""
+
     id: str
     severity: Severity
     summary: str
+    why: str
+    fix: str
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("no-subject-condition", "critical",
-         "An Allow statement for the GitHub provider has no sub or job_workflow_ref condition"),
-    Rule("subject-any-repository", "critical",
-         "A subject any repository on GitHub can mint: `*`, `repo:*`, a wildcard owner, "
-         "a custom subject naming no owner or repository"),
-    Rule("principal-wildcard", "critical",
-         'Principal `"*"` (or `{"AWS": "*"}`), or NotPrincipal in an Allow'),
-    Rule("subject-org-wide", "high",
-         "`repo:org/*` or another wildcard repository name: every current and future "
-         "repository of the organisation"),
-    Rule("set-operator-single-valued", "high",
-         "`ForAllValues:`/`ForAnyValue:` on a single-valued GitHub claim (passes when the claim "
-         "is absent)"),
-    Rule("negated-or-ifexists-identity", "high",
-         "`...IfExists` or a negated operator on sub, aud or job_workflow_ref in an Allow"),
-    Rule("duplicate-json-key", "high",
-         "A JSON key appears twice; parsers keep one of them silently"),
-    Rule("subject-repo-wide", "medium",
-         "`repo:org/repo:*` (every branch, tag, environment and pull_request) or a bare "
-         "`repo:org/repo` subject"),
-    Rule("subject-prefix-wildcard", "medium",
-         "A wildcard in the ref or environment, e.g. `refs/heads/main*` (admits `main-hotfix`), "
-         "`refs/heads/*`, `environment:prod*`, or in a job_workflow_ref path or ref"),
-    Rule("stringequals-wildcard", "medium",
-         "`StringEquals` with `*` or `?` in a value: taken literally, it never matches"),
-    Rule("jwr-mutable-ref", "medium",
-         "job_workflow_ref pinned to a branch (medium) or a tag (low) instead of a commit SHA"),
-    Rule("action-missing-web-identity", "medium",
-         "The GitHub statement does not allow sts:AssumeRoleWithWebIdentity (or uses NotAction)"),
-    Rule("principal-not-github", "medium",
-         "GitHub condition keys under a principal that is not GitHub's OIDC provider, or no "
-         "statement trusts that provider"),
-    Rule("unknown-claim-key", "medium",
-         "A condition key AWS does not populate for GitHub tokens: always absent"),
-    Rule("key-prefix-mismatch", "medium",
-         "Condition keys whose issuer prefix differs from the provider's (enterprise/GHES issuers)"),
-    Rule("subject-tag-pattern", "low",
-         "A tag pattern such as `refs/tags/v*`: anyone who can push a matching tag can assume"),
-    Rule("action-too-broad", "low",
-         "Actions beyond sts:AssumeRoleWithWebIdentity (`*`, `sts:*`, extra actions)"),
-    Rule("aud-not-pinned", "low",
-         "No StringEquals on aud (the provider's audience list still applies)"),
-    Rule("name-based-subject", "low",
-         "Name-based subjects without a repository_id/repository_owner_id pin; ids survive "
-         "renames and re-created names"),
-    Rule("terraform-unresolved", "low",
-         "A Terraform expression the linter cannot evaluate"),
+    Rule(
+        "no-subject-condition",
+        "critical",
+        "An Allow statement for the GitHub provider has no sub or job_workflow_ref condition",
+        _ANY_WHY + " (AWS now refuses to create such policies, but older roles remain.)",
+        _FIX_EXACT,
+    ),
+    Rule(
+        "subject-any-repository",
+        "critical",
+        "A subject any repository on GitHub can mint: `*`, `repo:*`, a wildcard owner, "
+        "a custom subject naming no owner or repository",
+        _ANY_WHY,
+        _FIX_EXACT,
+    ),
+    Rule(
+        "principal-wildcard",
+        "critical",
+        'Principal `"*"` (or `{"AWS": "*"}`), or NotPrincipal in an Allow',
+        "Any caller (another identity provider's token, another AWS account) that satisfies the "
+        "conditions can assume the role.",
+        _FIX_PRINCIPAL,
+    ),
+    Rule(
+        "subject-org-wide",
+        "high",
+        "`repo:org/*` or another wildcard repository name: every current and future "
+        "repository of the organisation",
+        "Anyone who can create or push to a repository in the organisation (or take over a "
+        "deleted repository name) can assume the role; `*` also spans `:`, so every branch, "
+        "tag, environment and pull request is included.",
+        _FIX_EXACT,
+    ),
+    Rule(
+        "set-operator-single-valued",
+        "high",
+        "`ForAllValues:`/`ForAnyValue:` on a single-valued GitHub claim (passes when the claim "
+        "is absent)",
+        "ForAllValues: is true when the key is absent (a misspelled or missing claim passes), "
+        "and neither qualifier is meant for single-valued keys: AWS says not to use them there.",
+        "Use the operator without the qualifier (StringEquals, StringLike).",
+    ),
+    Rule(
+        "negated-or-ifexists-identity",
+        "high",
+        "`...IfExists` or a negated operator on sub, aud or job_workflow_ref in an Allow",
+        "A negated operator allows every value it does not list (StringNotLike repo:evil/* lets "
+        "the rest of GitHub in), and IfExists passes tokens that lack the claim: neither pins "
+        "who may assume the role.",
+        "Use StringEquals (or StringLike for a deliberate pattern).",
+    ),
+    Rule(
+        "duplicate-json-key",
+        "high",
+        "A JSON key appears twice; parsers keep one of them silently",
+        "Python's json and AWS may keep different copies: a second StringLike block can silently "
+        "replace (or be replaced by) the one you reviewed.",
+        "Merge the duplicates into one key (one operator block holding all its keys).",
+    ),
+    Rule(
+        "subject-repo-wide",
+        "medium",
+        "`repo:org/repo:*` (every branch, tag, environment and pull_request) or a bare "
+        "`repo:org/repo` subject",
+        "A pull request (from a branch of the repository) or any pushed branch can assume the "
+        "role, not only the deploy branch or environment.",
+        "List the exact refs or environments with StringEquals, e.g. ...:ref:refs/heads/main or "
+        "...:environment:production.",
+    ),
+    Rule(
+        "subject-prefix-wildcard",
+        "medium",
+        "A wildcard in the ref or environment, e.g. `refs/heads/main*` (admits `main-hotfix`), "
+        "`refs/heads/*`, `environment:prod*`, or in a job_workflow_ref path or ref",
+        "Anyone who can push a branch (or name a job's environment, or add a workflow file) that "
+        "fits the pattern can assume the role.",
+        "Pin exact names with StringEquals (branches: ...:ref:refs/heads/main).",
+    ),
+    Rule(
+        "stringequals-wildcard",
+        "medium",
+        "`StringEquals` with `*` or `?` in a value: taken literally, it never matches",
+        "If this is the only value, nobody can assume the role; if it was meant as a pattern, it "
+        "hides how wide the pattern would be.",
+        "Use StringEquals with exact values; use StringLike only for deliberate patterns.",
+    ),
+    Rule(
+        "jwr-mutable-ref",
+        "medium",
+        "job_workflow_ref pinned to a branch (medium) or a tag (low) instead of a commit SHA",
+        "Whoever can push (or move) that branch or tag changes the trusted workflow code.",
+        "Pin the reusable workflow to a commit SHA (.../deploy.yml@<40-hex SHA>).",
+    ),
+    Rule(
+        "action-missing-web-identity",
+        "medium",
+        "The GitHub statement does not allow sts:AssumeRoleWithWebIdentity (or uses NotAction)",
+        "GitHub's token is exchanged with AssumeRoleWithWebIdentity: without it the statement "
+        "never applies (a common slip: sts:AssumeRole); NotAction allows every other action.",
+        _FIX_ACTION,
+    ),
+    Rule(
+        "principal-not-github",
+        "medium",
+        "GitHub condition keys under a principal that is not GitHub's OIDC provider, or no "
+        "statement trusts that provider",
+        "GitHub tokens never match such a statement: GitHub Actions cannot assume the role.",
+        _FIX_PRINCIPAL,
+    ),
+    Rule(
+        "unknown-claim-key",
+        "medium",
+        "A condition key AWS does not populate for GitHub tokens: always absent",
+        "Positive operators on it never match (the role is unusable); negated, IfExists and "
+        "ForAllValues operators always pass (no protection).",
+        "Use sub, aud, job_workflow_ref, repository, repository_id, ref, environment, workflow, "
+        "actor, actor_id, enterprise_id or repository_owner_id.",
+    ),
+    Rule(
+        "key-prefix-mismatch",
+        "medium",
+        "Condition keys whose issuer prefix differs from the provider's (enterprise/GHES issuers)",
+        "STS names condition keys after the token's issuer; with another prefix the key is "
+        "absent, so positive operators never match and negated ones always pass.",
+        "Write the key with the provider's issuer as prefix.",
+    ),
+    Rule(
+        "subject-tag-pattern",
+        "low",
+        "A tag pattern such as `refs/tags/v*`: anyone who can push a matching tag can assume",
+        "Anyone who can push a matching tag can assume the role.",
+        "Protect matching tags with a tag ruleset, or pin exact tags.",
+    ),
+    Rule(
+        "action-too-broad",
+        "low",
+        "Actions beyond sts:AssumeRoleWithWebIdentity (`*`, `sts:*`, extra actions)",
+        "The GitHub provider needs only AssumeRoleWithWebIdentity; wildcards and extra actions "
+        "widen the trust for no benefit.",
+        _FIX_ACTION,
+    ),
+    Rule(
+        "aud-not-pinned",
+        "low",
+        "No StringEquals on aud (the provider's audience list still applies)",
+        "aud says what the token is for; the provider's audience list (client IDs) already "
+        "limits it, but a pin keeps tokens minted for other audiences out if that list grows.",
+        'Add "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}.',
+    ),
+    Rule(
+        "name-based-subject",
+        "low",
+        "Name-based subjects without a repository_id/repository_owner_id pin; ids survive "
+        "renames and re-created names",
+        "If the repository or owner is renamed, deleted or transferred, a new one with the old "
+        "name matches; repositories created or renamed after 2026-07-15 get immutable subjects "
+        "(repo:OWNER@ID/REPO@ID:...) that these values do not match.",
+        "Use the immutable form (trust generate --immutable-ids OWNER_ID/REPO_ID) or add "
+        "StringEquals on repository_id / repository_owner_id.",
+    ),
+    Rule(
+        "terraform-unresolved",
+        "low",
+        "A Terraform expression the linter cannot evaluate",
+        "Its value was not checked.",
+        "Lint the rendered JSON too (e.g. from `terraform show -json` of a plan).",
+    ),
 )
 RULE_BY_ID = {rule.id: rule for rule in RULES}
 
@@ -121,6 +259,19 @@ class _Issue:
         return self.severity in ("critical", "high", "medium")
 
 
+def _issue(
+    rule: str,
+    message: str,
+    *,
+    severity: Severity | None = None,
+    why: str | None = None,
+    fix: str | None = None,
+) -> _Issue:
+    """An issue of ``rule`` with its defaults, unless overridden."""
+    spec = RULE_BY_ID[rule]
+    return _Issue(rule, severity or spec.severity, message, why or spec.why, fix or spec.fix)
+
+
 _GITHUB_PATH = re.compile(
     r"^(token\.actions\.githubusercontent\.com(/[^/:]+)?|token\.actions\.[a-z0-9-]+\.ghe\.com"
     r"|[^/:]+/_services/token)$",
@@ -130,6 +281,7 @@ _PROVIDER_ARN = re.compile(r"^arn:[^:]+:iam::[^:]*:oidc-provider/(?P<path>.+)$",
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 _STRING_POSITIVE = ("StringEquals", "StringLike", "StringEqualsIgnoreCase")
 _IDENTITY = ("sub", "job_workflow_ref")
+_TRUSTING = ("github", "wildcard", "unknown", "not-principal")
 
 
 def _wild(text: str) -> bool:
@@ -165,7 +317,7 @@ def _principal_kind(statement: Statement) -> str:
     if any(_GITHUB_PATH.match(path) for path in _provider_paths(statement)):
         return "github"
     if any(value.startswith("<") for value in principal.all_values()):
-        return "unknown"
+        return "unknown"  # an unresolved Terraform expression
     return "other"
 
 
@@ -182,15 +334,6 @@ def _is_github_key(key: str, statement: Statement) -> bool:
 
 # --- grading one value -----------------------------------------------------------------------
 
-_ANY_WHY = (
-    "Every GitHub repository shares one issuer and signing key, so anyone on GitHub can mint a "
-    "token whose sub matches and assume this role."
-)
-_FIX_EXACT = (
-    "Pin the exact subject with StringEquals, e.g. repo:OWNER/REPO:ref:refs/heads/main or "
-    "repo:OWNER/REPO:environment:NAME (`py-aws-oidc trust generate --repo OWNER/REPO` writes one)."
-)
-
 
 def grade_subject(value: str, *, wildcards: bool) -> list[_Issue]:
     """How loose one ``sub`` value is. ``wildcards``: the operator is StringLike."""
@@ -199,34 +342,37 @@ def grade_subject(value: str, *, wildcards: bool) -> list[_Issue]:
         return wildcards and _wild(text)
 
     if wildcards and _only_wildcards(value):
-        return [_Issue("subject-any-repository", "critical",
-                       f'sub "{value}" matches every subject', _ANY_WHY, _FIX_EXACT)]
+        return [_issue("subject-any-repository", f'sub "{value}" matches every subject')]
     if not value.startswith("repo:"):
         return _grade_custom_subject(value, wildcards=wildcards)
-    rest = value[len("repo:"):]
-    segment, colon, context = rest.partition(":")
+    segment, colon, context = value[len("repo:") :].partition(":")
     owner, slash, repo = segment.partition("/")
-    if wild(owner) or (wildcards and not slash and wild(segment)):
-        return [_Issue("subject-any-repository", "critical",
-                       f'sub "{value}" has a wildcard in the owner: it matches repositories of '
-                       "any owner whose name fits (anyone can create such an account)",
-                       _ANY_WHY, _FIX_EXACT)]
+    if wild(owner) or (not slash and wild(segment)):
+        return [
+            _issue(
+                "subject-any-repository",
+                f'sub "{value}" has a wildcard in the owner: it matches repositories of any owner '
+                "whose name fits (anyone can create such an account)",
+            )
+        ]
     if wild(repo):
-        return [_Issue("subject-org-wide", "high",
-                       f'sub "{value}" matches every repository of {owner.split("@")[0]} whose '
-                       "name fits, including ones created later",
-                       "Anyone who can create or push to a repository in the organisation (or "
-                       "take over a deleted repository name) can then assume this role; `*` also "
-                       "spans `:` so every branch, tag, environment and pull request is included.",
-                       _FIX_EXACT)]
+        return [
+            _issue(
+                "subject-org-wide",
+                f'sub "{value}" matches every repository of {owner.split("@")[0]} whose name '
+                "fits, including ones created later",
+            )
+        ]
     if not colon:
-        return [_Issue("subject-repo-wide", "medium",
-                       f'sub "{value}" names only the repository (a custom subject template): '
-                       "every branch, tag, environment and pull request of it matches",
-                       "Any workflow in the repository, on any branch someone pushes, can assume "
-                       "the role.",
-                       "Add the context to the subject template (e.g. include `context` or "
-                       "`environment`) and pin it, or AND a ref/environment condition.")]
+        return [
+            _issue(
+                "subject-repo-wide",
+                f'sub "{value}" names only the repository (a custom subject template): every '
+                "branch, tag, environment and pull request of it matches",
+                fix="Add the context to the subject template (e.g. include `context` or "
+                "`environment`) and pin it, or AND a ref/environment condition.",
+            )
+        ]
     if wild(context):
         return [_grade_context_wildcard(value, context)]
     return []
@@ -234,29 +380,26 @@ def grade_subject(value: str, *, wildcards: bool) -> list[_Issue]:
 
 def _grade_context_wildcard(value: str, context: str) -> _Issue:
     if _wild(context[:1]):
-        return _Issue("subject-repo-wide", "medium",
-                      f'sub "{value}" matches every branch, tag, environment and pull_request of '
-                      "the repository",
-                      "A pull request (from a branch of the repository) or any pushed branch can "
-                      "assume the role, not only the deploy branch or environment.",
-                      "List the exact refs or environments with StringEquals, e.g. "
-                      "...:ref:refs/heads/main or ...:environment:production.")
-    if context.startswith("ref:refs/tags/"):
-        tag = context[len("ref:refs/tags/"):]
-        if not _wild(tag[:1]):
-            return _Issue("subject-tag-pattern", "low",
-                          f'sub "{value}" admits every tag matching {tag!r}',
-                          "Anyone who can push a matching tag can assume the role.",
-                          "Protect matching tags with a tag ruleset, or pin exact tags.")
-    where = "branch" if context.startswith("ref:refs/heads/") else (
-        "environment" if context.startswith("environment:") else "ref")
-    return _Issue("subject-prefix-wildcard", "medium",
-                  f'sub "{value}" has a wildcard in the {where}: `*` matches any run of '
-                  "characters (also none, `/` and `:`), so e.g. refs/heads/main* admits "
-                  "main-hotfix and refs/heads/* admits feature/x",
-                  f"Anyone who can push a {where if where != 'environment' else 'job'} whose "
-                  "name fits the pattern can assume the role.",
-                  "Pin exact names with StringEquals (branches: ...:ref:refs/heads/main).")
+        return _issue(
+            "subject-repo-wide",
+            f'sub "{value}" matches every branch, tag, environment and pull_request of the '
+            "repository",
+        )
+    tag = context[len("ref:refs/tags/") :] if context.startswith("ref:refs/tags/") else ""
+    if tag and not _wild(tag[:1]):
+        return _issue("subject-tag-pattern", f'sub "{value}" admits every tag matching {tag!r}')
+    if context.startswith("ref:refs/heads/"):
+        where = "branch"
+    elif context.startswith("environment:"):
+        where = "environment"
+    else:
+        where = "ref"
+    return _issue(
+        "subject-prefix-wildcard",
+        f'sub "{value}" has a wildcard in the {where}: `*` matches any run of characters (also '
+        "none, `/` and `:`), so e.g. refs/heads/main* admits main-hotfix and refs/heads/* "
+        "admits feature/x",
+    )
 
 
 def _grade_custom_subject(value: str, *, wildcards: bool) -> list[_Issue]:
@@ -268,26 +411,33 @@ def _grade_custom_subject(value: str, *, wildcards: bool) -> list[_Issue]:
         jwr = fields[index + 1] if index + 1 < len(fields) else ""
         return grade_job_workflow_ref(jwr, wildcards=wildcards, in_sub=True)
     if wildcards and _wild(value[:1]):
-        return [_Issue("subject-any-repository", "critical",
-                       f'sub "{value}" starts with a wildcard', _ANY_WHY, _FIX_EXACT)]
+        return [_issue("subject-any-repository", f'sub "{value}" starts with a wildcard')]
     if keys & {"repository", "repository_id"}:
         return []
     if keys & {"repository_owner", "repository_owner_id"}:
-        return [_Issue("subject-org-wide", "high",
-                       f'sub "{value}" names the owner but no repository',
-                       "Every repository of the owner, including future ones, matches.",
-                       "Include the repository in the subject template, or AND a repository_id "
-                       "condition.")]
-    return [_Issue("subject-any-repository", "critical",
-                   f'sub "{value}" names neither an owner nor a repository',
-                   "Any organisation can customise its own subject template to mint exactly this "
-                   "subject, so any repository on GitHub can assume the role.",
-                   "Include repo (or repository_id) in the subject template and pin it.")]
+        return [
+            _issue(
+                "subject-org-wide",
+                f'sub "{value}" names the owner but no repository',
+                fix="Include the repository in the subject template, or AND a repository_id "
+                "condition.",
+            )
+        ]
+    return [
+        _issue(
+            "subject-any-repository",
+            f'sub "{value}" names neither an owner nor a repository',
+            why="Any organisation can customise its own subject template to mint exactly this "
+            "subject, so any repository on GitHub can assume the role.",
+            fix="Include repo (or repository_id) in the subject template and pin it.",
+        )
+    ]
 
 
 def grade_job_workflow_ref(value: str, *, wildcards: bool, in_sub: bool = False) -> list[_Issue]:
-    """How loose one job_workflow_ref value (OWNER/REPO/PATH@REF) is."""
+    """How loose one job_workflow_ref value (``OWNER/REPO/PATH@REF``) is."""
     what = "sub's job_workflow_ref" if in_sub else "job_workflow_ref"
+    fix = "Pin OWNER/REPO/.github/workflows/FILE.yml@<commit SHA> with StringEquals."
 
     def wild(text: str) -> bool:
         return wildcards and _wild(text)
@@ -295,37 +445,43 @@ def grade_job_workflow_ref(value: str, *, wildcards: bool, in_sub: bool = False)
     owner, _, rest = value.partition("/")
     repo, _, path_ref = rest.partition("/")
     ref = path_ref.rpartition("@")[2]
-    if wildcards and (_only_wildcards(value) or wild(owner)):
-        return [_Issue("subject-any-repository", "critical",
-                       f'{what} "{value}" admits workflows of any owner',
-                       "Any GitHub user can publish a workflow whose job_workflow_ref fits.",
-                       "Pin OWNER/REPO/.github/workflows/FILE.yml@<commit SHA> with StringEquals.")]
+    if wild(owner) or (wildcards and _only_wildcards(value)):
+        return [
+            _issue(
+                "subject-any-repository",
+                f'{what} "{value}" admits workflows of any owner',
+                why="Any GitHub user can publish a workflow whose job_workflow_ref fits.",
+                fix=fix,
+            )
+        ]
     if wild(repo):
-        return [_Issue("subject-org-wide", "high",
-                       f'{what} "{value}" admits workflows from any repository of {owner}',
-                       "Anyone who can create a repository in the organisation can write a "
-                       "matching workflow.",
-                       "Pin the reusable workflow's repository, file and commit SHA.")]
+        return [
+            _issue(
+                "subject-org-wide",
+                f'{what} "{value}" admits workflows from any repository of {owner}',
+                why="Anyone who can create a repository in the organisation can write a "
+                "matching workflow.",
+                fix=fix,
+            )
+        ]
     if wild(path_ref):
-        return [_Issue("subject-prefix-wildcard", "medium",
-                       f'{what} "{value}" has a wildcard in the workflow path or ref',
-                       "Other workflow files, or any branch or tag someone pushes, match.",
-                       "Pin the file and a commit SHA with StringEquals.")]
+        return [
+            _issue(
+                "subject-prefix-wildcard",
+                f'{what} "{value}" has a wildcard in the workflow path or ref',
+                fix=fix,
+            )
+        ]
     if ref.startswith("refs/heads/"):
-        return [_Issue("jwr-mutable-ref", "medium",
-                       f'{what} "{value}" trusts a branch',
-                       "Whoever can push to that branch changes the trusted workflow code.",
-                       "Pin the reusable workflow to a commit SHA (…/deploy.yml@<40-hex SHA>).")]
+        return [_issue("jwr-mutable-ref", f'{what} "{value}" trusts a branch')]
     if ref.startswith("refs/tags/"):
-        return [_Issue("jwr-mutable-ref", "low",
-                       f'{what} "{value}" trusts a tag',
-                       "Tags can be moved or re-created by whoever can push them.",
-                       "Pin a commit SHA, or protect the tag with a ruleset.")]
+        return [_issue("jwr-mutable-ref", f'{what} "{value}" trusts a tag', severity="low")]
     if ref and not _SHA.match(ref) and not in_sub:
-        return [_Issue("jwr-mutable-ref", "medium",
-                       f'{what} "{value}" does not end in a commit SHA or a full ref',
-                       "A short ref may name a branch that anyone with push access can move.",
-                       "Pin a commit SHA.")]
+        return [
+            _issue(
+                "jwr-mutable-ref", f'{what} "{value}" does not end in a commit SHA or a full ref'
+            )
+        ]
     return []
 
 
@@ -352,139 +508,173 @@ class _Collector:
         )
 
 
-def lint_policy(policy: Policy, unresolved: Sequence[tuple[int | None, str, str]] = ()) -> list[Finding]:
-    """All findings for one policy. ``unresolved``: (statement index, where, expression)."""
+def lint_policy(
+    policy: Policy, unresolved: Sequence[tuple[int | None, str, str]] = ()
+) -> list[Finding]:
+    """All findings for one policy, most severe first.
+
+    ``unresolved``: Terraform expressions the reader could not evaluate, as
+    (statement index, where, expression).
+    """
     out = _Collector(policy.source)
     by_index = {s.index: s for s in policy.statements}
     for dup in policy.duplicate_keys:
         stmt = by_index.get(dup.statement_index) if dup.statement_index is not None else None
-        out.add(stmt, None, _Issue(
-            "duplicate-json-key", "high",
-            f"the key {dup.key!r} appears more than once in {dup.path}; only the last one is read",
-            "Python's json and AWS may keep different copies: a second StringLike block can "
-            "silently replace (or be replaced by) the one you reviewed.",
-            "Merge the duplicates into one key (one operator block holding all its keys)."))
+        out.add(
+            stmt,
+            None,
+            _issue(
+                "duplicate-json-key",
+                f"the key {dup.key!r} appears more than once in {dup.path}; only the last one "
+                "is read",
+            ),
+        )
     trusted = False
     for statement in policy.statements:
         kind = _principal_kind(statement)
-        if statement.effect == "Allow" and kind in ("github", "wildcard", "unknown", "not-principal"):
-            trusted = True
+        trusted = trusted or (statement.effect == "Allow" and kind in _TRUSTING)
         _lint_statement(statement, kind, out)
     if not trusted:
-        out.add(None, None, _Issue(
-            "principal-not-github", "medium",
-            "no Allow statement trusts GitHub's OIDC provider "
-            "(arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com)",
-            "GitHub Actions cannot assume this role.",
-            "Add an Allow statement with Principal {\"Federated\": <the provider ARN>}."))
+        out.add(
+            None,
+            None,
+            _issue(
+                "principal-not-github",
+                "no Allow statement trusts GitHub's OIDC provider "
+                "(arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com)",
+            ),
+        )
     for index, where, expression in unresolved:
         stmt = by_index.get(index) if index is not None else None
         place = "" if stmt is not None else f"{where}: "
-        out.add(stmt, None, _Issue(
-            "terraform-unresolved", "low",
-            f"{place}the expression `{expression}` is not known without running Terraform",
-            "Its value was not checked.",
-            "Lint the rendered JSON too (e.g. from `terraform show -json` of a plan)."))
+        out.add(
+            stmt,
+            None,
+            _issue(
+                "terraform-unresolved",
+                f"{place}the expression `{expression}` is not known without running Terraform",
+            ),
+        )
     return sorted(out.findings, key=lambda f: SEVERITIES.index(f.severity))
 
 
 def _lint_statement(statement: Statement, kind: str, out: _Collector) -> None:
     github_keys = [c for c in statement.conditions if _is_github_key(c.key, statement)]
-    allow = statement.effect == "Allow"
     for cond in github_keys:
         _, claim = _split_key(cond.key)
         if cond.operator.qualifier:
-            out.add(statement, cond, _Issue(
-                "set-operator-single-valued", "high",
-                f"{cond.operator.qualifier}: on {claim}, a single-valued claim",
-                "ForAllValues: is true when the key is absent (a misspelled or missing claim "
-                "passes) and neither qualifier is meant for single-valued keys; AWS says not to "
-                "use them there.",
-                f"Use {cond.operator.base}{'IfExists' if cond.operator.if_exists else ''} "
-                "without the qualifier."))
+            out.add(
+                statement,
+                cond,
+                _issue(
+                    "set-operator-single-valued",
+                    f"{cond.operator.qualifier}: on {claim}, a single-valued claim",
+                    fix=f"Use {cond.operator.text.partition(':')[2]} without the qualifier.",
+                ),
+            )
         if claim not in IAM_GITHUB_CLAIM_KEYS:
-            out.add(statement, cond, _Issue(
-                "unknown-claim-key", "medium",
-                f"AWS does not evaluate the claim {claim!r} for GitHub tokens: the key is always "
-                "absent",
-                "Positive operators on it never match (the role is unusable); negated, IfExists "
-                "and ForAllValues operators always pass (no protection).",
-                "Use sub, aud, job_workflow_ref, repository, repository_id, ref, environment, "
-                "workflow, actor, actor_id, enterprise_id or repository_owner_id."))
+            out.add(
+                statement,
+                cond,
+                _issue(
+                    "unknown-claim-key",
+                    f"AWS does not evaluate the claim {claim!r} for GitHub tokens: the key is "
+                    "always absent",
+                ),
+            )
+    principal = statement.principal.describe() if statement.principal else ""
     if kind == "other" and github_keys:
-        out.add(statement, None, _Issue(
-            "principal-not-github", "medium",
-            f"the statement tests GitHub claims but its principal {statement.principal.describe() if statement.principal else ''} "
-            "is not GitHub's OIDC provider",
-            "GitHub tokens never match this statement.",
-            "Use Principal {\"Federated\": \"arn:aws:iam::<account>:oidc-provider/"
-            "token.actions.githubusercontent.com\"}."))
-    if not allow or kind not in ("github", "wildcard", "unknown", "not-principal"):
+        out.add(
+            statement,
+            None,
+            _issue(
+                "principal-not-github",
+                f"the statement tests GitHub claims but its principal {principal} is not "
+                "GitHub's OIDC provider",
+            ),
+        )
+    if statement.effect != "Allow" or kind not in _TRUSTING:
         return
     if kind == "wildcard":
-        out.add(statement, None, _Issue(
-            "principal-wildcard", "critical",
-            f"Principal {statement.principal.describe() if statement.principal else ''} trusts "
-            "every caller",
-            "Any identity provider's or AWS account's caller that satisfies the conditions can "
-            "assume the role.",
-            "Name GitHub's OIDC provider: Principal {\"Federated\": \"arn:aws:iam::<account>:"
-            "oidc-provider/token.actions.githubusercontent.com\"}."))
+        out.add(
+            statement,
+            None,
+            _issue("principal-wildcard", f"Principal {principal} trusts every caller"),
+        )
     elif kind == "not-principal":
-        out.add(statement, None, _Issue(
-            "principal-wildcard", "critical",
-            "NotPrincipal in an Allow trusts everyone except the listed principals",
-            "Every other caller can assume the role.",
-            "Use Principal with GitHub's OIDC provider ARN."))
+        out.add(
+            statement,
+            None,
+            _issue(
+                "principal-wildcard",
+                "NotPrincipal in an Allow trusts everyone except the listed principals",
+            ),
+        )
     _lint_action(statement, out)
-    prefixes = _github_prefixes(statement)
-    for cond in github_keys:
-        prefix, claim = _split_key(cond.key)
-        if prefixes and prefix.lower() not in prefixes:
-            out.add(statement, cond, _Issue(
-                "key-prefix-mismatch", "medium",
-                f"the key prefix {prefix!r} is not the provider's issuer ({', '.join(sorted(prefixes))})",
-                "STS names condition keys after the token's issuer; with another prefix the key "
-                "is absent, so positive operators never match and negated ones always pass.",
-                f"Write the key as {sorted(prefixes)[0]}:{claim}."))
-        if claim in ("sub", "aud", "job_workflow_ref") and (
-            cond.operator.negated or cond.operator.if_exists
-        ):
-            how = "a negated operator" if cond.operator.negated else "...IfExists"
-            out.add(statement, cond, _Issue(
-                "negated-or-ifexists-identity", "high",
-                f"{cond.operator.text} on {claim} in an Allow",
-                "A negated operator allows every value it does not list (StringNotLike "
-                "repo:evil/* lets the rest of GitHub in), and IfExists passes tokens that lack "
-                f"the claim; {how} does not pin who may assume the role.",
-                f"Use StringEquals (or StringLike for a pattern) on {claim}."))
+    _lint_identity_operators(statement, github_keys, out)
     _lint_identity(statement, github_keys, out)
     _lint_aud(statement, github_keys, out)
 
 
+def _lint_identity_operators(
+    statement: Statement, github_keys: Iterable[Condition], out: _Collector
+) -> None:
+    prefixes = sorted(_github_prefixes(statement))
+    for cond in github_keys:
+        prefix, claim = _split_key(cond.key)
+        if prefixes and prefix.lower() not in prefixes:
+            out.add(
+                statement,
+                cond,
+                _issue(
+                    "key-prefix-mismatch",
+                    f"the key prefix {prefix!r} is not the provider's issuer "
+                    f"({', '.join(prefixes)})",
+                    fix=f"Write the key as {prefixes[0]}:{claim}.",
+                ),
+            )
+        if claim in ("sub", "aud", "job_workflow_ref") and (
+            cond.operator.negated or cond.operator.if_exists
+        ):
+            out.add(
+                statement,
+                cond,
+                _issue(
+                    "negated-or-ifexists-identity",
+                    f"{cond.operator.text} on {claim} in an Allow",
+                ),
+            )
+
+
 def _lint_action(statement: Statement, out: _Collector) -> None:
     if statement.not_actions is not None:
-        out.add(statement, None, _Issue(
-            "action-missing-web-identity", "medium",
-            f"NotAction {json.dumps(list(statement.not_actions))} in an Allow for GitHub",
-            "NotAction allows every other action for this principal.",
-            f'Use "Action": "{ACTION}".'))
+        out.add(
+            statement,
+            None,
+            _issue(
+                "action-missing-web-identity",
+                f"NotAction {json.dumps(list(statement.not_actions))} in an Allow for GitHub",
+            ),
+        )
         return
     actions = statement.actions or ()
     if not any(wildcard_match(a, ACTION, ignore_case=True) for a in actions):
-        out.add(statement, None, _Issue(
-            "action-missing-web-identity", "medium",
-            f"Action {json.dumps(list(actions))} does not include {ACTION}",
-            "GitHub's token is exchanged with AssumeRoleWithWebIdentity; this statement never "
-            "applies to it (a common slip: sts:AssumeRole).",
-            f'Use "Action": "{ACTION}".'))
+        out.add(
+            statement,
+            None,
+            _issue(
+                "action-missing-web-identity",
+                f"Action {json.dumps(list(actions))} does not include {ACTION}",
+            ),
+        )
     elif any(a.lower() != ACTION.lower() for a in actions):
-        out.add(statement, None, _Issue(
-            "action-too-broad", "low",
-            f"Action {json.dumps(list(actions))} allows more than {ACTION}",
-            "The GitHub provider needs only AssumeRoleWithWebIdentity; wildcards and extra "
-            "actions widen the trust for no benefit.",
-            f'Use "Action": "{ACTION}".'))
+        out.add(
+            statement,
+            None,
+            _issue(
+                "action-too-broad", f"Action {json.dumps(list(actions))} allows more than {ACTION}"
+            ),
+        )
 
 
 def _positive(cond: Condition) -> bool:
@@ -496,54 +686,77 @@ def _grade_condition(cond: Condition, claim: str) -> list[tuple[str, _Issue]]:
     graded: list[tuple[str, _Issue]] = []
     for value in cond.values:
         if cond.operator.base.startswith("StringEquals") and _wild(value):
-            graded.append((value, _Issue(
-                "stringequals-wildcard", "medium",
-                f'{cond.operator.text} takes "{value}" literally: no token has a {claim} '
-                "with a literal * or ?, so this value never matches",
-                "If this is the only value, nobody can assume the role; if it was meant as a "
-                "pattern, it hides how wide the pattern would be.",
-                "Use StringEquals with exact values; use StringLike only for deliberate patterns.")))
+            message = (
+                f'{cond.operator.text} takes "{value}" literally: no token has a {claim} with a '
+                "literal * or ?, so this value never matches"
+            )
+            graded.append((value, _issue("stringequals-wildcard", message)))
             continue
-        issues = (grade_subject(value, wildcards=wildcards) if claim == "sub"
-                  else grade_job_workflow_ref(value, wildcards=wildcards))
+        if claim == "sub":
+            issues = grade_subject(value, wildcards=wildcards)
+        else:
+            issues = grade_job_workflow_ref(value, wildcards=wildcards)
         graded.extend((value, issue) for issue in issues)
     return graded
 
 
 def _lint_identity(statement: Statement, github_keys: Iterable[Condition], out: _Collector) -> None:
-    identity = [(c, _split_key(c.key)[1]) for c in github_keys
-                if _split_key(c.key)[1] in _IDENTITY and _positive(c)]
+    identity = [
+        (c, claim)
+        for c in github_keys
+        if (claim := _split_key(c.key)[1]) in _IDENTITY and _positive(c)
+    ]
     if not identity:
-        out.add(statement, None, _Issue(
-            "no-subject-condition", "critical",
-            "no StringEquals/StringLike condition on sub or job_workflow_ref",
-            _ANY_WHY + " (AWS now refuses to create such policies, but older roles remain.)",
-            _FIX_EXACT))
+        out.add(
+            statement,
+            None,
+            _issue(
+                "no-subject-condition",
+                "no StringEquals/StringLike condition on sub or job_workflow_ref",
+            ),
+        )
         return
-    graded = {id(c): _grade_condition(c, claim) for c, claim in identity}
-    tight = {claim: False for claim in _IDENTITY}
-    for cond, claim in identity:
-        if not any(issue.loose or issue.rule == "stringequals-wildcard" for _, issue in graded[id(cond)]):
+    graded = [(cond, claim, _grade_condition(cond, claim)) for cond, claim in identity]
+    # A claim is pinned when one of its (AND-ed) conditions has only tight values.
+    tight = dict.fromkeys(_IDENTITY, False)
+    for _, claim, items in graded:
+        if not any(issue.loose for _, issue in items):
             tight[claim] = True
-    for cond, claim in identity:
-        items = graded[id(cond)]
+    for cond, claim, items in graded:
         own_tight = not any(issue.loose for _, issue in items)
         other = "job_workflow_ref" if claim == "sub" else "sub"
+        narrowed_by = other if tight[other] else None
+        if narrowed_by is None and tight[claim] and not own_tight:
+            narrowed_by = f"another {claim} condition"
         for value, issue in items:
             final = issue
-            tighter = tight[other] or (tight[claim] and not own_tight)
-            downgradable = issue.loose and issue.rule != "stringequals-wildcard" and (
-                issue.severity != "critical" or claim == "job_workflow_ref")
-            if tighter and downgradable:
-                pin = other if tight[other] else f"another {claim} condition"
-                final = replace(issue, severity="low",
-                                message=f"{issue.message} (narrowed by the AND-ed {pin} pin)")
+            downgradable = (
+                issue.loose
+                and issue.rule != "stringequals-wildcard"
+                and (issue.severity != "critical" or claim == "job_workflow_ref")
+            )
+            if narrowed_by and downgradable:
+                final = replace(
+                    issue,
+                    severity="low",
+                    message=f"{issue.message} (narrowed by the AND-ed {narrowed_by} pin)",
+                )
             elif issue.loose and len(cond.values) > 1:
-                final = replace(issue, message=(
-                    f"{issue.message}; values are OR-ed, so this list is as loose as its "
-                    f'loosest value, "{value}"'))
+                final = replace(
+                    issue,
+                    message=f"{issue.message}; values are OR-ed, so this list is as loose as its "
+                    f'loosest value, "{value}"',
+                )
             out.add(statement, cond, final)
     _lint_names(statement, identity, github_keys, out)
+
+
+def _name_based(value: str) -> bool:
+    """``repo:OWNER/REPO...`` rather than ``repo:OWNER@ID/REPO@ID...``."""
+    if not value.startswith("repo:"):
+        return False
+    segment = value[len("repo:") :].partition(":")[0]
+    return "/" in segment and "@" not in segment
 
 
 def _lint_names(
@@ -561,37 +774,24 @@ def _lint_names(
     for cond, claim in identity:
         names = [v for v in cond.values if claim == "sub" and _name_based(v)]
         if names:
-            out.add(statement, cond, _Issue(
-                "name-based-subject", "low",
-                "name-based subject(s): " + ", ".join(f'"{v}"' for v in names),
-                "If the repository or owner is renamed, deleted or transferred, a new one with "
-                "the old name matches; repositories created or renamed after 2026-07-15 get "
-                "immutable subjects (repo:OWNER@ID/REPO@ID:...) that these values do not match.",
-                "Use the immutable form (trust generate --immutable-ids OWNER_ID/REPO_ID) or add "
-                "StringEquals on repository_id / repository_owner_id."))
+            shown = ", ".join(f'"{v}"' for v in names)
+            out.add(
+                statement, cond, _issue("name-based-subject", f"name-based subject(s): {shown}")
+            )
             return
-
-
-def _name_based(value: str) -> bool:
-    """``repo:OWNER/REPO...`` rather than ``repo:OWNER@ID/REPO@ID...``."""
-    if not value.startswith("repo:"):
-        return False
-    segment = value[len("repo:"):].partition(":")[0]
-    return "/" in segment and "@" not in segment
 
 
 def _lint_aud(statement: Statement, github_keys: Iterable[Condition], out: _Collector) -> None:
     for cond in github_keys:
-        if (_split_key(cond.key)[1] == "aud" and _positive(cond) and not cond.operator.if_exists
-                and cond.values and not any(_wild(v) for v in cond.values
-                                            if cond.operator.base == "StringLike")):
+        if (
+            _split_key(cond.key)[1] == "aud"
+            and _positive(cond)
+            and not cond.operator.if_exists
+            and cond.values
+            and not (cond.operator.base == "StringLike" and any(_wild(v) for v in cond.values))
+        ):
             return
-    out.add(statement, None, _Issue(
-        "aud-not-pinned", "low",
-        "aud is not pinned with StringEquals",
-        "aud says what the token is for; the provider's audience list (client IDs) already "
-        "limits it, but a pin keeps tokens minted for other audiences out if that list grows.",
-        'Add "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}.'))
+    out.add(statement, None, _issue("aud-not-pinned", "aud is not pinned with StringEquals"))
 
 
 # --- reports ---------------------------------------------------------------------------------
@@ -608,7 +808,9 @@ def counts(findings: Iterable[Finding]) -> dict[str, int]:
     return out
 
 
-def render_text(findings: Sequence[Finding], sources: Sequence[str], skipped: Sequence[str] = ()) -> str:
+def render_text(
+    findings: Sequence[Finding], sources: Sequence[str], skipped: Sequence[str] = ()
+) -> str:
     lines: list[str] = []
     for source in sources:
         mine = [f for f in findings if f.source == source]
@@ -622,25 +824,22 @@ def render_text(findings: Sequence[Finding], sources: Sequence[str], skipped: Se
             lines.append(f"    {f.message}")
             lines.append(f"    why: {f.why}")
             lines.append(f"    fix: {f.fix}")
-    for note in skipped:
-        lines.append(f"skipped {note}")
+    lines.extend(f"skipped {note}" for note in skipped)
     total = counts(findings)
-    lines.append(
-        f"{sum(total.values())} finding(s): "
-        + ", ".join(f"{n} {sev}" for sev, n in total.items())
-        + (" -> exit 1 (high or critical)" if exit_code(findings) else " -> exit 0")
-    )
+    verdict = " -> exit 1 (high or critical)" if exit_code(findings) else " -> exit 0"
+    summary = ", ".join(f"{n} {sev}" for sev, n in total.items())
+    lines.append(f"{sum(total.values())} finding(s): {summary}{verdict}")
     return "\n".join(lines) + "\n"
 
 
-def render_json(findings: Sequence[Finding], sources: Sequence[str], skipped: Sequence[str] = ()) -> str:
-    return json.dumps(
-        {
-            "policies": list(sources),
-            "skipped": list(skipped),
-            "findings": [f.to_dict() for f in findings],
-            "counts": counts(findings),
-            "exit_code": exit_code(findings),
-        },
-        indent=2,
-    ) + "\n"
+def render_json(
+    findings: Sequence[Finding], sources: Sequence[str], skipped: Sequence[str] = ()
+) -> str:
+    report = {
+        "policies": list(sources),
+        "skipped": list(skipped),
+        "findings": [f.to_dict() for f in findings],
+        "counts": counts(findings),
+        "exit_code": exit_code(findings),
+    }
+    return json.dumps(report, indent=2) + "\n"

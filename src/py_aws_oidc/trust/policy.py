@@ -231,7 +231,9 @@ def find_duplicates(doc: object) -> tuple[DuplicateKey, ...]:
             statement = 0  # a single statement object
         if isinstance(node, dict):
             for key in getattr(node, "duplicates", ()):
-                found.append(DuplicateKey(path=path or "(top level)", key=key, statement_index=statement))
+                found.append(
+                    DuplicateKey(path=path or "(top level)", key=key, statement_index=statement)
+                )
             for key, value in node.items():
                 walk(value, f"{path}.{key}" if path else key, statement)
         elif isinstance(node, list):
@@ -268,7 +270,7 @@ def parse_policy_document(
     version = doc.get("Version")
     if version is not None and version not in VERSIONS:
         raise MalformedPolicyError(
-            f"{source}: Version {json.dumps(version)} is not one IAM knows (use \"2012-10-17\")"
+            f'{source}: Version {json.dumps(version)} is not one IAM knows (use "2012-10-17")'
         )
     if "Statement" not in doc:
         raise MalformedPolicyError(f"{source}: the policy has no Statement")

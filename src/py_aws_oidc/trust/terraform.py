@@ -144,7 +144,11 @@ class _Resolver:
             r"(data\.)?aws_iam_openid_connect_provider\.([A-Za-z0-9_-]+)\.(arn|id)", expr
         )
         if ref:
-            kind = "data.aws_iam_openid_connect_provider" if ref.group(1) else "aws_iam_openid_connect_provider"
+            kind = (
+                "data.aws_iam_openid_connect_provider"
+                if ref.group(1)
+                else "aws_iam_openid_connect_provider"
+            )
             url = self.providers.get(f"{kind}.{ref.group(2)}")
             if url:
                 host = re.sub(r"^https?://", "", url).rstrip("/")
@@ -174,7 +178,7 @@ class _Resolver:
         """Any serialized value, recursively (objects, lists, scalars)."""
         if isinstance(raw, dict):
             return {
-                str(self.string(key) if key.startswith('"') else key): self.value(item)
+                str(self.string(key) if key.startswith(('"', "${")) else key): self.value(item)
                 for key, item in raw.items()
                 if key not in ("__is_block__", "__comments__", "__inline_comments__")
             }
@@ -187,7 +191,9 @@ def _hcl_loads(text: str, source: str) -> dict[str, Any]:
     import hcl2
     from hcl2 import SerializationOptions
 
-    options = SerializationOptions(with_comments=False, preserve_heredocs=False)
+    options = SerializationOptions(
+        with_comments=False, preserve_heredocs=False, preserve_scientific_notation=False
+    )
     try:
         doc = hcl2.loads(text, serialization_options=options)
     except Exception as exc:  # noqa: BLE001 - hcl2 raises lark errors of many kinds
@@ -248,6 +254,9 @@ def parse_terraform(text: str, source: str, *, base_dir: Path | None = None) -> 
         is_trust = name in referenced or any(
             "principals" in s or "not_principals" in s for s in statements
         )
+        if "dynamic" in body and not statements:
+            skipped.append(f"{label}: built from dynamic blocks; lint the JSON it renders")
+            continue
         if not is_trust:
             skipped.append(f"{label}: no principals, so not a trust policy")
             continue
@@ -281,6 +290,11 @@ def _role_policy(raw: object, label: str, resolver: _Resolver) -> TerraformPolic
         value = resolver.string(raw)
         if not isinstance(value, str):
             raise MalformedPolicyError(f"{label}: assume_role_policy is not a string")
+        if resolver.unresolved and not value.lstrip().startswith("{"):
+            raise MalformedPolicyError(
+                f"{label}: the value depends on {resolver.unresolved[0].expression}, which cannot "
+                "be read without running Terraform; lint the JSON it produces instead"
+            )
         doc = load_json(value, label)
         duplicates = find_duplicates(doc)
     policy = parse_policy_document(doc, label, duplicates=duplicates)
@@ -294,7 +308,12 @@ def _strings(resolver: _Resolver, raw: object) -> list[str]:
 
 
 def _policy_document(body: dict[str, Any], label: str, resolver: _Resolver) -> TerraformPolicy:
-    for attr in ("source_policy_documents", "override_policy_documents", "source_json", "override_json"):
+    for attr in (
+        "source_policy_documents",
+        "override_policy_documents",
+        "source_json",
+        "override_json",
+    ):
         if attr in body:
             resolver.unresolved.append(Unresolved(None, attr, str(body[attr])))
     if "dynamic" in body:
@@ -323,7 +342,9 @@ def _policy_document(body: dict[str, Any], label: str, resolver: _Resolver) -> T
                 principal=principal,
                 not_principal=not_principal,
                 action=_strings(resolver, block["actions"]) if "actions" in block else None,
-                not_action=_strings(resolver, block["not_actions"]) if "not_actions" in block else None,
+                not_action=_strings(resolver, block["not_actions"])
+                if "not_actions" in block
+                else None,
                 conditions=conditions,
             )
         )
@@ -349,4 +370,3 @@ def _principals(resolver: _Resolver, raw: object) -> object:
             return "*"
         entries.setdefault(kind, []).extend(ids)
     return entries
-

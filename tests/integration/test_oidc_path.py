@@ -1,0 +1,215 @@
+"""The OIDC path end to end (issue 2): runner token -> AssumeRoleWithWebIdentity -> exports.
+
+Every test runs the real ``py-aws-oidc`` console script against the local issuer and the STS
+fault layer (in front of moto) and checks what the runner would see: GITHUB_ENV, GITHUB_OUTPUT,
+the workflow commands on stdout, and the HTTP requests both servers received.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+
+from localdev.oidc_issuer import OidcIssuer
+from localdev.sts_faults import StsFaultProxy
+from tests.integration.cac_support import (
+    ACCOUNT,
+    ARWWI,
+    CREDENTIAL_VARS,
+    ISO_UTC,
+    REGION,
+    ROLE,
+    assert_exports_credentials,
+    assert_failed_cleanly,
+    log_lines,
+)
+
+RunAction = Any
+
+
+def _expected_expiration(sts_expiration: str) -> str:
+    """STS answers e.g. ``2026-11-25T20:34:17.982379Z``; the output is second-precision."""
+    return sts_expiration[:19] + "Z"
+
+
+def test_oidc_run_exports_outputs_masks_and_requests(
+    run_action: RunAction, sts: StsFaultProxy, oidc_issuer: OidcIssuer
+) -> None:
+    result = run_action({"aws-region": REGION, "role-to-assume": ROLE})
+    assert result.ok, result.explain()
+
+    # Exactly two HTTP requests: the token, then one unsigned AssumeRoleWithWebIdentity.
+    assert [r.path for r in oidc_issuer.requests] == ["/token"]
+    [token_request] = oidc_issuer.requests
+    assert token_request.query == {"api-version": "2.0", "audience": "sts.amazonaws.com"}
+    assert token_request.authorization == f"Bearer {oidc_issuer.request_token}"
+    [jwt_token] = oidc_issuer.minted
+    [call] = sts.calls
+    assert call.action == ARWWI
+    assert not call.signed
+    assert call.access_key_id is None
+    assert call.tags == {}
+    assert call.transitive_tag_keys == []
+    assert not any(k.startswith(("Tags.", "TransitiveTagKeys.")) for k in call.params)
+    assert call.role_arn == ROLE
+    assert call.web_identity_token == jwt_token
+    assert call.role_session_name == "GitHubActions-1234567890-1"
+    assert call.duration_seconds == 3600
+
+    # Exactly the five variables, with what STS returned.
+    creds = call.response
+    assert_exports_credentials(result, creds)
+    # Exactly two outputs (no credentials without output-credentials).
+    assert result.output_entries == [
+        ("aws-account-id", ACCOUNT),
+        ("authenticated-arn", creds["Arn"]),
+    ]
+    assert creds["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/gha-entry/GitHubActions-1234567890-1"
+
+    # Masks: the request token, the JWT and the three STS values; nothing else, each once.
+    assert sorted(result.masks) == sorted([
+        oidc_issuer.request_token, jwt_token,
+        creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"],
+    ])
+    # The JWT's mask comes before the STS request could have been made with it (the leak
+    # check verifies "before any other occurrence" for every secret).
+    logs = log_lines(result)
+    assert f"Assuming role with OIDC: {ROLE}" in logs
+    assert f"Authenticated as {creds['Arn']}" in logs
+
+    # The job summary: role, account, expiry; no secrets (the leak check covers secrets).
+    summary = result.summary
+    assert ROLE in summary
+    assert creds["Arn"] in summary
+    assert f"`{ACCOUNT}`" in summary
+    assert _expected_expiration(creds["Expiration"]) in summary
+    assert "GitHub OIDC" in summary
+    assert result.errors == [] and result.warnings == [] and result.notices == []
+    # No global timer unless action-timeout-s asks for one; no profile files without aws-profile.
+    assert not any("global timeout" in line for line in logs)
+    assert not (Path(result.environ["HOME"]) / ".aws").exists()
+    assert not Path(result.environ["AWS_SHARED_CREDENTIALS_FILE"]).exists()
+
+
+def test_output_credentials_adds_four_plain_outputs(
+    run_action: RunAction, sts: StsFaultProxy, oidc_issuer: OidcIssuer
+) -> None:
+    result = run_action({"aws-region": REGION, "role-to-assume": ROLE,
+                         "output-credentials": "true"})
+    assert result.ok, result.explain()
+    [call] = sts.calls
+    creds = call.response
+    assert result.outputs == {
+        "aws-account-id": ACCOUNT,
+        "authenticated-arn": creds["Arn"],
+        "aws-access-key-id": creds["AccessKeyId"],
+        "aws-secret-access-key": creds["SecretAccessKey"],
+        "aws-session-token": creds["SessionToken"],
+        "aws-expiration": _expected_expiration(creds["Expiration"]),
+    }
+    assert len(result.output_entries) == 6
+    assert ISO_UTC.match(result.outputs["aws-expiration"])
+    assert '"' not in result.outputs["aws-expiration"]
+    assert_exports_credentials(result, creds)
+    assert len(result.masks) == 5
+
+
+@pytest.mark.parametrize(
+    ("region", "role", "audience_input", "audience_sent"),
+    [
+        pytest.param(REGION, ROLE, "my-sts-audience", "my-sts-audience", id="custom-audience"),
+        pytest.param("cn-north-1", f"arn:aws-cn:iam::{ACCOUNT}:role/gha-entry", None,
+                     "sts.amazonaws.com.cn", id="aws-cn-default"),
+        pytest.param("us-gov-west-1", f"arn:aws-us-gov:iam::{ACCOUNT}:role/gha-entry", None,
+                     "sts.amazonaws.com", id="aws-us-gov-default"),
+    ],
+)
+def test_audience_sent_with_the_token_request(
+    run_action: RunAction, sts: StsFaultProxy, oidc_issuer: OidcIssuer,
+    region: str, role: str, audience_input: str | None, audience_sent: str,
+) -> None:
+    sts.allowed_audiences = {audience_sent}
+    result = run_action({"aws-region": region, "role-to-assume": role,
+                         "audience": audience_input})
+    assert result.ok, result.explain()
+    [request] = oidc_issuer.token_requests
+    assert request.query["audience"] == audience_sent
+    [call] = sts.calls
+    assert jwt.decode(call.web_identity_token or "",
+                      options={"verify_signature": False})["aud"] == audience_sent
+    assert call.role_arn == role
+    assert result.env["AWS_REGION"] == region
+    # (moto answers AssumeRoleWithWebIdentity with an arn:aws: session ARN in every partition.)
+    assert result.outputs["authenticated-arn"] == call.response["Arn"]
+
+
+def test_default_session_name_without_run_variables(
+    run_action: RunAction, sts: StsFaultProxy
+) -> None:
+    result = run_action({"aws-region": REGION, "role-to-assume": ROLE},
+                        env={"GITHUB_RUN_ID": None, "GITHUB_RUN_ATTEMPT": None})
+    assert result.ok, result.explain()
+    [call] = sts.calls
+    assert call.role_session_name == "GitHubActions"
+    assert result.outputs["authenticated-arn"].endswith("/gha-entry/GitHubActions")
+
+
+def test_role_session_name_input_is_sent(run_action: RunAction, sts: StsFaultProxy) -> None:
+    result = run_action({"aws-region": REGION, "role-to-assume": ROLE,
+                         "role-session-name": "deploy@octo-repo"})
+    assert result.ok, result.explain()
+    [call] = sts.calls
+    assert call.role_session_name == "deploy@octo-repo"
+
+
+def test_failed_run_writes_nothing(
+    run_action: RunAction, sts: StsFaultProxy, oidc_issuer: OidcIssuer
+) -> None:
+    """STS refuses: no credentials, no region, no outputs; the JWT was still masked."""
+    sts.fail_next(ARWWI, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+                  status=403)
+    result = run_action({"aws-region": REGION, "role-to-assume": ROLE,
+                         "output-credentials": "true"})
+    error = assert_failed_cleanly(result)
+    assert "Not authorized to perform sts:AssumeRoleWithWebIdentity" in error
+    assert ROLE in error or ROLE in result.stdout
+    assert len(sts.calls) == 1
+    assert oidc_issuer.minted[0] in result.masks
+
+
+def test_token_endpoint_refusal_fails_cleanly(
+    run_action: RunAction, sts: StsFaultProxy, oidc_issuer: OidcIssuer
+) -> None:
+    result = run_action({"aws-region": REGION, "role-to-assume": ROLE},
+                        env={"ACTIONS_ID_TOKEN_REQUEST_TOKEN": "not-the-request-token"})
+    error = assert_failed_cleanly(result)
+    assert "HTTP 401" in error
+    assert len(oidc_issuer.token_requests) == 1  # a 401 is not retried
+    assert sts.calls == []
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [("ACTIONS_ID_TOKEN_REQUEST_URL",), ("ACTIONS_ID_TOKEN_REQUEST_TOKEN",),
+     ("ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN")],
+    ids=["no-url", "no-token", "neither"],
+)
+def test_missing_token_permission_fails_fast(
+    run_action: RunAction, sts: StsFaultProxy, oidc_issuer: OidcIssuer,
+    missing: tuple[str, ...],
+) -> None:
+    result = run_action({"aws-region": REGION, "role-to-assume": ROLE},
+                        env=dict.fromkeys(missing))
+    error = assert_failed_cleanly(result)
+    assert result.duration_s < 2.0
+    assert "permissions: id-token: write" in error
+    assert "fork" in error
+    for name in missing:
+        assert name in error
+    assert sts.calls == []
+    assert oidc_issuer.requests == []
+    for name in CREDENTIAL_VARS:
+        assert name not in result.raw_env_text
