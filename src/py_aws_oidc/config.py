@@ -27,22 +27,25 @@ MAX_POLICY_CHARS = 2048
 MAX_MANAGED_POLICIES = 10
 
 TOKEN_FILE_WHAT = "Input 'web-identity-token-file': the web identity token file"  # noqa: S105
-SESSION_NAME = re.compile(r"^[\w+=,.@-]*$")
-EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
-SOURCE_IDENTITY = re.compile(r"^[\w+=,.@-]{2,64}$")
+# re.ASCII: STS's [\w+=,.@-] is ASCII; a Unicode letter would pass here and fail at STS.
+SESSION_NAME = re.compile(r"^[\w+=,.@-]*$", re.ASCII)
+EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$", re.ASCII)
+SOURCE_IDENTITY = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\x21-\x7e]{1,1024}$")
-_DURATION = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+_DURATION = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$", re.ASCII)
 _POLICY_CHARS = re.compile(r"^[\t\n\r\x20-\xff]*$")
 
 # CAC's translateEnvVariables(): these variables fill the input of the same name when empty.
+# HTTP_PROXY and NO_PROXY are left to proxy.resolve_proxy_settings, which reads them (and
+# HTTPS_PROXY, which wins, as in CAC) itself and accepts scheme-less values (proxy:3128);
+# copied into the inputs they would outrank HTTPS_PROXY and fail the input's URL check.
 TRANSLATED_ENV = (
     "AWS_REGION",
     "ROLE_TO_ASSUME",
     "WEB_IDENTITY_TOKEN_FILE",
     "ROLE_CHAINING",
     "AUDIENCE",
-    "HTTP_PROXY",
     "MASK_AWS_ACCOUNT_ID",
     "ROLE_DURATION_SECONDS",
     "ROLE_EXTERNAL_ID",
@@ -57,7 +60,6 @@ TRANSLATED_ENV = (
     "RETRY_MAX_ATTEMPTS",
     "SPECIAL_CHARACTERS_WORKAROUND",
     "USE_EXISTING_CREDENTIALS",
-    "NO_PROXY",
     "OVERWRITE_AWS_PROFILE",
 )
 
@@ -153,7 +155,7 @@ def parse_duration(raw: str, *, input_name: str = "role-duration-seconds") -> Du
         return Duration(DEFAULT_DURATION)
     if text == "max":
         return Duration(MAX_DURATION, is_max=True, explicit=True)
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "¹".isdigit() is True, int("¹") fails
         seconds = int(text)
     else:
         match = _DURATION.match(text)
@@ -211,7 +213,7 @@ def _non_negative(runner: Runner, input_name: str, default: int, maximum: int) -
     raw = runner.get_input(input_name)
     if not raw:
         return default
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         raise InputError(input_name, f"{show(raw)} is not a non-negative integer.")
     value = int(raw)
     if value > maximum:

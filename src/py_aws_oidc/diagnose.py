@@ -29,6 +29,7 @@ def report_denial(
     runner.info(f"STS refused the token for {role_arn}. The token's claims (not secret):")
     for key, value in shown:
         runner.info(f"  {key}: {value}")
+    runner.info(f"  as JSON (for trust check --claims): {claims_json(claims)}")
     hints = denial_hints(claims, audience)
     for hint in hints:
         runner.info(f"Hint: {hint}")

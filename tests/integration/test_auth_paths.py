@@ -168,17 +168,6 @@ def test_token_file_relative_to_the_workspace_wins_over_oidc(
     assert f"Assuming role with web identity token file: {ROLE}" in log_lines(result)
 
 
-def test_token_file_absolute_path(
-    run_action: RunAction, sts: StsFaultProxy, token_file: TokenFile, tmp_path: Path
-) -> None:
-    path = token_file("abs.jwt")
-    result = run_action({"aws-region": REGION, "role-to-assume": ROLE,
-                         "web-identity-token-file": str(path)}, oidc=False)
-    assert result.ok, result.explain()
-    [call] = sts.calls
-    assert call.web_identity_token == path.read_text()
-
-
 def test_token_file_symlink_is_refused_without_any_request(
     run_action: RunAction, sts: StsFaultProxy, oidc_issuer: OidcIssuer, token_file: TokenFile,
     workspace: Path,

@@ -64,6 +64,8 @@ CATALOGUE = [
     case("session-name-brackets", {**OIDC, "role-session-name": "dependabot[bot]"},
          "role-session-name"),
     case("session-name-slash", {**OIDC, "role-session-name": "a/b"}, "role-session-name"),
+    case("session-name-non-ascii", {**OIDC, "role-session-name": "déploiement"},
+         "role-session-name"),
     # -- role-duration-seconds --------------------------------------------------------------------
     case("duration-899", {**OIDC, "role-duration-seconds": "899"}, "role-duration-seconds"),
     case("duration-43201", {**OIDC, "role-duration-seconds": "43201"}, "role-duration-seconds"),
@@ -73,6 +75,8 @@ CATALOGUE = [
          "role-duration-seconds"),
     case("duration-days", {**OIDC, "role-duration-seconds": "1d"}, "role-duration-seconds"),
     case("duration-junk", {**OIDC, "role-duration-seconds": "an hour"}, "role-duration-seconds"),
+    case("duration-superscript", {**OIDC, "role-duration-seconds": "³⁶⁰⁰"},
+         "role-duration-seconds"),
     # -- session-tags / custom-tags / transitive-tag-keys -----------------------------------------
     case("tags-not-key-value", {**TAGGED, "session-tags": "Team"}, "session-tags"),
     case("tags-51", {**TAGGED, "session-tags": "\n".join(f"K{i}=v" for i in range(51)),
@@ -102,6 +106,8 @@ CATALOGUE = [
     case("external-id-charset", {**TAGGED, "role-external-id": "id with spaces"},
          "role-external-id"),
     case("external-id-1225", {**TAGGED, "role-external-id": "e" * 1225}, "role-external-id"),
+    case("external-id-non-ascii", {**TAGGED, "role-external-id": "extérieur"},
+         "role-external-id"),
     case("external-id-single-oidc-role", {**OIDC, "role-external-id": "ext-id-1"},
          "role-external-id"),
     case("source-identity-aws-prefix", {**TAGGED, "source-identity": "aws:octocat"},
@@ -134,8 +140,10 @@ CATALOGUE = [
     # -- action-timeout-s / retry-max-attempts ----------------------------------------------------
     case("timeout-negative", {**OIDC, "action-timeout-s": "-1"}, "action-timeout-s"),
     case("timeout-junk", {**OIDC, "action-timeout-s": "ten"}, "action-timeout-s"),
+    case("timeout-superscript", {**OIDC, "action-timeout-s": "¹"}, "action-timeout-s"),
     case("attempts-negative", {**OIDC, "retry-max-attempts": "-1"}, "retry-max-attempts"),
     case("attempts-junk", {**OIDC, "retry-max-attempts": "3x"}, "retry-max-attempts"),
+    case("attempts-superscript", {**OIDC, "retry-max-attempts": "²"}, "retry-max-attempts"),
     case("attempts-huge", {**OIDC, "retry-max-attempts": "100000"}, "retry-max-attempts"),
     # -- sts-endpoint / http-proxy ----------------------------------------------------------------
     case("sts-endpoint-ftp", {**OIDC, "sts-endpoint": "ftp://sts.example.com"}, "sts-endpoint"),

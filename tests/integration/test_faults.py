@@ -124,16 +124,23 @@ def test_an_unreadable_sts_answer_is_transient(run_action, sts) -> None:
 # =================================================================================================
 
 
-def test_missing_token_permission_fails_within_two_seconds(run_action) -> None:
+def report(capsys: pytest.CaptureFixture[str], what: str, seconds: float) -> None:
+    """One figure for docs/readme/reliability.md (shown with ``-s``)."""
+    with capsys.disabled():
+        print(f"\ntime to fail, {what}: {seconds:.2f} s (process start to exit)")
+
+
+def test_time_to_fail_missing_token_permission(run_action, capsys) -> None:
     result = run_action(BASE, oidc=False)
     error = assert_clean_failure(result)
     assert "id-token: write" in error and "fork" in error
     assert result.sts_calls == [] and result.token_requests == []
     assert result.duration_s < 2, result.duration_s
+    report(capsys, "missing id-token permission", result.duration_s)
 
 
-def test_access_denied_prints_claims_and_hint_and_fails_fast(run_action, sts,
-                                                             oidc_issuer) -> None:
+def test_time_to_fail_access_denied_prints_claims_and_hint(run_action, sts, oidc_issuer,
+                                                          capsys) -> None:
     oidc_issuer.claims = {"environment": "production"}
     sts.trust = lambda claims: claims.get("sub") == "repo:octo-org/octo-repo:ref:refs/heads/main"
     result = run_action(BASE)
@@ -155,6 +162,7 @@ def test_access_denied_prints_claims_and_hint_and_fails_fast(run_action, sts,
                for line in plain)
     assert sub in error and "py-aws-oidc trust check" in error
     assert "environment 'production'" in result.summary
+    report(capsys, "AccessDenied (trust policy mismatch)", result.duration_s)
 
 
 def test_pull_request_denial_hint(run_action, sts, oidc_issuer) -> None:

@@ -123,8 +123,6 @@ def test_output_credentials_adds_four_plain_outputs(
         pytest.param(REGION, ROLE, "my-sts-audience", "my-sts-audience", id="custom-audience"),
         pytest.param("cn-north-1", f"arn:aws-cn:iam::{ACCOUNT}:role/gha-entry", None,
                      "sts.amazonaws.com.cn", id="aws-cn-default"),
-        pytest.param("us-gov-west-1", f"arn:aws-us-gov:iam::{ACCOUNT}:role/gha-entry", None,
-                     "sts.amazonaws.com", id="aws-us-gov-default"),
     ],
 )
 def test_audience_sent_with_the_token_request(

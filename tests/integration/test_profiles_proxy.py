@@ -215,13 +215,19 @@ def test_http_proxy_input_routes_both_requests_and_its_password_is_masked(
     assert_exports_credentials(result, sts.calls[0].response)
 
 
-@pytest.mark.parametrize("variable", ["HTTPS_PROXY", "HTTP_PROXY"])
+@pytest.mark.parametrize("case", ["https-proxy-wins", "http-proxy-without-scheme"])
 def test_proxy_environment_variables_route_both_requests(
     run_action: RunAction, sts: StsFaultProxy, oidc_issuer: OidcIssuer,
-    forward_proxy: ForwardProxy, variable: str,
+    forward_proxy: ForwardProxy, case: str,
 ) -> None:
-    result = run_action({"aws-region": REGION, "role-to-assume": ROLE},
-                        env={variable: forward_proxy.url})
+    """HTTPS_PROXY wins over HTTP_PROXY (as in CAC); a value without a scheme means http://
+    (as for curl and requests). Neither is turned into the 'http-proxy' input."""
+    if case == "https-proxy-wins":
+        env = {"HTTPS_PROXY": forward_proxy.url, "HTTP_PROXY": "http://127.0.0.1:9"}
+    else:
+        env = {"HTTP_PROXY": urlsplit(forward_proxy.url).netloc}
+    result = run_action({"aws-region": REGION, "role-to-assume": ROLE, "disable-retry": "true"},
+                        env=env)
     assert result.ok, result.explain()
     _assert_both_through(forward_proxy, oidc_issuer, sts)
     assert actions(result) == [ARWWI]

@@ -4,7 +4,6 @@ durations, the session name, booleans; and a few in-process checks of ``load_set
 from __future__ import annotations
 
 import io
-import re
 import string
 
 import pytest
@@ -120,8 +119,7 @@ def test_long_session_names_fail(name: str) -> None:
 
 @given(
     st.text(alphabet=SESSION_CHARS, max_size=30),
-    st.characters(exclude_characters=SESSION_CHARS).filter(
-        lambda ch: not re.fullmatch(r"\w", ch)),
+    st.characters(exclude_characters=SESSION_CHARS),  # incl. Unicode letters: STS is ASCII
     st.text(alphabet=SESSION_CHARS, max_size=30),
 )
 def test_session_names_with_other_characters_fail_escaped(before: str, bad: str,
@@ -208,6 +206,21 @@ def test_retry_max_attempts(raw: str, attempts: int) -> None:
     runner, _ = runner_for({"aws-region": "us-east-1", "role-to-assume": ROLE,
                             "retry-max-attempts": raw})
     assert load_settings(runner).max_attempts == attempts
+
+
+@given(st.text(max_size=8))
+def test_counts_are_ascii_integers_or_an_input_error(raw: str) -> None:
+    for name in ("retry-max-attempts", "action-timeout-s"):
+        runner, _ = runner_for({"aws-region": "us-east-1", "role-to-assume": ROLE, name: raw})
+        try:
+            settings = load_settings(runner)
+        except InputError as exc:
+            assert exc.input_name == name
+        else:
+            if name == "action-timeout-s":
+                assert settings.action_timeout_s == int(raw.strip() or 0)
+            else:  # empty: the default 12; 0 means one attempt
+                assert settings.max_attempts == max(int(raw.strip() or 12), 1)
 
 
 def test_disable_retry_means_one_attempt() -> None:

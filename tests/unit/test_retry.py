@@ -1,0 +1,327 @@
+"""retry.py (backoff, attempt counting, the deadline) with a fake sleep; the classification of
+STS errors (sts.classify); and the timeouts every request is configured with, checked without
+waiting for a stalled server."""
+
+from __future__ import annotations
+
+import io
+import random
+import time
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from py_aws_oidc import oidc, retry, sts
+from py_aws_oidc.config import load_settings
+from py_aws_oidc.errors import (
+    AccessDeniedError,
+    ActionTimeoutError,
+    DurationRefusedError,
+    OidcTokenError,
+    RetriesExhaustedError,
+    StsError,
+)
+from py_aws_oidc.retry import Deadline, TransientFailure, backoff_delay, call_with_retries
+from py_aws_oidc.runner import Runner, input_env_name
+
+# =================================================================================================
+# backoff
+# =================================================================================================
+
+
+@given(st.integers(min_value=0, max_value=200), st.integers(min_value=0, max_value=2**32))
+def test_backoff_is_within_full_jitter_bounds(attempt: int, seed: int) -> None:
+    delay = backoff_delay(attempt, random.Random(seed))
+    ceiling = min(retry.BACKOFF_CAP_S, retry.BACKOFF_BASE_S * 2**attempt)
+    assert 0 <= delay <= ceiling <= retry.BACKOFF_CAP_S
+
+
+def test_backoff_is_full_jitter_not_equal_jitter() -> None:
+    rng = random.Random(1)
+    samples = [backoff_delay(3, rng) for _ in range(2000)]
+    ceiling = retry.BACKOFF_BASE_S * 8
+    assert min(samples) < 0.05 * ceiling  # reaches down to zero (equal jitter would not)
+    assert max(samples) > 0.95 * ceiling
+    assert 0.45 * ceiling < sum(samples) / len(samples) < 0.55 * ceiling
+
+
+def test_two_retries_sleep_well_under_a_second_at_most() -> None:
+    worst = sum(min(retry.BACKOFF_CAP_S, retry.BACKOFF_BASE_S * 2**n) for n in range(2))
+    assert worst <= 0.6 + 1e-9
+
+
+# =================================================================================================
+# attempt counting
+# =================================================================================================
+
+
+class Flaky:
+    """Fails with ``error`` for the first ``failures`` calls, then returns the attempt number."""
+
+    def __init__(self, failures: int, error: Exception | None = None) -> None:
+        self.failures = failures
+        self.error = error or TransientFailure("AssumeRoleWithWebIdentity: Throttling", "Throttling")
+        self.attempts: list[int] = []
+
+    def __call__(self, attempt: int) -> int:
+        self.attempts.append(attempt)
+        if len(self.attempts) <= self.failures:
+            raise self.error
+        return attempt
+
+
+def run(fn: Flaky, max_attempts: int, deadline: Deadline | None = None) -> tuple[Any, list[float],
+                                                                                 str]:
+    sleeps: list[float] = []
+    out = io.StringIO()
+    result = call_with_retries(fn, label="Op", max_attempts=max_attempts,
+                               deadline=deadline or Deadline(None), runner=Runner({}, out),
+                               sleep=sleeps.append)
+    return result, sleeps, out.getvalue()
+
+
+@given(st.integers(min_value=0, max_value=15), st.integers(min_value=1, max_value=15))
+def test_attempts_are_counted_exactly(failures: int, max_attempts: int) -> None:
+    fn = Flaky(failures)
+    if failures < max_attempts:
+        result, sleeps, log = run(fn, max_attempts)
+        assert result == failures
+        assert fn.attempts == list(range(failures + 1))
+        assert len(sleeps) == failures and log.count("Retry Op") == failures
+    else:
+        with pytest.raises(RetriesExhaustedError) as info:
+            run(fn, max_attempts)
+        assert len(fn.attempts) == max_attempts
+        plural = "s" if max_attempts > 1 else ""
+        assert f"failed after {max_attempts} attempt{plural}" in str(info.value)
+        assert info.value.code == "Throttling"
+
+
+def test_no_sleep_after_the_last_attempt() -> None:
+    sleeps: list[float] = []
+    with pytest.raises(RetriesExhaustedError):
+        call_with_retries(Flaky(10), label="Op", max_attempts=3, deadline=Deadline(None),
+                          runner=Runner({}, io.StringIO()), sleep=sleeps.append)
+    assert len(sleeps) == 2
+
+
+@pytest.mark.parametrize("max_attempts", [0, -1, 1])
+def test_zero_or_one_attempt_means_exactly_one(max_attempts: int) -> None:
+    fn = Flaky(5)
+    with pytest.raises(RetriesExhaustedError):
+        run(fn, max_attempts)
+    assert fn.attempts == [0]
+
+
+@pytest.mark.parametrize(
+    "error",
+    [AccessDeniedError("Not authorized"), StsError("ValidationError: x"),
+     OidcTokenError("HTTP 401"), ValueError("a bug")],
+)
+def test_other_errors_propagate_at_once(error: Exception) -> None:
+    fn = Flaky(5, error)
+    with pytest.raises(type(error)):
+        run(fn, 12)
+    assert fn.attempts == [0]
+
+
+# =================================================================================================
+# the deadline
+# =================================================================================================
+
+
+def test_no_deadline_means_the_fixed_request_timeouts() -> None:
+    assert Deadline(None).timeouts() == (retry.CONNECT_TIMEOUT_S, retry.READ_TIMEOUT_S)
+    assert Deadline(None).remaining() is None
+    assert retry.CONNECT_TIMEOUT_S <= 30 and retry.READ_TIMEOUT_S <= 30  # SPEC rule 3
+
+
+def test_request_timeouts_never_outlast_the_deadline() -> None:
+    now = time.monotonic()
+    connect, read = Deadline(3, started=now).timeouts()
+    assert connect <= 3 and read <= 3
+    assert Deadline(100, started=now - 99.9).timeouts() == (retry.MIN_REQUEST_TIMEOUT_S,) * 2
+    with pytest.raises(ActionTimeoutError, match="timed out after 10 seconds"):
+        Deadline(10, started=now - 11).timeouts()
+
+
+def test_an_expired_deadline_stops_before_the_next_attempt() -> None:
+    fn = Flaky(0)
+    with pytest.raises(ActionTimeoutError):
+        run(fn, 5, Deadline(1, started=time.monotonic() - 2))
+    assert fn.attempts == []
+
+
+def test_backoff_sleep_is_clamped_to_the_deadline() -> None:
+    deadline = Deadline(0.05)
+    fn = Flaky(50)
+    with pytest.raises((ActionTimeoutError, RetriesExhaustedError)):
+        sleeps: list[float] = []
+
+        def sleep(seconds: float) -> None:
+            sleeps.append(seconds)
+            time.sleep(seconds)
+
+        call_with_retries(fn, label="Op", max_attempts=50, deadline=deadline,
+                          runner=Runner({}, io.StringIO()), sleep=sleep)
+    assert sum(sleeps) <= 0.05 + 0.01
+
+
+# =================================================================================================
+# classification of STS errors (SPEC "Precise rules" 2)
+# =================================================================================================
+
+
+def client_error(code: str, message: str = "", status: int = 400) -> Exception:
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": message},
+                        "ResponseMetadata": {"HTTPStatusCode": status}}, "AssumeRoleWithWebIdentity")
+
+
+JWKS = ("Couldn't retrieve verification key from your identity provider,  please reference "
+        "AssumeRoleWithWebIdentity documentation for requirements")
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "status", "kind"),
+    [
+        ("Throttling", "Rate exceeded", 400, TransientFailure),
+        ("ThrottlingException", "", 400, TransientFailure),
+        ("RequestLimitExceeded", "", 400, TransientFailure),
+        ("IDPCommunicationError", "", 400, TransientFailure),
+        ("ServiceUnavailable", "", 503, TransientFailure),
+        ("InternalFailure", "", 500, TransientFailure),
+        ("", "", 502, TransientFailure),
+        ("InvalidIdentityToken", JWKS, 400, TransientFailure),
+        ("InvalidIdentityToken", "Incorrect token audience", 400, AccessDeniedError),
+        ("InvalidIdentityToken", "No OpenIDConnect provider found in your account for x", 400,
+         AccessDeniedError),
+        ("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity", 403,
+         AccessDeniedError),
+        ("IDPRejectedClaim", "", 403, AccessDeniedError),
+        ("ExpiredTokenException", "Token expired", 400, sts.ExpiredWebIdentityToken),
+        ("PackedPolicyTooLarge", "112%", 400, sts.PackedPolicyTooLarge),
+        ("ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set "
+         "for this role.", 400, DurationRefusedError),
+        ("ValidationError", "1 validation error detected", 400, StsError),
+        ("MalformedPolicyDocument", "", 400, StsError),
+        ("RegionDisabledException", "", 403, StsError),
+    ],
+)
+def test_classification(code: str, message: str, status: int, kind: type) -> None:
+    classified = sts.classify(client_error(code, message, status),
+                              operation="AssumeRoleWithWebIdentity", hop=1)
+    assert type(classified) is kind
+
+
+def test_network_errors_and_unreadable_answers_are_transient() -> None:
+    from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+    from botocore.parsers import ResponseParserError
+
+    for exc in (ReadTimeoutError(endpoint_url="https://sts"),
+                ConnectionClosedError(endpoint_url="https://sts"),
+                EndpointConnectionError(endpoint_url="https://sts")):
+        assert isinstance(sts.classify(exc, operation="Op", hop=1), TransientFailure)
+    body = ResponseParserError("invalid XML received:\nb'<SecretAccessKey>s3cr3t'")
+    classified = sts.classify(body, operation="Op", hop=1)
+    assert isinstance(classified, TransientFailure) and "s3cr3t" not in str(classified)
+
+
+def test_the_sts_call_wrapper_classifies_parser_errors() -> None:
+    from botocore.parsers import ResponseParserError
+
+    def broken() -> None:
+        raise ResponseParserError("invalid XML received:\nb'<SecretAccessKey>s3cr3t'")
+
+    with pytest.raises(TransientFailure) as info:
+        sts._call(broken, operation="AssumeRoleWithWebIdentity", hop=1)
+    assert "s3cr3t" not in str(info.value)
+
+
+def test_expired_token_on_assume_role_is_not_a_web_identity_refresh() -> None:
+    classified = sts.classify(client_error("ExpiredToken", "The security token included in the "
+                                           "request is expired"), operation="AssumeRole", hop=2)
+    assert type(classified) is StsError and classified.hop == 2
+
+
+# =================================================================================================
+# every request has timeouts (checked without a stalled server)
+# =================================================================================================
+
+
+def settings_for(**inputs: str) -> Any:
+    environ = {input_env_name(k): v for k, v in {"aws-region": "us-east-1",
+                                                 "role-to-assume": "arn:aws:iam::111122223333:"
+                                                 "role/r", **inputs}.items()}
+    return load_settings(Runner(environ, io.StringIO()))
+
+
+@pytest.mark.parametrize(("timeout_s", "limit"), [(None, 30.0), (2, 2.0)])
+def test_sts_clients_have_timeouts_and_make_one_attempt(monkeypatch: pytest.MonkeyPatch,
+                                                        timeout_s: int | None,
+                                                        limit: float) -> None:
+    # An earlier step could export these through GITHUB_ENV to harvest the token: ignored.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://evil.example")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://evil.example")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "9")
+    settings = settings_for(**({"action-timeout-s": str(timeout_s)} if timeout_s else {}))
+    clients = sts.StsClients(settings, Runner({}, io.StringIO()), Deadline(timeout_s))
+    for client in (clients.unsigned(),
+                   clients.signed(sts.Credentials("AKIAIOSFODNN7EXAMPLE", "secret", None))):
+        config = client.meta.config
+        assert 0 < config.connect_timeout <= limit and 0 < config.read_timeout <= limit
+        assert config.retries["total_max_attempts"] == 1
+        assert client.meta.endpoint_url == "https://sts.us-east-1.amazonaws.com"
+
+
+class FakeResponse:
+    def __init__(self, status: int, body: Any) -> None:
+        self.status_code = status
+        self._body = body
+
+    def json(self) -> Any:
+        return self._body
+
+
+class FakeSession:
+    def __init__(self, response: FakeResponse) -> None:
+        self.response = response
+        self.kwargs: dict[str, Any] = {}
+
+    def get(self, url: str, **kwargs: Any) -> FakeResponse:
+        self.kwargs = kwargs
+        return self.response
+
+
+def fetch(response: FakeResponse, deadline: Deadline | None = None) -> tuple[str, FakeSession]:
+    session = FakeSession(response)
+    token = oidc.fetch_token(session, "https://issuer/token", "request-token", "sts.amazonaws.com",
+                             runner=Runner({}, io.StringIO()), deadline=deadline or Deadline(None),
+                             proxies={})
+    return token, session
+
+
+def test_the_token_request_has_timeouts_and_follows_no_redirect() -> None:
+    token, session = fetch(FakeResponse(200, {"value": "eyJ.token.value"}))
+    assert token == "eyJ.token.value"
+    connect, read = session.kwargs["timeout"]
+    assert 0 < connect <= 30 and 0 < read <= 30
+    assert session.kwargs["allow_redirects"] is False
+    _, session = fetch(FakeResponse(200, {"value": "eyJ.token.value"}), Deadline(2))
+    assert max(session.kwargs["timeout"]) <= 2
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503])
+def test_token_endpoint_overload_is_transient(status: int) -> None:
+    with pytest.raises(TransientFailure, match=f"HTTP {status}"):
+        fetch(FakeResponse(status, {}))
+
+
+@pytest.mark.parametrize(("status", "body"), [(401, {}), (403, {}), (404, {}), (200, {"count": 1}),
+                                              (200, ["value"])])
+def test_token_endpoint_refusals_are_not_retried(status: int, body: Any) -> None:
+    with pytest.raises(OidcTokenError):
+        fetch(FakeResponse(status, body))
