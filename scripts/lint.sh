@@ -73,8 +73,9 @@ if ((${#workflows[@]})); then
 fi
 # zizmor collects .github/workflows and action.yml from the tree; the examples are passed too.
 # No GitHub token reaches it (offline mode; a token would enable online audits).
+examples=(examples/**/*.yml examples/**/*.yaml)
 run "zizmor" env -u GH_TOKEN -u GITHUB_TOKEN \
-  "$BIN/zizmor" --offline --no-progress . $(printf '%s ' examples/**/*.yml)
+  "$BIN/zizmor" --offline --no-progress . "${examples[@]}"
 run "hadolint Dockerfile" "$BIN/hadolint" Dockerfile
 shell_scripts=(scripts/*.sh examples/**/*.sh .ci/run)
 run "bash -n" bash -c 'for f; do [[ -f "$f" ]] && { bash -n "$f" || exit 1; }; done; exit 0' _ \

@@ -87,7 +87,8 @@ nproc="$(ulimit -Hu)"
 [[ "$nofile" == unlimited ]] && nofile=1048576
 if [[ "$nproc" == unlimited ]] || ((nproc > 32768)); then nproc=32768; fi
 CONF="$CACHE_DIR/containers.conf"
-new_conf="$(cat <<CONF
+if [[ "$(id -u)" == 0 ]]; then
+  new_conf="$(cat <<CONF
 # Written by scripts/podman-env.sh. runc (crun rejects hybrid cgroups), cgroupfs, and ulimits no
 # higher than the caller's hard limits (no CAP_SYS_RESOURCE on some CI machines).
 [containers]
@@ -100,6 +101,16 @@ events_logger = "file"
 exit_command_delay = 5
 CONF
 )"
+else
+  # Rootless (e.g. a GitHub-hosted runner): podman's own defaults for runtime and cgroups.
+  new_conf="$(cat <<CONF
+# Written by scripts/podman-env.sh (rootless: podman's defaults, file events, short exit delay).
+[engine]
+events_logger = "file"
+exit_command_delay = 5
+CONF
+)"
+fi
 if [[ ! -f "$CONF" ]] || [[ "$(cat "$CONF")" != "$new_conf" ]]; then
   printf '%s\n' "$new_conf" >"$CONF.tmp" && mv "$CONF.tmp" "$CONF"
   log "wrote $CONF"

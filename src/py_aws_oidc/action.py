@@ -159,12 +159,13 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
     except ActionError as exc:
         return _fail(runner, watchdog, str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug: still one clean ::error::, no traceback
-        detail = runner.scrub(str(exc))[:300]
+        # Only the type: an exception's text can quote a response body or a request that holds
+        # a secret we never saw (and so could not mask).
         return _fail(
             runner,
             watchdog,
-            f"Unexpected error ({type(exc).__name__}: {detail}). This is a bug in py-aws-oidc; "
-            "please report it with the log (secrets are masked). Nothing was exported.",
+            f"Unexpected error ({type(exc).__module__}.{type(exc).__name__}). This is a bug in "
+            "py-aws-oidc; please report it with the log. Nothing was exported.",
         )
 
 

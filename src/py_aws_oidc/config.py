@@ -419,7 +419,7 @@ def load_settings(runner: Runner) -> Settings:
     default_keys = (
         []
         if skip_tagging or hops == 0
-        else tags.default_tag_keys_for_validation(environ, source.is_web_identity)
+        else tags.default_tag_keys_for_validation(environ)
     )
     tags.check_user_tags(
         user_tags,

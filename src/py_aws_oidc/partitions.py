@@ -50,11 +50,13 @@ KNOWN_PARTITIONS = frozenset({p.name for _, p in _PARTITIONS} | {"aws"})
 # arn:<partition>:iam::<12 digits>:role/<path/name>; the name part is IAM's role-name charset.
 ROLE_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/"
-    r"(?P<path>(?:[\x21-\x7e]*/)?)(?P<name>[\w+=,.@-]{1,64})$"
+    r"(?P<path>(?:[\x21-\x7e]*/)?)(?P<name>[\w+=,.@-]{1,64})$",
+    re.ASCII,  # IAM's \w is ASCII; Python's would accept any letter
 )
-ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 ASSUMED_ROLE_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):(?:sts|iam)::(?P<account>\d{12}):(?P<resource>.+)$"
+    r"^arn:(?P<partition>aws[a-z-]*):(?:sts|iam)::(?P<account>\d{12}):(?P<resource>.+)$",
+    re.ASCII,
 )
 
 

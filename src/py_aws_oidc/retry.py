@@ -24,6 +24,9 @@ BACKOFF_CAP_S = 5.0
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 15.0
 MIN_REQUEST_TIMEOUT_S = 0.5
+# Without action-timeout-s, one call stops retrying once this much time has gone by: a stalled
+# STS then costs at most about a minute and a read timeout, never the job's whole timeout.
+RETRY_BUDGET_S = 60.0
 
 
 class TransientFailure(Exception):
@@ -91,21 +94,27 @@ def call_with_retries(
 ) -> T:
     """Run ``fn(attempt)`` until it returns, retrying only :class:`TransientFailure`."""
     attempts = max(1, max_attempts)
+    started = time.monotonic()
     for attempt in range(attempts):
         deadline.check()
         try:
             return fn(attempt)
         except TransientFailure as failure:
-            if attempt + 1 >= attempts:
+            delay = backoff_delay(attempt)
+            over_budget = (
+                deadline.timeout_s is None and time.monotonic() - started + delay > RETRY_BUDGET_S
+            )
+            if attempt + 1 >= attempts or over_budget:
+                made = attempt + 1
                 raise RetriesExhaustedError(
-                    f"{label} failed after {attempts} attempt{'s' if attempts > 1 else ''}: "
+                    f"{label} failed after {made} attempt{'s' if made > 1 else ''}"
+                    f"{f' ({RETRY_BUDGET_S:g} s of retries)' if over_budget else ''}: "
                     f"{failure.description}",
                     code=failure.code,
                     hop=hop,
                     remedy="The failure looks transient (network, throttling or a 5xx); "
-                    "re-run the job, or raise 'retry-max-attempts'.",
+                    "re-run the job, or raise 'retry-max-attempts' / set 'action-timeout-s'.",
                 ) from None
-            delay = backoff_delay(attempt)
             left = deadline.remaining()
             if left is not None:
                 if left <= 0:

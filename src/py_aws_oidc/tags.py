@@ -195,11 +195,12 @@ def default_tags(
     return tags
 
 
-def default_tag_keys_for_validation(environ: Mapping[str, str], from_claims: bool) -> list[str]:
-    """The default keys to count before any request. With claims to come, every claim-backed
-    tag may be present, so count them all (the conservative choice)."""
+def default_tag_keys_for_validation(environ: Mapping[str, str]) -> list[str]:
+    """The default keys to count before any request, as CAC counts them: those whose variable
+    is set. After a web-identity hop the values come from the token's claims, which mirror these
+    variables; the exact count is checked again before each sts:AssumeRole call."""
     keys = ["GitHub"]
-    for key, claim, env_name in PROTECTED_TAGS + OPTIONAL_TAGS:
-        if (from_claims and claim is not None) or environ.get(env_name):
+    for key, _claim, env_name in PROTECTED_TAGS + OPTIONAL_TAGS:
+        if environ.get(env_name):
             keys.append(key)
     return keys

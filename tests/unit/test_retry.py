@@ -107,6 +107,40 @@ def test_no_sleep_after_the_last_attempt() -> None:
     assert len(sleeps) == 2
 
 
+def test_without_a_deadline_one_call_retries_for_a_bounded_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No action-timeout-s: retries stop once RETRY_BUDGET_S would be exceeded."""
+    clock = [0.0]
+    monkeypatch.setattr(retry.time, "monotonic", lambda: clock[0])
+
+    def slow_failure(attempt: int) -> int:
+        clock[0] += 25.0  # each attempt waits out a long read timeout
+        raise TransientFailure("AssumeRole: ReadTimeoutError")
+
+    sleeps: list[float] = []
+    with pytest.raises(RetriesExhaustedError) as info:
+        call_with_retries(slow_failure, label="Op", max_attempts=12, deadline=Deadline(None),
+                          runner=Runner({}, io.StringIO()), sleep=sleeps.append)
+    assert "failed after 3 attempts (60 s of retries)" in str(info.value)
+    assert len(sleeps) == 2
+
+
+def test_with_a_deadline_the_retry_budget_does_not_apply(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [0.0]
+    monkeypatch.setattr(retry.time, "monotonic", lambda: clock[0])
+
+    def slow_failure(attempt: int) -> int:
+        clock[0] += 25.0
+        raise TransientFailure("AssumeRole: ReadTimeoutError")
+
+    with pytest.raises(RetriesExhaustedError) as info:
+        call_with_retries(slow_failure, label="Op", max_attempts=5,
+                          deadline=Deadline(1000.0, started=0.0001),
+                          runner=Runner({}, io.StringIO()), sleep=lambda _s: None)
+    assert "failed after 5 attempts:" in str(info.value)
+
+
 @pytest.mark.parametrize("max_attempts", [0, -1, 1])
 def test_zero_or_one_attempt_means_exactly_one(max_attempts: int) -> None:
     fn = Flaky(5)

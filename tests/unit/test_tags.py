@@ -22,8 +22,11 @@ def allowed(ch: str) -> bool:
     return ch in "_.:/=+-@" or unicodedata.category(ch)[0] in "LZN"
 
 
-keys = st.text(alphabet=KEY_CHARS.replace("=", ""), min_size=1, max_size=128).map(str.strip).filter(
-    bool)
+keys = (
+    st.text(alphabet=KEY_CHARS.replace("=", ""), min_size=1, max_size=128)
+    .map(str.strip)
+    .filter(bool)
+)
 values = st.text(alphabet=VALUE_CHARS, max_size=256).map(str.strip)
 
 
@@ -47,8 +50,12 @@ def test_key_value_lines_split_at_the_first_equals_and_skip_blank_lines() -> Non
 def test_json_object_values_become_strings() -> None:
     raw = json.dumps({"Team": "x", "Tier": 3, "Ratio": 0.5, "On": True, "Off": False})
     assert parse_tags("custom-tags", raw, allow_lines=False) == [
-        Tag("Team", "x"), Tag("Tier", "3"), Tag("Ratio", "0.5"), Tag("On", "true"),
-        Tag("Off", "false")]
+        Tag("Team", "x"),
+        Tag("Tier", "3"),
+        Tag("Ratio", "0.5"),
+        Tag("On", "true"),
+        Tag("Off", "false"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -109,12 +116,15 @@ def test_sanitize_keeps_only_allowed_characters_and_256_at_most(raw: str) -> Non
     assert sanitize(clean) == clean
 
 
-@pytest.mark.parametrize(("raw", "clean"), [
-    ("octocat[bot]", "octocat_bot_"),
-    ("refs/heads/feature/x", "refs/heads/feature/x"),
-    ("Deploy (prod) #1", "Deploy _prod_ _1"),
-    ("a\nb", "a_b"),
-])
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("octocat[bot]", "octocat_bot_"),
+        ("refs/heads/feature/x", "refs/heads/feature/x"),
+        ("Deploy (prod) #1", "Deploy _prod_ _1"),
+        ("a\nb", "a_b"),
+    ],
+)
 def test_sanitize_examples(raw: str, clean: str) -> None:
     assert sanitize(raw) == clean
 
@@ -124,10 +134,19 @@ def test_sanitize_examples(raw: str, clean: str) -> None:
 # =================================================================================================
 
 
-def check(user: list[tuple[str, Tag]], *, defaults: list[str] | None = None,
-          transitive: list[str] | None = None, reserved: bool = True) -> None:
-    check_user_tags(user, reserved_keys=list(tags.DEFAULT_TAG_KEYS) if reserved else [],
-                    default_keys=defaults or [], transitive_keys=transitive or [])
+def check(
+    user: list[tuple[str, Tag]],
+    *,
+    defaults: list[str] | None = None,
+    transitive: list[str] | None = None,
+    reserved: bool = True,
+) -> None:
+    check_user_tags(
+        user,
+        reserved_keys=list(tags.DEFAULT_TAG_KEYS) if reserved else [],
+        default_keys=defaults or [],
+        transitive_keys=transitive or [],
+    )
 
 
 def test_duplicate_keys_are_case_insensitive_and_name_both_inputs() -> None:
@@ -152,8 +171,11 @@ def test_the_limit_counts_default_tags() -> None:
 
 
 def test_transitive_keys_must_name_a_tag() -> None:
-    check([("session-tags", Tag("Team", "a"))], defaults=["Repository"],
-          transitive=["team", "REPOSITORY"])
+    check(
+        [("session-tags", Tag("Team", "a"))],
+        defaults=["Repository"],
+        transitive=["team", "REPOSITORY"],
+    )
     with pytest.raises(InputError, match="'Project' names no session tag") as info:
         check([("session-tags", Tag("Team", "a"))], transitive=["Project"])
     assert info.value.input_name == "transitive-tag-keys"
@@ -164,15 +186,30 @@ def test_transitive_keys_must_name_a_tag() -> None:
 # =================================================================================================
 
 ENV = {
-    "GITHUB_REPOSITORY": "evil/repo", "GITHUB_WORKFLOW": "Evil", "GITHUB_ACTION": "step-1",
-    "GITHUB_ACTOR": "mallory", "GITHUB_SHA": "0" * 40, "GITHUB_REF": "refs/heads/evil",
-    "GITHUB_EVENT_NAME": "push", "GITHUB_RUN_ID": "1", "GITHUB_JOB": "build",
-    "GITHUB_TRIGGERING_ACTOR": "dependabot[bot]", "GITHUB_BASE_REF": "", "GITHUB_HEAD_REF": "",
+    "GITHUB_REPOSITORY": "evil/repo",
+    "GITHUB_WORKFLOW": "Evil",
+    "GITHUB_ACTION": "step-1",
+    "GITHUB_ACTOR": "mallory",
+    "GITHUB_SHA": "0" * 40,
+    "GITHUB_REF": "refs/heads/evil",
+    "GITHUB_EVENT_NAME": "push",
+    "GITHUB_RUN_ID": "1",
+    "GITHUB_JOB": "build",
+    "GITHUB_TRIGGERING_ACTOR": "dependabot[bot]",
+    "GITHUB_BASE_REF": "",
+    "GITHUB_HEAD_REF": "",
 }
 CLAIMS = {
-    "repository": "octo-org/octo-repo", "workflow": "Deploy", "actor": "octocat",
-    "sha": "a" * 40, "ref": "refs/heads/main", "event_name": "pull_request",
-    "base_ref": "main", "head_ref": "", "run_id": "42", "run_attempt": "1",
+    "repository": "octo-org/octo-repo",
+    "workflow": "Deploy",
+    "actor": "octocat",
+    "sha": "a" * 40,
+    "ref": "refs/heads/main",
+    "event_name": "pull_request",
+    "base_ref": "main",
+    "head_ref": "",
+    "run_id": "42",
+    "run_attempt": "1",
 }
 
 
@@ -182,17 +219,35 @@ def as_dict(found: list[Tag]) -> dict[str, str]:
 
 def test_without_claims_defaults_come_from_the_environment() -> None:
     assert as_dict(default_tags(ENV, None)) == {
-        "GitHub": "Actions", "Repository": "evil/repo", "Workflow": "Evil", "Action": "step-1",
-        "Actor": "mallory", "Commit": "0" * 40, "Branch": "refs/heads/evil",
-        "EventName": "push", "RunId": "1", "Job": "build", "TriggeringActor": "dependabot_bot_"}
+        "GitHub": "Actions",
+        "Repository": "evil/repo",
+        "Workflow": "Evil",
+        "Action": "step-1",
+        "Actor": "mallory",
+        "Commit": "0" * 40,
+        "Branch": "refs/heads/evil",
+        "EventName": "push",
+        "RunId": "1",
+        "Job": "build",
+        "TriggeringActor": "dependabot_bot_",
+    }
 
 
 def test_with_claims_the_claims_win_and_empty_claims_are_left_out() -> None:
     assert as_dict(default_tags(ENV, CLAIMS)) == {
-        "GitHub": "Actions", "Repository": "octo-org/octo-repo", "Workflow": "Deploy",
-        "Action": "step-1", "Actor": "octocat", "Commit": "a" * 40, "Branch": "refs/heads/main",
-        "EventName": "pull_request", "BaseRef": "main", "RunId": "42", "Job": "build",
-        "TriggeringActor": "dependabot_bot_"}
+        "GitHub": "Actions",
+        "Repository": "octo-org/octo-repo",
+        "Workflow": "Deploy",
+        "Action": "step-1",
+        "Actor": "octocat",
+        "Commit": "a" * 40,
+        "Branch": "refs/heads/main",
+        "EventName": "pull_request",
+        "BaseRef": "main",
+        "RunId": "42",
+        "Job": "build",
+        "TriggeringActor": "dependabot_bot_",
+    }
 
 
 def test_a_missing_or_non_string_claim_never_falls_back_to_the_environment() -> None:
@@ -202,9 +257,10 @@ def test_a_missing_or_non_string_claim_never_falls_back_to_the_environment() -> 
     assert "Workflow" not in found and "Branch" not in found
 
 
-def test_default_key_count_for_validation_is_conservative_with_claims() -> None:
-    with_claims = tags.default_tag_keys_for_validation({}, from_claims=True)
-    assert set(with_claims) == {"GitHub", "Repository", "Workflow", "Actor", "Commit", "Branch",
-                                "EventName", "BaseRef", "HeadRef", "RunId"}
-    assert tags.default_tag_keys_for_validation({}, from_claims=False) == ["GitHub"]
-    assert len(tags.default_tag_keys_for_validation(ENV, from_claims=False)) == 11
+def test_default_key_count_for_validation_counts_the_set_variables_like_cac() -> None:
+    assert tags.default_tag_keys_for_validation({}) == ["GitHub"]
+    counted = tags.default_tag_keys_for_validation(ENV)
+    assert len(counted) == 11
+    assert counted == ["GitHub"] + [
+        k for k in tags.DEFAULT_TAG_KEYS[1:] if k in as_dict(default_tags(ENV, None))
+    ]
