@@ -12,7 +12,8 @@ from pathlib import Path
 @dataclass
 class Timings:
     build_s: float | None = None
-    build_cached: bool | None = None
+    build_steps: int = 0
+    build_cached_steps: int = 0
     runs: dict[str, list[float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 

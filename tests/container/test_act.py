@@ -216,8 +216,9 @@ def test_act_runs_the_example_workflow_with_working_credentials(
                 podman_env.run("volume", "rm", "--force", volume, check=False,
                                capture_output=True)
     log = proc.stdout + proc.stderr
-    steps = [f"{m[1]} {m[2]} {m[3]}{m[4]}" for m in re.finditer(
-        r"(?:Success|Failure) - (Main|Post) (.+?) \[([\d.]+?)\d*(m?s)\]", log)]
+    steps = [f"{m[1]} {m[2].split('@')[0]} {float(m[3]) / (1000 if m[4] == 'ms' else 1):.1f} s"
+             for m in re.finditer(r"(?:Success|Failure) - (Main|Post) (.+?) \[([\d.]+)(ms|s)\]",
+                                  log)]
     TIMINGS.notes.append(f"act run of {WORKFLOW}: {elapsed:.1f} s "
                          f"({datetime.datetime.now(datetime.UTC):%H:%M:%S} UTC); steps: "
                          + "; ".join(steps))

@@ -20,8 +20,15 @@ from py_aws_oidc.trust.terraform import parse_terraform
 from tests.trust.helpers import AUD, GH, JWR, MAIN, SUB, K, claims, policy, run_cli, statement
 
 ROOT = Path(__file__).resolve().parents[2]
-# The fragment the lead merges into README.md; once merged, README.md itself.
-README = next(p for p in (ROOT / "docs" / "readme" / "trust.md", ROOT / "README.md") if p.exists())
+README = ROOT / "README.md"
+
+
+def _trust_section() -> str:
+    """README.md's "Setting up AWS" section (up to the next second-level heading)."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index("\n## Setting up AWS\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end != -1 else len(text)]
 PROVIDER = """resource "aws_iam_openid_connect_provider" "github" {
   url            = "https://token.actions.githubusercontent.com"
   client_id_list = ["sts.amazonaws.com"]
@@ -415,12 +422,12 @@ def test_malformed_terraform_exits_2(tmp_path: Path, text: str, message: str) ->
 
 
 def _readme_blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    return re.findall(rf"```{language}\n(.*?)```", _trust_section(), re.S)
 
 
 def test_readme_terraform_parses_and_lints_clean() -> None:
     blocks = _readme_blocks("hcl")
-    assert blocks, "docs/readme/trust.md shows Terraform"
+    assert blocks, "README.md shows Terraform"
     gen = generate(
         GenerateOptions(repo="octo-org/octo-repo", branches=["main"], environments=["production"])
     )
@@ -444,7 +451,7 @@ def test_readme_json_policy_is_the_generated_one() -> None:
 def test_readme_rule_table_lists_every_rule_with_its_severity() -> None:
     from py_aws_oidc.trust.lint import RULES
 
-    text = README.read_text(encoding="utf-8")
+    text = _trust_section()
     rows = dict(re.findall(r"^\| `([a-z-]+)` \| ([a-z]+)", text, re.M))
     assert rows == {rule.id: rule.severity for rule in RULES}
 
@@ -452,7 +459,7 @@ def test_readme_rule_table_lists_every_rule_with_its_severity() -> None:
 def test_readme_transcripts_are_real_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    text = README.read_text(encoding="utf-8")
+    text = _trust_section()
     policies = [b for b in _readme_blocks("json") if '"Statement"' in b]
     (tmp_path / "trust-policy.json").write_text(policies[0], encoding="utf-8")
     (tmp_path / "seed.json").write_text(
@@ -483,6 +490,6 @@ def test_readme_generate_stderr_is_real() -> None:
         "production",
     )
     assert code == 0 and err
-    text = README.read_text(encoding="utf-8")
+    text = _trust_section()
     for line in err.splitlines():
         assert f"\n{line}\n" in text
