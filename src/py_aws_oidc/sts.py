@@ -283,6 +283,26 @@ def _session_from(response: dict[str, Any], runner: Runner) -> AssumedSession:
     )
 
 
+def _common_params(
+    role_arn: str,
+    session_name: str,
+    duration_s: int,
+    policy: str | None,
+    policy_arns: Sequence[str],
+) -> dict[str, Any]:
+    """The parameters AssumeRole and AssumeRoleWithWebIdentity share."""
+    params: dict[str, Any] = {
+        "RoleArn": role_arn,
+        "RoleSessionName": session_name,
+        "DurationSeconds": duration_s,
+    }
+    if policy:
+        params["Policy"] = policy
+    if policy_arns:
+        params["PolicyArns"] = [{"arn": arn} for arn in policy_arns]
+    return params
+
+
 def assume_role_with_web_identity(
     client: StsClient,
     *,
@@ -295,16 +315,8 @@ def assume_role_with_web_identity(
     policy_arns: Sequence[str],
     hop: int,
 ) -> AssumedSession:
-    params: dict[str, Any] = {
-        "RoleArn": role_arn,
-        "RoleSessionName": session_name,
-        "WebIdentityToken": token,
-        "DurationSeconds": duration_s,
-    }
-    if policy:
-        params["Policy"] = policy
-    if policy_arns:
-        params["PolicyArns"] = [{"arn": arn} for arn in policy_arns]
+    params = _common_params(role_arn, session_name, duration_s, policy, policy_arns)
+    params["WebIdentityToken"] = token
     response = _call(
         lambda: client.assume_role_with_web_identity(**params),
         operation="AssumeRoleWithWebIdentity",
@@ -328,11 +340,7 @@ def assume_role(
     policy_arns: Sequence[str],
     hop: int,
 ) -> AssumedSession:
-    params: dict[str, Any] = {
-        "RoleArn": role_arn,
-        "RoleSessionName": session_name,
-        "DurationSeconds": duration_s,
-    }
+    params = _common_params(role_arn, session_name, duration_s, policy, policy_arns)
     if tags:
         params["Tags"] = [{"Key": t.key, "Value": t.value} for t in tags]
     if transitive_tag_keys:
@@ -341,10 +349,6 @@ def assume_role(
         params["ExternalId"] = external_id
     if source_identity:
         params["SourceIdentity"] = source_identity
-    if policy:
-        params["Policy"] = policy
-    if policy_arns:
-        params["PolicyArns"] = [{"arn": arn} for arn in policy_arns]
     response = _call(lambda: client.assume_role(**params), operation="AssumeRole", hop=hop)
     return _session_from(response, runner)
 

@@ -61,25 +61,23 @@ def sanitize(value: str) -> str:
     return "".join(ch if _allowed(ch) else "_" for ch in value)[:MAX_VALUE]
 
 
+def _refuse_bad_characters(input_name: str, what: str, text: str) -> None:
+    bad = sorted({ch for ch in text if not _allowed(ch)})
+    if bad:
+        raise InputError(
+            input_name,
+            f"{what} has characters STS refuses: {' '.join(map(repr, bad))}.",
+            remedy="Tags may use letters, digits, spaces and _ . : / = + - @.",
+        )
+
+
 def _check_tag(input_name: str, key: str, value: str) -> None:
     if not 1 <= len(key) <= MAX_KEY:
         raise InputError(input_name, f"tag key '{key[:40]}' must be 1-{MAX_KEY} characters.")
-    bad = sorted({ch for ch in key if not _allowed(ch)})
-    if bad:
-        raise InputError(
-            input_name,
-            f"tag key '{sanitize(key)[:40]}' has characters STS refuses: {' '.join(map(repr, bad))}.",
-            remedy="Keys may use letters, digits, spaces and _ . : / = + - @.",
-        )
+    _refuse_bad_characters(input_name, f"tag key '{sanitize(key)[:40]}'", key)
     if len(value) > MAX_VALUE:
         raise InputError(input_name, f"the value of tag '{key}' is longer than {MAX_VALUE}.")
-    bad = sorted({ch for ch in value if not _allowed(ch)})
-    if bad:
-        raise InputError(
-            input_name,
-            f"the value of tag '{key}' has characters STS refuses: {' '.join(map(repr, bad))}.",
-            remedy="Values may use letters, digits, spaces and _ . : / = + - @.",
-        )
+    _refuse_bad_characters(input_name, f"the value of tag '{key}'", value)
 
 
 def _json_tags(input_name: str, raw: str) -> list[Tag]:
