@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from . import oidc, partitions, safefiles, sts, tags
+from . import oidc, partitions, proxy, safefiles, sts, tags
 from .config import CHAINED_MAX_DURATION, MIN_DURATION, TOKEN_FILE_WHAT, Settings, Source
 from .errors import (
     AccessDeniedError,
@@ -110,8 +110,6 @@ class TokenSource:
             self.runner.mask(token)
             return token
         session = oidc.new_session(self.runner.environ)
-        from . import proxy
-
         proxies = proxy.requests_proxies(self.settings.proxy, self._url)
         return call_with_retries(
             lambda _attempt: oidc.fetch_token(

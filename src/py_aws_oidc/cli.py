@@ -5,8 +5,11 @@ The action and the CLI share one code path: the container's entrypoint is this c
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
+from collections.abc import Callable
+from typing import NoReturn
 
 from . import __version__
 
@@ -60,5 +63,27 @@ def post_main() -> int:
     return run_post(os.environ)
 
 
-def console_main() -> None:  # pragma: no cover - thin wrapper
-    sys.exit(main())
+def _run_and_exit(entry: Callable[[], int]) -> NoReturn:
+    """Run one step as a short-lived process (each measured in bench/, together about -30%):
+
+    * the cyclic garbage collector is off: nothing here builds cycles worth collecting, and
+      collections while botocore's ~300 modules load cost ~35 ms;
+    * once stdout and stderr are flushed the process ends with ``os._exit``, skipping the
+      interpreter's teardown of every module and object (60-100 ms). Every file the action
+      writes is closed by then (``with`` blocks) and no thread is left but daemons.
+    """
+    gc.disable()
+    code = entry()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def console_main() -> NoReturn:
+    """``py-aws-oidc`` (the container's entrypoint)."""
+    _run_and_exit(main)
+
+
+def post_console_main() -> NoReturn:
+    """``py-aws-oidc-post`` (the post-entrypoint)."""
+    _run_and_exit(post_main)
