@@ -45,7 +45,8 @@ def test_runs_as_a_docker_action_with_a_post_entrypoint() -> None:
     assert isinstance(post, str) and post and not re.search(r"\s", post)
     scripts = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["scripts"]
     assert Path(post).name in scripts
-    assert scripts["py-aws-oidc"] == "py_aws_oidc.cli:main"
+    assert scripts["py-aws-oidc"] == "py_aws_oidc.cli:console_main"
+    assert scripts["py-aws-oidc-post"] == "py_aws_oidc.cli:post_console_main"
     assert runs.get("post-if") == "env.AWS_SKIP_CLEANUP_STEP != 'true'"
 
 
