@@ -67,6 +67,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from localdev.runner_context import RUNNER_CONTEXT as _LOCALDEV_CONTEXT  # noqa: E402
+
 BENCH = REPO / "bench"
 IMAGE_VENV = BENCH / ".venv-image"
 BASELINE_SITE = IMAGE_VENV / "baseline-site"  # boto3 + s3transfer, for the baseline only
@@ -82,32 +85,10 @@ ROLE_2 = "arn:aws:iam::222222222222:role/deploy-target"
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # noqa: S105 - AWS's documented example
 
-# The workflow context of a push to main (matches localdev's default token claims).
+# The runner's workflow context (localdev/runner_context.py, which the token claims match), plus
+# the image's ENV and no IMDS.
 RUNNER_CONTEXT = {
-    "GITHUB_ACTIONS": "true",
-    "CI": "true",
-    "GITHUB_REPOSITORY": "octo-org/octo-repo",
-    "GITHUB_REPOSITORY_OWNER": "octo-org",
-    "GITHUB_REPOSITORY_ID": "123456789",
-    "GITHUB_REPOSITORY_OWNER_ID": "987654321",
-    "GITHUB_SHA": "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678",
-    "GITHUB_REF": "refs/heads/main",
-    "GITHUB_REF_NAME": "main",
-    "GITHUB_REF_TYPE": "branch",
-    "GITHUB_WORKFLOW": "Deploy",
-    "GITHUB_ACTOR": "octocat",
-    "GITHUB_ACTOR_ID": "583231",
-    "GITHUB_ACTION": "__octo-org_py-aws-oidc",
-    "GITHUB_ACTION_REPOSITORY": "octo-org/py-aws-oidc",
-    "GITHUB_RUN_ID": "1234567890",
-    "GITHUB_RUN_NUMBER": "42",
-    "GITHUB_RUN_ATTEMPT": "1",
-    "GITHUB_JOB": "deploy",
-    "GITHUB_EVENT_NAME": "push",
-    "GITHUB_SERVER_URL": "https://github.com",
-    "RUNNER_OS": "Linux",
-    "RUNNER_ARCH": "X64",
-    "RUNNER_ENVIRONMENT": "github-hosted",
+    **_LOCALDEV_CONTEXT,
     "LANG": "C.UTF-8",
     # The image's ENV (Dockerfile).
     "PYTHONUNBUFFERED": "1",

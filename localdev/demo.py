@@ -23,6 +23,7 @@ from tests.support.runner_files import parse_commands, read_file_commands
 
 from .moto_sts import MotoServer
 from .oidc_issuer import OidcIssuer
+from .runner_context import RUNNER_CONTEXT
 from .sts_faults import StsFaultProxy
 
 ROLE = "arn:aws:iam::123456789012:role/github-deploy"
@@ -55,20 +56,14 @@ def run_demo(role: str, extra_inputs: Sequence[str]) -> int:
         workspace = Path(tmp, "workspace")
         workspace.mkdir()
         env = {
+            **RUNNER_CONTEXT,
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(Path(tmp)),
-            "GITHUB_ACTIONS": "true",
-            "CI": "true",
             "GITHUB_WORKSPACE": str(workspace),
             "GITHUB_ENV": str(files["set_env"]),
             "GITHUB_OUTPUT": str(files["set_output"]),
             "GITHUB_STATE": str(files["save_state"]),
             "GITHUB_STEP_SUMMARY": str(files["summary.md"]),
-            "GITHUB_REPOSITORY": "octo-org/octo-repo",
-            "GITHUB_RUN_ID": "1234567890",
-            "GITHUB_RUN_ATTEMPT": "1",
-            "GITHUB_ACTION": "__org_py-aws-oidc",
-            "GITHUB_JOB": "deploy",
             "AWS_EC2_METADATA_DISABLED": "true",
             "ACTIONS_ID_TOKEN_REQUEST_URL": issuer.token_url,
             "ACTIONS_ID_TOKEN_REQUEST_TOKEN": issuer.request_token,
