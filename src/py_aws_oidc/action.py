@@ -78,7 +78,7 @@ def _use_existing(settings: Settings, runner: Runner, deadline: Deadline) -> boo
     if creds is not None:
         try:
             sts.get_caller_identity(sts.StsClients(settings, runner, deadline).signed(creds))
-        except (ActionError, Exception) as exc:  # noqa: BLE001 - any failure means "not valid"
+        except Exception as exc:  # noqa: BLE001 - any failure means "not valid"
             runner.debug(f"Existing credentials did not validate: {type(exc).__name__}")
         else:
             runner.notice("Pre-existing credentials are valid. No need to generate new ones.")

@@ -31,7 +31,6 @@ TOKEN_FILE_WHAT = "Input 'web-identity-token-file': the web identity token file"
 SESSION_NAME = re.compile(r"^[\w+=,.@-]*$", re.ASCII)
 EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$", re.ASCII)
 SOURCE_IDENTITY = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
-ACCOUNT_ID = re.compile(r"^\d{12}$")
 POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}|aws):policy/[\x21-\x7e]{1,1024}$")
 _DURATION = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$", re.ASCII)
 _POLICY_CHARS = re.compile(r"^[\t\n\r\x20-\xff]*$")
@@ -451,7 +450,7 @@ def load_settings(runner: Runner) -> Settings:
 
     allowed = tuple(runner.get_lines("allowed-account-ids", commas=True))
     for account in allowed:
-        if not ACCOUNT_ID.match(account):
+        if not partitions.ACCOUNT_ID.match(account):
             raise InputError(
                 "allowed-account-ids", f"{show(account)} is not a 12-digit account ID."
             )

@@ -54,6 +54,7 @@ ROLE_ARN = re.compile(
     re.ASCII,  # IAM's \w is ASCII; Python's would accept any letter
 )
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
+ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 ASSUMED_ROLE_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):(?:sts|iam)::(?P<account>\d{12}):(?P<resource>.+)$",
     re.ASCII,

@@ -22,6 +22,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from ..partitions import ACCOUNT_ID, ROLE_NAME
 from .errors import GenerateError
 from .evaluate import ACTION, GITHUB_ISSUER, GITHUB_KEY_PREFIX
 
@@ -40,8 +41,6 @@ _REPO = re.compile(
     r"^(?P<owner>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)/(?P<repo>[A-Za-z0-9._-]+)$"
 )
 _IDS = re.compile(r"^(?P<owner>\d+)/(?P<repo>\d+)$")
-_ACCOUNT = re.compile(r"^\d{12}$")
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _JWR = re.compile(r"^[A-Za-z0-9-]+/[A-Za-z0-9._-]+/\.github/workflows/[^@\s]+\.ya?ml@\S+$")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
@@ -125,7 +124,7 @@ def generate(options: GenerateOptions) -> Generated:
         prefix = f"repo:{owner}@{ids.group('owner')}/{repo}@{ids.group('repo')}"
     else:
         prefix = f"repo:{owner}/{repo}"
-    if options.account is not None and not _ACCOUNT.match(options.account):
+    if options.account is not None and not ACCOUNT_ID.match(options.account):
         raise GenerateError(f"--account {options.account!r}: expected a 12-digit AWS account ID")
     for branch in options.branches:
         if not branch or _has_wildcard(branch) or branch.startswith("refs/"):
@@ -176,7 +175,7 @@ def generate(options: GenerateOptions) -> Generated:
         )
     account = options.account or PLACEHOLDER_ACCOUNT
     role_name = options.role_name or _default_role_name(repo)
-    if not _ROLE_NAME.match(role_name):
+    if not ROLE_NAME.match(role_name):
         raise GenerateError(f"--role-name {role_name!r}: 1..64 characters of [A-Za-z0-9+=,.@_-]")
     provider = f"arn:{options.partition}:iam::{account}:oidc-provider/{GITHUB_KEY_PREFIX}"
     jwrs = [_iam_literal(ref) for ref in dict.fromkeys(options.job_workflow_refs)]
