@@ -30,7 +30,8 @@ from tests.container.support import TIMINGS, PodmanEnv
 from tests.support.harness import ActionHarness
 
 REPO = Path(__file__).resolve().parents[2]
-IMAGE_TAG = "localhost/py-aws-oidc:test"
+# Overridable so that several work trees on one machine do not build over each other's image.
+IMAGE_TAG = os.environ.get("PY_AWS_OIDC_TEST_IMAGE", "localhost/py-aws-oidc:test")
 STEP_SCRIPT = Path(__file__).with_name("podman_step.py")
 REQUIRE = os.environ.get("PY_AWS_OIDC_REQUIRE_CONTAINER", "") == "1"
 
