@@ -20,18 +20,26 @@ ever part of a message: messages hold the profile name and the paths only.
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import safefiles
 from .errors import InputError, ProfileError
 
 __all__ = [
+    "PreparedWrite",
+    "ProfileKeys",
+    "WriteRecord",
+    "WrittenFile",
     "config_section_name",
     "parse_ini",
+    "prepare_profiles",
     "profile_paths",
+    "remove_written",
     "render_ini",
     "validate_profile_name",
     "write_profile",
@@ -53,27 +61,29 @@ _INDENT = "    "
 # --- names and paths ------------------------------------------------------------------------
 
 
-def validate_profile_name(name: str) -> None:
-    """Raise :class:`InputError` (``aws-profile``) unless ``name`` is a safe profile name."""
+def validate_profile_name(name: str, *, input_name: str = "aws-profile") -> None:
+    """Raise :class:`InputError` (naming ``input_name``) unless ``name`` is a safe profile name."""
     if not name or not name.strip():
-        raise InputError("aws-profile", "must not be empty.", remedy=_NAME_REMEDY)
+        raise InputError(input_name, "a profile name must not be empty.", remedy=_NAME_REMEDY)
     if any(ch.isspace() for ch in name):
         raise InputError(
-            "aws-profile", f"{name!r} must not contain whitespace.", remedy=_NAME_REMEDY
+            input_name, f"{name!r} must not contain whitespace.", remedy=_NAME_REMEDY
         )
     if "[" in name or "]" in name:
         raise InputError(
-            "aws-profile", f"{name!r} must not contain brackets ('[' or ']').", remedy=_NAME_REMEDY
+            input_name,
+            f"{name!r} must not contain brackets ('[' or ']').",
+            remedy=_NAME_REMEDY,
         )
     if "/" in name or "\\" in name:
         raise InputError(
-            "aws-profile",
+            input_name,
             f"{name!r} must not contain path separators ('/' or '\\').",
             remedy=_NAME_REMEDY,
         )
     if not _NAME.fullmatch(name):
         raise InputError(
-            "aws-profile",
+            input_name,
             f"{name!r} contains characters other than A-Z a-z 0-9 _ . @ + -.",
             remedy=_NAME_REMEDY,
         )
@@ -210,6 +220,221 @@ def render_ini(sections: Mapping[str, Mapping[str, str]]) -> str:
 
 # --- writing --------------------------------------------------------------------------------
 
+CREDENTIALS_LABEL = "AWS credentials file"
+CONFIG_LABEL = "AWS config file"
+_RECORD_VERSION = 1
+
+
+@dataclass(frozen=True, repr=False)
+class ProfileKeys:
+    """What goes into one profile: its name and the session's keys."""
+
+    name: str
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None
+
+    def __repr__(self) -> str:  # never print a secret, even in a debugger or a traceback
+        return f"ProfileKeys(name={self.name!r}, ***)"
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    """One file the step wrote: its path, whether the step created it, the sections it wrote."""
+
+    path: str
+    label: str
+    created: bool
+    sections: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WriteRecord:
+    """What a step wrote to the shared files, so that the post step removes exactly that.
+
+    Saved as JSON in the step's state (``GITHUB_STATE``): paths and section names, no secret.
+    """
+
+    files: tuple[WrittenFile, ...]
+    created_dirs: tuple[str, ...]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "version": _RECORD_VERSION,
+                "files": [
+                    {
+                        "path": f.path,
+                        "label": f.label,
+                        "created": f.created,
+                        "sections": list(f.sections),
+                    }
+                    for f in self.files
+                ],
+                "created_dirs": list(self.created_dirs),
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> WriteRecord:
+        """Raises ``ValueError`` for anything but a record written by :meth:`to_json`."""
+        doc = json.loads(text)
+        if not isinstance(doc, dict) or doc.get("version") != _RECORD_VERSION:
+            raise ValueError("not a profile-file record of this version")
+        files = []
+        for item in doc.get("files", []):
+            path, label = item.get("path"), item.get("label")
+            sections, created = item.get("sections"), item.get("created")
+            if not (
+                isinstance(path, str)
+                and path.startswith("/")
+                and isinstance(label, str)
+                and isinstance(created, bool)
+                and isinstance(sections, list)
+                and all(isinstance(x, str) for x in sections)
+            ):
+                raise ValueError("malformed file entry")
+            files.append(WrittenFile(path, label, created, tuple(sections)))
+        dirs = doc.get("created_dirs", [])
+        if not isinstance(dirs, list) or not all(
+            isinstance(d, str) and d.startswith("/") for d in dirs
+        ):
+            raise ValueError("malformed directory list")
+        return cls(tuple(files), tuple(dirs))
+
+
+@dataclass(frozen=True, repr=False)
+class PreparedWrite:
+    """Both files read, checked and rendered; nothing written yet (:meth:`write` does that)."""
+
+    credentials_path: Path
+    config_path: Path
+    texts: dict[Path, str]
+    labels: dict[Path, str]
+    record: WriteRecord
+
+    def __repr__(self) -> str:
+        return f"PreparedWrite({self.credentials_path}, {self.config_path})"
+
+    def write(self) -> None:
+        for path, text in self.texts.items():
+            safefiles.write_private_file(path, text, what=self.labels[path])
+
+
+def _missing_dirs(path: Path) -> list[str]:
+    """The directories above ``path`` that do not exist yet (outermost last)."""
+    missing = []
+    parent = Path(safefiles.normalize(path)).parent
+    while parent != parent.parent and not os.path.lexists(parent):
+        missing.append(str(parent))
+        parent = parent.parent
+    return missing
+
+
+def prepare_profiles(
+    entries: Sequence[ProfileKeys],
+    *,
+    region: str,
+    overwrite: bool,
+    environ: Mapping[str, str],
+    overwrite_input: str = "aws-profile",
+) -> PreparedWrite:
+    """Read and check both files and render what :meth:`PreparedWrite.write` will write.
+
+    Without ``overwrite``, a ``[name]`` section in the credentials file or a ``[profile name]``
+    (``[default]``) section in the config file, for any of the entries, raises
+    :class:`ProfileError` and nothing is written. With it, those sections are replaced whole
+    (keys not written now are removed). Empty values (e.g. no session token) are left out.
+    Other sections are kept; comments are dropped. ``overwrite_input`` is the input a clash's
+    remedy tells the user to rename.
+    """
+    for entry in entries:
+        validate_profile_name(entry.name)
+    credentials_path, config_path = profile_paths(environ)
+    plan: list[tuple[Path, str, str, dict[str, str], str]] = []
+    for entry in entries:
+        credentials = {
+            "aws_access_key_id": entry.access_key_id,
+            "aws_secret_access_key": entry.secret_access_key,
+            "aws_session_token": entry.session_token or "",
+        }
+        plan.append(
+            (
+                credentials_path,
+                CREDENTIALS_LABEL,
+                entry.name,
+                {key: value for key, value in credentials.items() if value},
+                entry.name,
+            )
+        )
+        plan.append(
+            (
+                config_path,
+                CONFIG_LABEL,
+                config_section_name(entry.name),
+                {"region": region} if region else {},
+                entry.name,
+            )
+        )
+
+    # Read (and check for symbolic links) both files before writing either.
+    originals: dict[Path, dict[str, dict[str, str]]] = {}
+    existed: dict[Path, bool] = {}
+    labels: dict[Path, str] = {}
+    for path, label, _section, _data, _name in plan:
+        if path not in originals:
+            text = safefiles.read_optional_file(path, what=label)
+            existed[path] = text is not None
+            originals[path] = parse_ini(text or "")
+            labels[path] = label
+    clashes = [
+        (name, str(path)) for path, _label, section, _data, name in plan if section in originals[path]
+    ]
+    if clashes and not overwrite:
+        clash_names = list(dict.fromkeys(name for name, _ in clashes))
+        where = " and ".join(dict.fromkeys(path for _, path in clashes))
+        shown = ", ".join(f'"{name}"' for name in clash_names)
+        raise ProfileError(
+            f"Profile{'s' if len(clash_names) > 1 else ''} with name {shown} already "
+            f"exist{'' if len(clash_names) > 1 else 's'} in {where}; nothing was written.",
+            remedy=(
+                "Set 'overwrite-aws-profile: true' to replace "
+                f"{'them' if len(clash_names) > 1 else 'it'}, or choose another "
+                f"'{overwrite_input}' name."
+            ),
+        )
+
+    updated = {path: dict(sections) for path, sections in originals.items()}
+    replaced: set[tuple[Path, str]] = set()
+    written: dict[Path, list[str]] = {path: [] for path in originals}
+    for path, _label, section, data, _name in plan:
+        if (path, section) in replaced:  # both files are one file and the names coincide
+            updated[path][section].update(data)
+        else:
+            updated[path][section] = dict(data)
+            replaced.add((path, section))
+            written[path].append(section)
+
+    texts: dict[Path, str] = {}
+    for path, sections in updated.items():
+        try:
+            texts[path] = render_ini(sections)
+        except ValueError as exc:
+            raise ProfileError(
+                f"{labels[path]} {path} cannot be rewritten safely: {exc}.",
+                remedy="Fix that entry in the file, or point the variable at another file.",
+            ) from None
+    created_dirs = list(dict.fromkeys(d for path in originals for d in _missing_dirs(path)))
+    record = WriteRecord(
+        files=tuple(
+            WrittenFile(str(path), labels[path], not existed[path], tuple(written[path]))
+            for path in originals
+        ),
+        created_dirs=tuple(sorted(created_dirs, key=len, reverse=True)),
+    )
+    return PreparedWrite(credentials_path, config_path, texts, labels, record)
+
 
 def write_profile(
     name: str,
@@ -223,70 +448,65 @@ def write_profile(
 ) -> tuple[Path, Path]:
     """Write profile ``name`` to the credentials and config files; return their paths.
 
-    Without ``overwrite``, a ``[name]`` section in the credentials file or a ``[profile name]``
-    (``[default]``) section in the config file raises :class:`ProfileError` and nothing is
-    written. With it, those sections are replaced whole (keys not written now are removed).
-    Empty values (e.g. no session token) are left out. Other sections are kept; comments are
-    dropped.
+    One profile through :func:`prepare_profiles` (same rules), written at once.
     """
-    validate_profile_name(name)
-    credentials_path, config_path = profile_paths(environ)
-    credentials = {
-        "aws_access_key_id": access_key_id,
-        "aws_secret_access_key": secret_access_key,
-        "aws_session_token": session_token or "",
-    }
-    plan: list[tuple[Path, str, str, dict[str, str]]] = [
-        (
-            credentials_path,
-            "AWS credentials file",
-            name,
-            {key: value for key, value in credentials.items() if value},
-        ),
-        (
-            config_path,
-            "AWS config file",
-            config_section_name(name),
-            {"region": region} if region else {},
-        ),
-    ]
+    prepared = prepare_profiles(
+        [ProfileKeys(name, access_key_id, secret_access_key, session_token)],
+        region=region,
+        overwrite=overwrite,
+        environ=environ,
+    )
+    prepared.write()
+    return prepared.credentials_path, prepared.config_path
 
-    # Read (and check for symbolic links) both files before writing either.
-    originals: dict[Path, dict[str, dict[str, str]]] = {}
-    labels: dict[Path, str] = {}
-    for path, label, _section, _data in plan:
-        if path not in originals:
-            originals[path] = parse_ini(safefiles.read_optional_file(path, what=label) or "")
-            labels[path] = label
-    clashes = [str(path) for path, _label, section, _data in plan if section in originals[path]]
-    if clashes and not overwrite:
-        raise ProfileError(
-            f'Profile with name "{name}" already exists in {" and ".join(dict.fromkeys(clashes))}; '
-            "nothing was written.",
-            remedy=(
-                "Set 'overwrite-aws-profile: true' to replace it, or choose another "
-                "'aws-profile' name."
-            ),
-        )
 
-    updated = {path: dict(sections) for path, sections in originals.items()}
-    replaced: set[tuple[Path, str]] = set()
-    for path, _label, section, data in plan:
-        if (path, section) in replaced:  # both files are one file and the names coincide
-            updated[path][section].update(data)
-        else:
-            updated[path][section] = dict(data)
-            replaced.add((path, section))
+# --- the post step: remove what the step wrote ----------------------------------------------
 
-    texts: dict[Path, str] = {}
-    for path, sections in updated.items():
+
+def remove_written(record: WriteRecord) -> list[str]:
+    """Remove the sections the step wrote, the files it created once they hold nothing else,
+    and the directories it created once empty. Return what was done, one line per file.
+
+    Sections written by anyone else stay, and so does every file the step did not create. A
+    file that is gone already is skipped. Raises :class:`ProfileError` (symbolic links,
+    unreadable files), having done what it could before.
+    """
+    done: list[str] = []
+    problems: list[ProfileError] = []
+    for written in record.files:
         try:
-            texts[path] = render_ini(sections)
-        except ValueError as exc:
-            raise ProfileError(
-                f"{labels[path]} {path} cannot be rewritten safely: {exc}.",
-                remedy="Fix that entry in the file, or point the variable at another file.",
-            ) from None
-    for path, text in texts.items():
-        safefiles.write_private_file(path, text, what=labels[path])
-    return credentials_path, config_path
+            line = _remove_sections(written)
+        except ProfileError as exc:
+            problems.append(exc)
+            continue
+        if line:
+            done.append(line)
+    for directory in record.created_dirs:
+        if safefiles.remove_empty_dir(Path(directory)):
+            done.append(f"Removed the empty directory {directory}")
+    if problems:
+        first = problems[0]
+        raise ProfileError(first.message, remedy=first.remedy)
+    return done
+
+
+def _remove_sections(written: WrittenFile) -> str:
+    path = Path(written.path)
+    text = safefiles.read_optional_file(path, what=written.label)
+    if text is None:
+        return ""
+    sections = parse_ini(text)
+    ours = [name for name in written.sections if name in sections]
+    remaining = {name: data for name, data in sections.items() if name not in ours}
+    if written.created and not remaining:
+        safefiles.remove_file(path, what=written.label)
+        return f"Removed {written.label} {path} (created by this step)"
+    if not ours:
+        return ""
+    try:
+        rendered = render_ini(remaining) if remaining else ""
+    except ValueError as exc:  # pragma: no cover - parse_ini output always renders
+        raise ProfileError(f"{written.label} {path} cannot be rewritten safely: {exc}.") from None
+    safefiles.write_private_file(path, rendered, what=written.label)
+    shown = ", ".join(f"[{name}]" for name in ours)
+    return f"Removed {shown} from {written.label} {path}"

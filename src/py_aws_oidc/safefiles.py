@@ -43,6 +43,8 @@ __all__ = [
     "normalize",
     "read_optional_file",
     "read_regular_file",
+    "remove_empty_dir",
+    "remove_file",
     "write_private_file",
 ]
 
@@ -323,6 +325,70 @@ def write_private_file(path: Path, text: str, *, what: str = "File") -> None:
         raise _write_error(what, absolute, problem) from None
     finally:
         os.close(dir_fd)
+
+
+def remove_file(path: Path, *, what: str = "File") -> None:
+    """Remove the regular file at ``path`` (gone already: nothing to do).
+
+    Walked like a write: a symbolic link at the path or in a directory refuses the removal
+    (the link and its target stay). Raises :class:`ProfileError`.
+    """
+    try:
+        absolute = normalize(path)
+    except ValueError as exc:
+        raise ProfileError(f"{what} path is not valid: {exc}.", remedy=_PROFILE_REMEDY) from None
+    try:
+        dir_fd, name = _open_parent(absolute, create=False)
+    except _Problem as problem:
+        if problem.kind in ("missing", "notdir"):
+            return
+        raise _write_error(what, absolute, problem) from None
+    try:
+        try:
+            st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise _write_error(
+                what, absolute, _Problem("io", absolute, f"cannot be inspected ({exc.strerror})")
+            ) from None
+        if stat.S_ISLNK(st.st_mode):
+            raise _write_error(what, absolute, _Problem("symlink", absolute, "is a symbolic link"))
+        if not stat.S_ISREG(st.st_mode):
+            raise _write_error(
+                what, absolute, _Problem("notfile", absolute, "is not a regular file")
+            )
+        try:
+            os.unlink(name, dir_fd=dir_fd)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise _write_error(
+                what, absolute, _Problem("io", absolute, f"cannot be removed ({exc.strerror})")
+            ) from None
+        _fsync_dir(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def remove_empty_dir(path: Path) -> bool:
+    """Remove the directory at ``path`` if it is empty and no symbolic link is on the way;
+    True when removed. Anything else (missing, not empty, a link) leaves it and returns False."""
+    try:
+        absolute = normalize(path)
+        dir_fd, name = _open_parent(absolute, create=False)
+    except (ValueError, _Problem):
+        return False
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        if not stat.S_ISDIR(st.st_mode):
+            return False
+        os.rmdir(name, dir_fd=dir_fd)
+    except OSError:
+        return False
+    finally:
+        os.close(dir_fd)
+    return True
 
 
 def _write_error(what: str, absolute: str, problem: _Problem) -> ActionError:

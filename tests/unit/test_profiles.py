@@ -587,3 +587,102 @@ def test_dangling_symlink_at_credentials_path_is_not_followed(home: Path, tmp_pa
     with pytest.raises(ProfileError, match="symbolic link"):
         write("dev", home)
     assert not (tmp_path / "would-be-created").exists()
+
+
+# --- several profiles at once, and the post step's removal -----------------------------------
+
+
+def keys(name: str, n: int) -> profiles.ProfileKeys:
+    return profiles.ProfileKeys(name, f"ASIAEXAMPLEKEYID000{n}", f"secret{n}", f"token{n}")
+
+
+def prepare(home: Path, *names: str, overwrite: bool = False) -> profiles.PreparedWrite:
+    return profiles.prepare_profiles(
+        [keys(name, i) for i, name in enumerate(names)],
+        region="eu-west-1",
+        overwrite=overwrite,
+        environ={"HOME": str(home)},
+    )
+
+
+def test_prepare_writes_nothing_and_write_writes_all(home: Path) -> None:
+    prepared = prepare(home, "dev", "prod")
+    assert not (home / ".aws").exists()
+    prepared.write()
+    creds = botocore.configloader.raw_config_parse(str(home / ".aws" / "credentials"))
+    config = botocore.configloader.raw_config_parse(str(home / ".aws" / "config"))
+    assert creds["dev"]["aws_access_key_id"] == "ASIAEXAMPLEKEYID0000"
+    assert creds["prod"]["aws_session_token"] == "token1"
+    assert config == {"profile dev": {"region": "eu-west-1"},
+                      "profile prod": {"region": "eu-west-1"}}
+    record = prepared.record
+    assert [(f.created, f.sections) for f in record.files] == [
+        (True, ("dev", "prod")), (True, ("profile dev", "profile prod"))]
+    assert record.created_dirs == (str(home / ".aws"),)
+    assert "secret" not in record.to_json() and "token" not in record.to_json()
+    assert profiles.WriteRecord.from_json(record.to_json()) == record
+
+
+def test_a_clash_on_any_profile_writes_nothing(home: Path) -> None:
+    write("prod", home)
+    before = (home / ".aws" / "credentials").read_text()
+    with pytest.raises(ProfileError, match=r'"prod" already exists.*nothing was written'):
+        prepare(home, "dev", "prod")
+    assert (home / ".aws" / "credentials").read_text() == before
+
+
+def test_remove_written_keeps_foreign_sections_and_files(home: Path) -> None:
+    aws = home / ".aws"
+    aws.mkdir(mode=0o700)
+    (aws / "credentials").write_text("[mine]\naws_access_key_id = AKIAMINE\n")
+    prepared = prepare(home, "dev", "prod")
+    prepared.write()
+    done = profiles.remove_written(prepared.record)
+    assert botocore.configloader.raw_config_parse(str(aws / "credentials")) == {
+        "mine": {"aws_access_key_id": "AKIAMINE"}}
+    assert not (aws / "config").exists()  # created by the step, nothing else in it
+    assert aws.is_dir()  # existed before
+    assert any("Removed [dev], [prod]" in line for line in done)
+
+
+def test_remove_written_keeps_a_created_file_that_gained_foreign_sections(home: Path) -> None:
+    prepared = prepare(home, "dev")
+    prepared.write()
+    config = home / ".aws" / "config"
+    config.write_text(config.read_text() + "\n[profile later]\nregion = us-east-2\n")
+    profiles.remove_written(prepared.record)
+    assert botocore.configloader.raw_config_parse(str(config)) == {
+        "profile later": {"region": "us-east-2"}}
+    assert not (home / ".aws" / "credentials").exists()
+    assert mode(config) == 0o600
+
+
+def test_remove_written_removes_the_directory_it_created_and_tolerates_missing_files(
+    home: Path,
+) -> None:
+    prepared = prepare(home, "dev")
+    prepared.write()
+    (home / ".aws" / "credentials").unlink()
+    profiles.remove_written(prepared.record)
+    assert not (home / ".aws").exists()
+    assert profiles.remove_written(prepared.record) == []  # twice: nothing left to do
+
+
+def test_remove_written_refuses_a_symlink_swapped_in(home: Path, tmp_path: Path) -> None:
+    prepared = prepare(home, "dev")
+    prepared.write()
+    target = tmp_path / "elsewhere"
+    target.write_text("[dev]\nx = 1\n")
+    (home / ".aws" / "credentials").unlink()
+    (home / ".aws" / "credentials").symlink_to(target)
+    with pytest.raises(ProfileError, match="symbolic link"):
+        profiles.remove_written(prepared.record)
+    assert target.read_text() == "[dev]\nx = 1\n"
+    assert not (home / ".aws" / "config").exists()  # the other file was still cleaned
+
+
+@pytest.mark.parametrize("text", ["", "[]", '{"version": 2}', '{"version": 1, "files": [{}]}',
+                                  '{"version": 1, "files": [], "created_dirs": ["rel"]}'])
+def test_a_record_that_is_not_ours_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        profiles.WriteRecord.from_json(text)
