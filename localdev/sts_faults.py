@@ -49,6 +49,7 @@ MSG_CHAINING = (
     "chaining."
 )
 MSG_ACCESS_DENIED_WI = "Not authorized to perform sts:AssumeRoleWithWebIdentity"
+MSG_ACCESS_DENIED_ROLE = "User is not authorized to perform: sts:AssumeRole on this resource"
 MSG_AUDIENCE = "Incorrect token audience"
 MSG_JWKS = (
     "Couldn't retrieve verification key from your identity provider,  please reference "
@@ -367,6 +368,8 @@ class StsFaultProxy(LocalHttpServer):
         self.verify_tokens: OidcIssuer | None = self._default_verify
         self.allowed_audiences: set[str] = set(self._default_audiences)
         self.trust: Callable[[dict[str, Any]], bool] | None = None
+        # Roles whose trust policy refuses every caller (AccessDenied on either call).
+        self.deny_roles: set[str] = set()
         self.throttle_fraction = 0.0
         self.rng = random.Random(self._seed)
         self.max_session_duration: dict[str, int] = {}
@@ -576,6 +579,9 @@ class StsFaultProxy(LocalHttpServer):
         return None
 
     def _check_trust(self, call: StsCall) -> _Verdict | None:
+        if call.role_arn in self.deny_roles:
+            message = MSG_ACCESS_DENIED_WI if call.action == ARWWI else MSG_ACCESS_DENIED_ROLE
+            return _Verdict(403, "AccessDenied", message)
         if call.action != ARWWI or self.trust is None:
             return None
         if not self.trust(dict(call.token_claims or {})):
@@ -663,6 +669,7 @@ def _check_text(
 
 
 __all__ = [
+    "MSG_ACCESS_DENIED_ROLE",
     "MSG_ACCESS_DENIED_WI",
     "MSG_AUDIENCE",
     "MSG_CHAINING",

@@ -136,13 +136,16 @@ def make_harness(
     oidc_issuer: OidcIssuer,
     sts: StsFaultProxy,
 ) -> Callable[..., ActionHarness]:
-    """``make_harness(command=None)``: a harness bound to the servers and this test's leak
-    check; ``command`` replaces the console script (e.g. ``[python, "-c", ...]``)."""
+    """``make_harness(command=None, base_dir=None, workspace=None)``: a harness bound to the
+    servers and this test's leak check; ``command`` replaces the console script (e.g.
+    ``[python, "-c", ...]``), ``base_dir`` the runner's directory (default ``tmp_path/runner``)."""
     results: list[ActionResult] = request.node.stash[_RESULTS]
 
-    def make(command: list[str] | None = None) -> ActionHarness:
-        return ActionHarness(base_dir=tmp_path / "runner", issuer=oidc_issuer, sts=sts,
-                             workspace=workspace, command=command, on_result=results.append)
+    def make(command: list[str] | None = None, base_dir: Path | None = None,
+             workspace_dir: Path | None = None) -> ActionHarness:
+        return ActionHarness(base_dir=base_dir or tmp_path / "runner", issuer=oidc_issuer,
+                             sts=sts, workspace=workspace_dir or workspace, command=command,
+                             on_result=results.append)
 
     return make
 

@@ -16,10 +16,11 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TextIO
 
-from . import config, export
-from .assume import Chain
+from . import config, export, profiles
+from .assume import Chain, Outcome
 from .config import Settings, Source
 from .errors import AccessDeniedError, ActionError, StsError
+from .named_profiles import ProfileSpec
 from .proxy import secret_parts
 from .retry import Deadline
 from .runner import Runner
@@ -99,9 +100,10 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         runner = Runner(config.translate_env(environ), stream)
         settings = config.load_settings(runner)
         if settings.mask_account_id:
-            for role in settings.roles:
-                account = role.split(":")[4] if role.startswith("arn:") else ""
-                runner.mask(account)
+            for _name, roles in settings.chains:
+                for role in roles:
+                    account = role.split(":")[4] if role.startswith("arn:") else ""
+                    runner.mask(account)
         proxy_secrets = secret_parts(settings.proxy)
         for secret in proxy_secrets:
             # Not the URL when it holds a password: its mask line would print the password,
@@ -116,43 +118,28 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
                 runner.commit()
             return 0
 
-        chain = Chain(settings, runner, deadline)
-        try:
-            outcome = chain.run()
-        except AccessDeniedError as exc:
-            if exc.hop == 1 and settings.source.is_web_identity:
-                from .diagnose import report_denial
+        main, named = _assume(settings, runner, deadline)
 
-                role = settings.roles[0]
-                hints = report_denial(runner, chain.claims, settings.audience, role)
-                remedy = (
-                    "The role's trust policy does not accept this token: compare its conditions "
-                    "with the claims printed above"
-                    + (f" ({hints[0]})" if hints else "")
-                    + ". Check offline: py-aws-oidc trust check POLICY.json --claims claims.json"
-                )
-            else:
-                remedy = (
-                    "The role's trust policy does not allow the caller (or the caller may not "
-                    "call sts:AssumeRole / sts:TagSession on it)."
-                )
-            raise StsError(
-                f"{_describe(settings, exc)}: {exc.message}",
-                code=exc.code,
-                hop=exc.hop,
-                remedy=remedy,
-            ) from None
-        except StsError as exc:
-            raise StsError(
-                f"{_describe(settings, exc)}: {exc.message}",
-                code=exc.code,
-                hop=exc.hop,
-                remedy=exc.remedy or None,
-            ) from None
+        # Every check before anything is written (all or nothing).
+        if main is not None:
+            export.check_allowed_account(settings, main.account)
+        for spec, outcome in named:
+            if settings.mask_account_id:
+                runner.mask(outcome.account)
+            export.check_allowed_account(settings, outcome.account, profile=spec.name)
+        prepared = export.prepare_files(settings, main, named, runner)
 
-        export.check_allowed_account(settings, outcome.account)
-        export.stage(settings, outcome, runner, environ)
-        export.write_profile(settings, outcome, runner)
+        if main is not None:
+            export.stage(settings, main, runner, environ)
+        else:
+            export.stage_region_only(settings, runner)
+        export.stage_profiles(settings, named, runner)
+        if prepared is not None:
+            export.stage_files(prepared, runner)
+            names = ([settings.aws_profile] if settings.aws_profile and main else []) + [
+                spec.name for spec, _ in named
+            ]
+            export.write_files(prepared, [n for n in names if n], runner)
         with watchdog.finishing():
             runner.commit()
         return 0
@@ -169,6 +156,61 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         )
 
 
+def _assume(
+    settings: Settings, runner: Runner, deadline: Deadline
+) -> tuple[Outcome | None, list[tuple[ProfileSpec, Outcome]]]:
+    """``role-to-assume``'s session (None when only profiles are asked for) and the profiles'."""
+    if not settings.profiles:
+        chain = Chain(settings, runner, deadline)
+        try:
+            return chain.run(), []
+        except ActionError as exc:
+            raise _explain(settings, chain, exc) from None
+    from .profile_chains import run_chains
+
+    results = run_chains(
+        settings, settings.profiles, runner, deadline, _explain, with_main=bool(settings.roles)
+    )
+    main = next((r.outcome for r in results if r.profile is None), None)
+    return main, [(r.profile, r.outcome) for r in results if r.profile is not None]
+
+
+def _explain(settings: Settings, chain: Chain, exc: ActionError) -> ActionError:
+    """The error the user sees for a failed chain: on AccessDenied, the token's claims and the
+    trust condition that most likely failed; the hop and role for any STS error."""
+    if isinstance(exc, AccessDeniedError):
+        if exc.hop == 1 and settings.source.is_web_identity:
+            from .diagnose import report_denial
+
+            role = settings.roles[0]
+            hints = report_denial(chain.runner, chain.claims, settings.audience, role)
+            remedy = (
+                "The role's trust policy does not accept this token: compare its conditions "
+                "with the claims printed above"
+                + (f" ({hints[0]})" if hints else "")
+                + ". Check offline: py-aws-oidc trust check POLICY.json --claims claims.json"
+            )
+        else:
+            remedy = (
+                "The role's trust policy does not allow the caller (or the caller may not "
+                "call sts:AssumeRole / sts:TagSession on it)."
+            )
+        return StsError(
+            f"{_describe(settings, exc)}: {exc.message}",
+            code=exc.code,
+            hop=exc.hop,
+            remedy=remedy,
+        )
+    if isinstance(exc, StsError):
+        return StsError(
+            f"{_describe(settings, exc)}: {exc.message}",
+            code=exc.code,
+            hop=exc.hop,
+            remedy=exc.remedy or None,
+        )
+    return exc
+
+
 def _fail(runner: Runner, watchdog: Watchdog | None, message: str) -> int:
     if watchdog is not None:
         with watchdog.finishing():
@@ -181,12 +223,15 @@ def _fail(runner: Runner, watchdog: Watchdog | None, message: str) -> int:
 
 
 def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
-    """The post step: blank the exported variables, as configure-aws-credentials does."""
+    """The post step: blank the exported variables, as configure-aws-credentials does, and
+    remove what the main step wrote to the shared files (its sections, files it created)."""
     runner = Runner(environ, stream)
     if environ.get("AWS_SKIP_CLEANUP_STEP", "").strip() == "true":
         runner.info("AWS_SKIP_CLEANUP_STEP is true: leaving the exported credentials in place.")
         return 0
+    failed = False
     try:
+        failed = not _remove_profile_files(runner, environ)
         profile = runner.get_input("aws-profile")
         if runner.get_bool("output-env-credentials", not profile):
             names = (
@@ -195,6 +240,15 @@ def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
             for name in names:
                 runner.export_variable(name, "")
             runner.info(f"Cleared {', '.join(names)} for the rest of the job.")
+        file_vars = [
+            name
+            for name in environ.get(f"STATE_{export.STATE_FILE_VARS}", "").split(",")
+            if name in export.FILE_VARS
+        ]
+        for name in file_vars:
+            runner.export_variable(name, "")
+        if file_vars:
+            runner.info(f"Cleared {', '.join(file_vars)} for the rest of the job.")
         runner.commit()
     except ActionError as exc:
         runner.error(str(exc))
@@ -202,7 +256,27 @@ def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
     except Exception as exc:  # noqa: BLE001
         runner.error(f"Unexpected error in the post step ({type(exc).__name__}).")
         return 1
-    return 0
+    return 1 if failed else 0
+
+
+def _remove_profile_files(runner: Runner, environ: Mapping[str, str]) -> bool:
+    """Remove what the main step recorded in its state; False (after an ``::error::``) when
+    something could not be removed."""
+    text = environ.get(f"STATE_{export.STATE_FILES}", "")
+    if not text:
+        return True
+    try:
+        record = profiles.WriteRecord.from_json(text)
+    except ValueError:
+        runner.warning("The main step's record of the profile files is unreadable; removed nothing.")
+        return True
+    try:
+        for line in profiles.remove_written(record):
+            runner.info(line)
+    except ActionError as exc:
+        runner.error(f"Could not remove the profiles this job wrote: {exc}")
+        return False
+    return True
 
 
 __all__ = ["Source", "run_main", "run_post"]

@@ -88,6 +88,8 @@ class TokenSource:
         self._fetched_at = 0.0
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
+        # One source for several chains (the profiles, in threads): one token for all.
+        self._lock = threading.Lock()
         if settings.source is Source.OIDC:
             self._url, self._request_token = oidc.request_credentials(runner.environ)
             runner.mask(self._request_token)
@@ -128,6 +130,10 @@ class TokenSource:
         )
 
     def get(self, *, fresh: bool = False) -> str:
+        with self._lock:
+            return self._get(fresh=fresh)
+
+    def _get(self, *, fresh: bool) -> str:
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -142,14 +148,20 @@ class TokenSource:
 class Chain:
     """Runs the chosen path for one :class:`Settings`."""
 
-    def __init__(self, settings: Settings, runner: Runner, deadline: Deadline) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        runner: Runner,
+        deadline: Deadline,
+        tokens: TokenSource | None = None,
+    ) -> None:
         self.s = settings
         self.runner = runner
         self.deadline = deadline
         self.environ: Mapping[str, str] = runner.environ
-        self.tokens = (
-            TokenSource(settings, runner, deadline) if settings.source.is_web_identity else None
-        )
+        if tokens is None and settings.source.is_web_identity:
+            tokens = TokenSource(settings, runner, deadline)
+        self.tokens = tokens
         self.clients = sts.StsClients(settings, runner, deadline)
         self.claims: dict[str, Any] | None = None
 

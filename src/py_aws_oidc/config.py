@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import partitions, profiles, safefiles, tags
+from . import named_profiles, partitions, profiles, safefiles, tags
 from .errors import ConflictingInputsError, InputError
 from .proxy import ProxySettings, resolve_proxy_settings
 from .runner import Runner, input_env_name, show
@@ -124,6 +124,8 @@ class Settings:
     sts_endpoint: str | None
     aws_profile: str | None
     overwrite_aws_profile: bool
+    # The ``profiles`` input: named chains minted next to (or instead of) ``roles``.
+    profiles: tuple[named_profiles.ProfileSpec, ...] = ()
 
     def __repr__(self) -> str:
         return f"Settings(source={self.source.name}, roles={self.roles!r}, region={self.region!r})"
@@ -134,6 +136,13 @@ class Settings:
         if not self.roles:
             return 0
         return len(self.roles) - (1 if self.source.is_web_identity else 0)
+
+    @property
+    def chains(self) -> tuple[tuple[str | None, tuple[str, ...]], ...]:
+        """Every chain the step assumes: ``(None, roles)`` for ``role-to-assume``, then
+        ``(name, roles)`` per profile."""
+        main = ((None, self.roles),) if self.roles else ()
+        return main + tuple((p.name, p.roles) for p in self.profiles)
 
 
 def translate_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -314,7 +323,7 @@ def _token_file(runner: Runner, environ: Mapping[str, str]) -> Path | None:
 
 def _choose_source(
     runner: Runner,
-    roles: tuple[str, ...],
+    roles: tuple[str, ...] | bool,
     keys: StaticKeys | None,
     token_file: Path | None,
     role_chaining: bool,
@@ -373,8 +382,14 @@ def load_settings(runner: Runner) -> Settings:
     token_file = _token_file(runner, environ)
     role_chaining = runner.get_bool("role-chaining", False)
     force_skip_oidc = runner.get_bool("force-skip-oidc", False)
-    source = _choose_source(runner, roles, keys, token_file, role_chaining, force_skip_oidc)
-    if source.is_web_identity and not roles[0].startswith("arn:"):
+    profiles_raw = runner.get_input(named_profiles.INPUT)
+    source = _choose_source(
+        runner, bool(roles) or bool(profiles_raw), keys, token_file, role_chaining, force_skip_oidc
+    )
+    profile_specs = named_profiles.parse_profiles(
+        profiles_raw, partition, first_hop_needs_arn=source.is_web_identity
+    )
+    if source.is_web_identity and roles and not roles[0].startswith("arn:"):
         raise InputError(
             "role-to-assume",
             f"{show(roles[0])} is a role name, but with {source.value} there is no source account "
@@ -414,7 +429,9 @@ def load_settings(runner: Runner) -> Settings:
         for t in tags.parse_tags("session-tags", runner.get_input("session-tags"), allow_lines=True)
     ]
     transitive = tuple(runner.get_lines("transitive-tag-keys"))
-    hops = _assume_role_hops(source, roles)
+    hops = max(
+        _assume_role_hops(source, chain) for chain in (roles, *(p.roles for p in profile_specs))
+    )
     default_keys = (
         []
         if skip_tagging or hops == 0
@@ -441,6 +458,12 @@ def load_settings(runner: Runner) -> Settings:
     aws_profile = runner.get_input("aws-profile") or None
     if aws_profile is not None:
         profiles.validate_profile_name(aws_profile)
+        if any(spec.name == aws_profile for spec in profile_specs):
+            raise InputError(
+                named_profiles.INPUT,
+                f"names the profile '{aws_profile}', which 'aws-profile' names too.",
+                remedy="'aws-profile' receives role-to-assume's session: give the two other names.",
+            )
     output_env = runner.get_bool("output-env-credentials", aws_profile is None)
 
     disable_retry = runner.get_bool("disable-retry", False)
@@ -489,6 +512,7 @@ def load_settings(runner: Runner) -> Settings:
         sts_endpoint=sts_endpoint,
         aws_profile=aws_profile,
         overwrite_aws_profile=runner.get_bool("overwrite-aws-profile", False),
+        profiles=profile_specs,
     )
     _check_applicability(runner, settings)
     return settings
@@ -503,7 +527,10 @@ def _assume_role_hops(source: Source, roles: tuple[str, ...]) -> int:
 def _check_applicability(runner: Runner, s: Settings) -> None:
     """Inputs that would have no effect on the chosen path: errors where ignoring them could
     surprise a security review (tags, external id), warnings elsewhere."""
-    if s.assume_role_hops == 0:
+    chains_without_hop = [
+        name for name, chain in s.chains if _assume_role_hops(s.source, chain) == 0
+    ]
+    if not s.chains or chains_without_hop:
         needs_hop = [
             name
             for name, given in (
@@ -515,6 +542,18 @@ def _check_applicability(runner: Runner, s: Settings) -> None:
             )
             if given
         ]
+        if needs_hop and chains_without_hop and chains_without_hop[0] is not None:
+            name = chains_without_hop[0]
+            raise ConflictingInputsError(
+                f"{', '.join(repr(n) for n in needs_hop)} apply to every profile, and profile "
+                f"'{name}' (input 'profiles') makes no sts:AssumeRole call: STS refuses session "
+                "tags, external IDs and source identities on AssumeRoleWithWebIdentity.",
+                remedy=(
+                    f"Chain a second role in that profile: '{name} = ENTRY_ROLE_ARN > "
+                    "TARGET_ROLE_ARN' (the target's trust policy allows sts:AssumeRole and "
+                    "sts:TagSession for the entry role), or remove these inputs."
+                ),
+            )
         if needs_hop:
             if s.source.is_web_identity:
                 first = s.roles[0] if s.roles else "arn:aws:iam::111111111111:role/entry"
@@ -534,14 +573,26 @@ def _check_applicability(runner: Runner, s: Settings) -> None:
                 "this run assumes no role.",
                 remedy="Set 'role-to-assume', or remove these inputs.",
             )
-    if not s.roles and (s.inline_policy or s.managed_policies):
+    if not s.chains and (s.inline_policy or s.managed_policies):
         raise ConflictingInputsError(
             "'inline-session-policy' and 'managed-session-policies' need 'role-to-assume' "
             "(they restrict an assumed-role session).",
         )
+    if s.profiles and s.aws_profile and not s.roles:
+        raise ConflictingInputsError(
+            "'aws-profile' receives the session of 'role-to-assume', and with 'profiles' but no "
+            "'role-to-assume' there is none.",
+            remedy=f"Add '{s.aws_profile} = ROLE_ARN' to 'profiles' instead of 'aws-profile'.",
+        )
+    if s.profiles and s.use_existing_credentials:
+        raise ConflictingInputsError(
+            "'use-existing-credentials' skips the step when valid credentials exist, but the "
+            "sessions of 'profiles' exist only once the step has minted them.",
+            remedy="Remove 'use-existing-credentials', or mint the profiles in a separate step.",
+        )
     if s.source is not Source.OIDC and runner.get_input("audience"):
         runner.warning(f"'audience' is only used with GitHub OIDC; this run uses {s.source.value}.")
-    if not s.roles and (
+    if not s.chains and (
         runner.get_input("role-duration-seconds") or runner.get_input("role-session-name")
     ):
         runner.warning(

@@ -6,26 +6,38 @@ step succeeded. Every secret was masked when it was received (sts.py, oidc.py, c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 
-from . import profiles
+from . import hostpaths, profiles
 from .assume import Outcome
 from .config import Settings
 from .errors import AccountNotAllowedError
+from .named_profiles import ProfileSpec
 from .runner import Runner
 from .sts import iso8601
 
 CREDENTIAL_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 REGION_VARS = ("AWS_DEFAULT_REGION", "AWS_REGION")
+FILE_VARS = ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE")
+# GITHUB_STATE names: what the step wrote to the shared files, and the file variables it
+# exported; the post step removes the one and blanks the other.
+STATE_FILES = "aws_profile_files"
+STATE_FILE_VARS = "aws_profile_file_vars"
 
 
-def check_allowed_account(settings: Settings, account: str) -> None:
+def check_allowed_account(settings: Settings, account: str, profile: str | None = None) -> None:
     if settings.allowed_account_ids and account not in settings.allowed_account_ids:
+        which = f"Profile '{profile}' (input 'profiles'): the" if profile else "The"
         raise AccountNotAllowedError(
-            f"The account ID of the provided credentials ({account}) does not match any of "
+            f"{which} account ID of the provided credentials ({account}) does not match any of "
             f"the expected account IDs: {', '.join(settings.allowed_account_ids)}",
-            remedy="Check 'role-to-assume' (or the keys), or add the account to "
-            "'allowed-account-ids'.",
+            remedy=(
+                f"Check the roles of profile '{profile}'"
+                if profile
+                else "Check 'role-to-assume' (or the keys)"
+            )
+            + ", or add the account to 'allowed-account-ids'.",
         )
 
 
@@ -67,21 +79,92 @@ def stage(settings: Settings, outcome: Outcome, runner: Runner, environ: Mapping
     runner.add_summary(summary_markdown(settings, outcome))
 
 
-def write_profile(settings: Settings, outcome: Outcome, runner: Runner) -> None:
-    """The profile files are the one export that is not buffered: write them last."""
-    if not settings.aws_profile or not outcome.export_credentials:
+def stage_region_only(settings: Settings, runner: Runner) -> None:
+    """``profiles`` without ``role-to-assume``: no session for the environment, the region."""
+    if not settings.output_env_credentials:
         return
-    creds = outcome.credentials
-    cred_path, config_path = profiles.write_profile(
-        settings.aws_profile,
-        access_key_id=creds.access_key_id,
-        secret_access_key=creds.secret_access_key,
-        session_token=creds.session_token,
+    if settings.unset_current_credentials:
+        for name in CREDENTIAL_VARS:
+            runner.export_variable(name, "")
+    for name in REGION_VARS:
+        runner.export_variable(name, settings.region)
+
+
+def stage_profiles(
+    settings: Settings, results: Sequence[tuple[ProfileSpec, Outcome]], runner: Runner
+) -> None:
+    """Output ``profiles`` (name -> authenticated ARN) and the profiles' part of the summary."""
+    if not results:
+        return
+    if settings.mask_account_id:
+        for _spec, outcome in results:
+            runner.mask(outcome.account)
+    runner.set_output(
+        "profiles", json.dumps({spec.name: outcome.arn for spec, outcome in results})
+    )
+    runner.add_summary(profiles_summary_markdown(settings, results))
+
+
+def prepare_files(
+    settings: Settings,
+    main: Outcome | None,
+    results: Sequence[tuple[ProfileSpec, Outcome]],
+    runner: Runner,
+) -> profiles.PreparedWrite | None:
+    """Read and check the shared files for ``aws-profile`` and every profile (nothing written)."""
+    entries = []
+    if settings.aws_profile and main is not None and main.export_credentials:
+        entries.append(_keys(settings.aws_profile, main))
+    entries += [_keys(spec.name, outcome) for spec, outcome in results]
+    if not entries:
+        return None
+    return profiles.prepare_profiles(
+        entries,
         region=settings.region,
         overwrite=settings.overwrite_aws_profile,
         environ=runner.environ,
+        overwrite_input="profiles" if results else "aws-profile",
     )
-    runner.info(f"Wrote profile '{settings.aws_profile}' to {cred_path} and {config_path}")
+
+
+def _keys(name: str, outcome: Outcome) -> profiles.ProfileKeys:
+    creds = outcome.credentials
+    return profiles.ProfileKeys(
+        name, creds.access_key_id, creds.secret_access_key, creds.session_token
+    )
+
+
+def stage_files(prepared: profiles.PreparedWrite, runner: Runner) -> None:
+    """Buffer the state for the post step, and export the files' host paths when they are at
+    their default place (a later step on the host then needs only ``AWS_PROFILE``)."""
+    runner.save_state(STATE_FILES, prepared.record.to_json())
+    exported = []
+    for variable, path in zip(
+        FILE_VARS, (prepared.credentials_path, prepared.config_path), strict=True
+    ):
+        if runner.environ.get(variable, "").strip():
+            continue  # the job chose the place; later steps see the same variable
+        host = hostpaths.host_path(str(path), runner.environ)
+        if host is None:
+            runner.warning(
+                f"Cannot tell where later steps see {path} (RUNNER_WORKSPACE is not set), so "
+                f"{variable} is not exported; set it for later steps yourself.",
+            )
+            continue
+        runner.export_variable(variable, host)
+        exported.append(variable)
+    if exported:
+        runner.save_state(STATE_FILE_VARS, ",".join(exported))
+
+
+def write_files(prepared: profiles.PreparedWrite, names: Sequence[str], runner: Runner) -> None:
+    """The profile files are the one export that is not buffered: write them last."""
+    prepared.write()
+    shown = ", ".join(f"'{name}'" for name in names)
+    runner.info(
+        f"Wrote profile{'s' if len(names) > 1 else ''} {shown} to {prepared.credentials_path} "
+        f"and {prepared.config_path}"
+    )
 
 
 def summary_markdown(settings: Settings, outcome: Outcome) -> str:
@@ -116,6 +199,31 @@ def summary_markdown(settings: Settings, outcome: Outcome) -> str:
             lines.append(
                 f"| {hop.number} | {hop.method} | `{_md(role)}` | {hop.duration_s} s | {_md(tag_text)} |"
             )
+    return "\n".join(lines) + "\n"
+
+
+def profiles_summary_markdown(
+    settings: Settings, results: Sequence[tuple[ProfileSpec, Outcome]]
+) -> str:
+    """The summary's table of profiles: name, identity, account, expiry, roles. No secrets."""
+    hidden = "(masked: mask-aws-account-id)"
+    lines = [
+        "### AWS profiles (py-aws-oidc)",
+        "",
+        "| Profile | Identity | Account | Expires | Roles |",
+        "|---|---|---|---|---|",
+    ]
+    for spec, outcome in results:
+        expiration = outcome.credentials.expiration
+        expires = iso8601(expiration) if expiration else "n/a"
+        if settings.mask_account_id:
+            arn, account, roles = hidden, hidden, f"{len(spec.roles)} role(s)"
+        else:
+            arn, account = outcome.arn, outcome.account
+            roles = " > ".join(hop.role_arn for hop in outcome.hops) or " > ".join(spec.roles)
+        lines.append(
+            f"| `{spec.name}` | `{_md(arn)}` | `{_md(account)}` | {expires} | `{_md(roles)}` |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -107,6 +108,9 @@ class Runner:
         self._stream = stream
         self._secrets: set[str] = set()
         self._pending = _Pending()
+        # Profiles are assumed in threads: a line or a mask is written whole, never interleaved.
+        self._lock = threading.RLock()
+        self._prefix = ""
         self.debug_enabled = (
             self.environ.get("RUNNER_DEBUG") == "1"
             or self.environ.get("ACTIONS_STEP_DEBUG", "").lower() == "true"
@@ -142,21 +146,36 @@ class Runner:
 
     def emit(self, line: str) -> None:
         """Print one raw line (already a command or safe text), scrubbed of secrets."""
-        self.stream.write(self.scrub(line) + "\n")
-        self.stream.flush()
+        with self._lock:
+            self.stream.write(self.scrub(line) + "\n")
+            self.stream.flush()
+
+    def prefixed(self, prefix: str) -> Runner:
+        """A view of this runner whose log lines and annotations start with ``prefix`` (one
+        profile's chain). It shares the secrets, the buffered file commands and the stream."""
+        view = Runner(self.environ, self._stream)
+        view._secrets = self._secrets
+        view._pending = self._pending
+        view._lock = self._lock
+        view.debug_enabled = self.debug_enabled
+        view._prefix = self._prefix + prefix
+        return view
 
     def mask(self, value: str | None) -> None:
         """Register a secret with the runner before anything could print it."""
-        if value is None or not value.strip() or value in self._secrets:
+        if value is None or not value.strip():
             return
-        # The mask line itself must carry the value; it is the only line that may.
-        self.stream.write(f"::add-mask::{escape_data(value)}\n")
-        self.stream.flush()
-        self._secrets.add(value)
-        # The runner also masks each line of a multi-line secret; so do we.
-        for part in re.split(r"[\r\n]+", value):
-            if part.strip():
-                self._secrets.add(part.strip())
+        with self._lock:
+            if value in self._secrets:
+                return
+            # The mask line itself must carry the value; it is the only line that may.
+            self.stream.write(f"::add-mask::{escape_data(value)}\n")
+            self.stream.flush()
+            self._secrets.add(value)
+            # The runner also masks each line of a multi-line secret; so do we.
+            for part in re.split(r"[\r\n]+", value):
+                if part.strip():
+                    self._secrets.add(part.strip())
 
     def is_secret(self, value: str) -> bool:
         return value in self._secrets
@@ -165,14 +184,14 @@ class Runner:
         """A plain log line. CR/LF are escaped and a leading ``::`` is defused, so text from
         inputs or STS can never start a workflow command."""
         for line in message.split("\n"):
-            safe = line.replace("\r", "\\r")
+            safe = self._prefix + line.replace("\r", "\\r")
             if safe.lstrip().startswith("::"):
                 safe = "[::]" + safe.lstrip()[2:]
             self.emit(safe)
 
     def _command(self, name: str, message: str, title: str | None = None) -> None:
         props = f" title={escape_property(title)}" if title else ""
-        self.emit(f"::{name}{props}::{escape_data(self.scrub(message))}")
+        self.emit(f"::{name}{props}::{escape_data(self.scrub(self._prefix + message))}")
 
     def debug(self, message: str) -> None:
         self._command("debug", message)

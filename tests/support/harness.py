@@ -54,6 +54,7 @@ class RunnerPaths:
     root: Path
     home: Path
     temp: Path
+    runner_workspace: Path
     workspace: Path
     env_file: Path
     output_file: Path
@@ -146,18 +147,23 @@ def make_runner_paths(
     """A runner-like layout for one step under ``root``: fresh file-command files, created empty
     as the runner does before each step. HOME, RUNNER_TEMP and the (absent) AWS config paths
     live in ``job_dir`` (default ``root``): like ``/github/home``, they are shared by the steps of
-    a job, so a post step sees what the main step left there."""
+    a job, so a post step sees what the main step left there.
+
+    The job directory is laid out as the runner's work directory: ``RUNNER_TEMP`` is
+    ``<job>/_temp``, HOME is ``<job>/_temp/_github_home`` (what a container action sees as
+    ``/github/home``) and ``RUNNER_WORKSPACE`` is ``<job>/octo-repo``, beside ``_temp``."""
     job = job_dir or root
     commands = root / "_runner_file_commands"
-    for d in (root, job / "home", job / "temp", commands):
+    for d in (root, job / "_temp" / "_github_home", job / "octo-repo", commands):
         d.mkdir(parents=True, exist_ok=True)
     workspace = workspace or (root / "workspace")
     workspace.mkdir(parents=True, exist_ok=True)
     suffix = str(uuid.uuid4())
     paths = RunnerPaths(
         root=root,
-        home=job / "home",
-        temp=job / "temp",
+        home=job / "_temp" / "_github_home",
+        temp=job / "_temp",
+        runner_workspace=job / "octo-repo",
         workspace=workspace,
         env_file=commands / f"set_env_{suffix}",
         output_file=commands / f"set_output_{suffix}",
@@ -231,6 +237,7 @@ class ActionHarness:
             "PATH": f"{venv_bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "HOME": str(paths.home),
             "RUNNER_TEMP": str(paths.temp),
+            "RUNNER_WORKSPACE": str(paths.runner_workspace),
             "RUNNER_TOOL_CACHE": str(paths.temp / "toolcache"),
             "GITHUB_WORKSPACE": str(paths.workspace),
             "GITHUB_ENV": str(paths.env_file),

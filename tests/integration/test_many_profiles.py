@@ -1,0 +1,303 @@
+"""``profiles`` (many accounts from one step) and profiles that work in later steps as with CAC.
+
+SPEC.md "1.1 / Many accounts from one step", "Profiles work in later steps as they do with CAC"
+and "Files left for later steps: owned by the runner's user". The action runs as root (as in
+its container on GitHub); the later step is a real botocore session in a child process running
+as uid 1001, which owns RUNNER_TEMP, the workspace and HOME, and which gets only what earlier
+steps exported through GITHUB_ENV plus ``AWS_PROFILE``.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import shutil
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localdev.oidc_issuer import OidcIssuer
+from localdev.sts_faults import StsFaultProxy
+from tests.integration.cac_support import (
+    ARWWI,
+    ASSUME_ROLE,
+    REGION,
+    assert_failed_cleanly,
+    the_error,
+)
+from tests.support.harness import ActionHarness, ActionResult
+from tests.support.later_step import (
+    RUNNER_UID,
+    fingerprint,
+    give_to_runner_user,
+    job_dir_for_runner_user,
+    later_step_env,
+    resolve_profiles,
+)
+
+DEV = "arn:aws:iam::111111111111:role/deploy-dev"
+ENTRY = "arn:aws:iam::222222222222:role/gha-entry"
+PROD = "arn:aws:iam::333333333333:role/deploy-prod"
+DNS = "arn:aws:iam::444444444444:role/dns"
+MAIN = "arn:aws:iam::555555555555:role/app"
+DEFAULT_PLACE = {"AWS_SHARED_CREDENTIALS_FILE": None, "AWS_CONFIG_FILE": None}
+
+
+class Job:
+    """One job on a runner whose files belong to the runner user (uid 1001)."""
+
+    def __init__(self, harness: ActionHarness, root: Path, sts: StsFaultProxy) -> None:
+        self.harness = harness
+        self.root = root
+        self.sts = sts
+        self.job_dir = root / "runner" / "job"
+        self.workspace = root / "workspace"
+        give_to_runner_user(self.root / "runner", self.job_dir, self.job_dir / "_temp",
+                            self.job_dir / "_temp" / "_github_home", self.job_dir / "octo-repo",
+                            self.workspace)
+        self.exported: dict[str, str] = {}
+
+    @property
+    def home(self) -> Path:
+        return self.job_dir / "_temp" / "_github_home"
+
+    def run(self, inputs: dict[str, str | None], **kwargs: Any) -> ActionResult:
+        env = {**DEFAULT_PLACE, **self.exported, **kwargs.pop("env", {})}
+        result = self.harness.run_action({"aws-region": REGION, **inputs}, env=env, **kwargs)
+        if result.ok:
+            self.exported.update(result.env)
+        return result
+
+    def post(self, main: ActionResult) -> ActionResult:
+        return self.run(dict(main.inputs), argv=("post",), oidc=False,
+                        env={**main.post_env()})
+
+    def later_step(self, names: list[str], step_env: dict[str, str] | None = None,
+                   home: Path | None = None) -> dict[str, dict[str, str]]:
+        env = later_step_env(self.exported, home=home or self.home,
+                             runner_temp=self.job_dir / "_temp", workspace=self.workspace,
+                             step_env=step_env)
+        return resolve_profiles(names, env=env, cwd=self.workspace, sts_endpoint=self.sts.url)
+
+
+@pytest.fixture
+def job(make_harness: Callable[..., ActionHarness], sts: StsFaultProxy) -> Iterator[Job]:
+    root = job_dir_for_runner_user()
+    try:
+        harness = make_harness(base_dir=root / "runner", workspace_dir=root / "workspace")
+        yield Job(harness, root, sts)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def final_credentials(result: ActionResult, role: str) -> dict[str, str]:
+    [call] = [c for c in result.sts_calls if c.role_arn == role and c.ok]
+    return call.response
+
+
+def assert_runner_user_owns(path: Path, mode: int) -> None:
+    st = path.lstat()
+    assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (RUNNER_UID, mode), (path, st)
+
+
+# -- minting ---------------------------------------------------------------------------------------
+
+
+def test_line_form_with_a_chain_one_token_and_a_later_step_as_the_runner_user(
+    job: Job, oidc_issuer: OidcIssuer
+) -> None:
+    result = job.run({"profiles": f"# accounts\ndev = {DEV}\n\nprod = {ENTRY} > {PROD}\n"})
+    assert result.ok, result.explain()
+    assert len(result.token_requests) == 1
+    assert sorted((c.action, c.role_arn) for c in result.sts_calls) == sorted(
+        [(ARWWI, DEV), (ARWWI, ENTRY), (ASSUME_ROLE, PROD)])
+    # The two file variables (host paths: here the runner's HOME), the region; no keys.
+    aws = job.home / ".aws"
+    assert result.env == {"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
+                          "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials"),
+                          "AWS_CONFIG_FILE": str(aws / "config")}
+    arns = json.loads(result.outputs["profiles"])
+    assert arns == {"dev": final_credentials(result, DEV)["Arn"],
+                    "prod": final_credentials(result, PROD)["Arn"]}
+    assert "aws-account-id" not in result.outputs  # no role-to-assume: no main session
+    for name, arn in arns.items():
+        assert f"`{name}`" in result.summary and arn in result.summary
+    assert_runner_user_owns(aws, 0o700)
+    assert_runner_user_owns(aws / "credentials", 0o600)
+    assert_runner_user_owns(aws / "config", 0o600)
+
+    seen = job.later_step(["dev", "prod"])
+    for name, role in (("dev", DEV), ("prod", PROD)):
+        creds = final_credentials(result, role)
+        assert seen[name] == {"fingerprint": fingerprint(creds), "region": REGION,
+                              "arn": creds["Arn"]}
+
+
+def test_json_form_next_to_role_to_assume(job: Job) -> None:
+    profiles = json.dumps({"dns": DNS, "prod": [ENTRY, PROD]})
+    result = job.run({"role-to-assume": MAIN, "profiles": profiles})
+    assert result.ok, result.explain()
+    assert len(result.token_requests) == 1
+    main = final_credentials(result, MAIN)
+    # role-to-assume's session goes to the environment as usual, and its outputs.
+    assert result.env["AWS_ACCESS_KEY_ID"] == main["AccessKeyId"]
+    assert result.outputs["authenticated-arn"] == main["Arn"]
+    assert json.loads(result.outputs["profiles"]) == {
+        "dns": final_credentials(result, DNS)["Arn"],
+        "prod": final_credentials(result, PROD)["Arn"]}
+    seen = job.later_step(["dns", "prod"])
+    assert seen["dns"]["fingerprint"] == fingerprint(final_credentials(result, DNS))
+    assert seen["prod"]["arn"] == final_credentials(result, PROD)["Arn"]
+
+
+def test_every_other_input_applies_to_each_profile(job: Job, sts: StsFaultProxy) -> None:
+    result = job.run({
+        "profiles": f"dev = {ENTRY} > {DEV}\nprod = {ENTRY} > {PROD}",
+        "role-session-name": "deploy-42", "role-duration-seconds": "15m",
+        "session-tags": "Team=infra", "role-external-id": "ext-123",
+        "allowed-account-ids": "111111111111,333333333333",
+    })
+    assert result.ok, result.explain()
+    hops = [c for c in result.sts_calls if c.action == ASSUME_ROLE]
+    assert sorted(c.role_arn or "" for c in hops) == [DEV, PROD]
+    for call in result.sts_calls:
+        assert call.role_session_name == "deploy-42"
+    for call in hops:
+        assert call.tags["Team"] == "infra"
+        assert call.params["ExternalId"] == "ext-123"
+        assert call.duration_seconds == 900
+
+
+def test_profiles_are_assumed_concurrently(job: Job, sts: StsFaultProxy) -> None:
+    sts.stall_next(3, 1.5)
+    result = job.run({"profiles": f"a = {DEV}\nb = {PROD}\nc = {DNS}"})
+    assert result.ok, result.explain()
+    arrivals = sorted(c.time for c in result.sts_calls)
+    # Each answer is held 1.5 s: all three requests were in flight at once.
+    assert arrivals[-1] - arrivals[0] < 1.5, arrivals
+
+
+# -- all or nothing --------------------------------------------------------------------------------
+
+
+def test_one_failing_profile_writes_nothing_and_the_error_names_it(
+    job: Job, sts: StsFaultProxy
+) -> None:
+    sts.deny_roles.add(PROD)
+    result = job.run({"role-to-assume": MAIN, "profiles": f"dev = {DEV}\nprod = {PROD}"})
+    error = assert_failed_cleanly(result)
+    assert error.startswith("Profile 'prod' (input 'profiles'): Could not assume role"), error
+    assert "Not authorized" in error and "trust policy" in error
+    assert "py-aws-oidc trust check" in error
+    # The diagnostics of the single-role path: the token's claims, on plain log lines.
+    assert "[prod] " in result.stdout and "repo:octo-org/octo-repo" in result.stdout
+    assert not (job.home / ".aws").exists()
+    assert result.state == {}
+
+
+def test_allowed_account_ids_and_masking_apply_to_each_profile(job: Job) -> None:
+    result = job.run({"profiles": f"dev = {DEV}\nprod = {PROD}",
+                      "allowed-account-ids": "111111111111", "mask-aws-account-id": "true"})
+    error = assert_failed_cleanly(result)
+    assert error.startswith("Profile 'prod' (input 'profiles'):"), error
+    assert "333333333333" not in result.stdout.replace("::add-mask::333333333333", "")
+    assert "111111111111" in result.masks and "333333333333" in result.masks
+    assert not (job.home / ".aws").exists()
+
+
+def test_a_clash_with_an_existing_profile_writes_nothing(job: Job) -> None:
+    aws = job.home / ".aws"
+    aws.mkdir(mode=0o700)
+    (aws / "credentials").write_text("[prod]\naws_access_key_id = AKIAUSERSOWN\n")
+    result = job.run({"profiles": f"dev = {DEV}\nprod = {PROD}"})
+    error = assert_failed_cleanly(result)
+    assert '"prod" already exists' in error and "overwrite-aws-profile" in error
+    assert (aws / "credentials").read_text() == "[prod]\naws_access_key_id = AKIAUSERSOWN\n"
+    assert not (aws / "config").exists()
+
+
+# -- aws-profile works in later steps with AWS_PROFILE alone ---------------------------------------
+
+
+def test_aws_profile_needs_only_aws_profile_in_a_later_step(job: Job) -> None:
+    result = job.run({"role-to-assume": DEV, "aws-profile": "deploy"})
+    assert result.ok, result.explain()
+    assert set(result.env) == {"AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"}
+    seen = job.later_step([""], step_env={"AWS_PROFILE": "deploy"})
+    assert seen[""]["fingerprint"] == fingerprint(final_credentials(result, DEV))
+    assert seen[""]["region"] == REGION
+
+
+def test_variables_the_job_already_sets_are_not_exported(job: Job, tmp_path: Path) -> None:
+    chosen = job.workspace / ".aws-ci" / "credentials"
+    result = job.run({"profiles": f"dev = {DEV}"},
+                     env={"AWS_SHARED_CREDENTIALS_FILE": str(chosen)})
+    assert result.ok, result.explain()
+    assert "AWS_SHARED_CREDENTIALS_FILE" not in result.env
+    assert result.env["AWS_CONFIG_FILE"] == str(job.home / ".aws" / "config")
+    assert chosen.is_file()
+    assert_runner_user_owns(chosen, 0o600)
+
+
+# -- the post step removes what the step wrote -----------------------------------------------------
+
+
+def test_post_removes_the_step_s_profiles_and_keeps_foreign_sections(job: Job) -> None:
+    aws = job.home / ".aws"
+    aws.mkdir(mode=0o700)
+    os.chown(aws, RUNNER_UID, RUNNER_UID)
+    mine = "[mine]\naws_access_key_id = AKIAUSERSOWNKEY00001\naws_secret_access_key = s3cret\n"
+    (aws / "credentials").write_text(mine)
+    os.chown(aws / "credentials", RUNNER_UID, RUNNER_UID)
+    main = job.run({"role-to-assume": MAIN, "aws-profile": "app",
+                    "profiles": f"dev = {DEV}\nprod = {ENTRY} > {PROD}"})
+    assert main.ok, main.explain()
+    assert set(json.loads(main.state["aws_profile_files"])) >= {"files"}
+    # A later step adds its own profile to the config file the step created.
+    with (aws / "config").open("a") as fh:
+        fh.write("\n[profile later]\nregion = eu-west-1\n")
+
+    post = job.post(main)
+    assert post.ok, post.explain()
+    creds = configparser.RawConfigParser()
+    creds.read(aws / "credentials")
+    assert creds.sections() == ["mine"]
+    config = configparser.RawConfigParser()
+    config.read(aws / "config")
+    assert config.sections() == ["profile later"]
+    assert_runner_user_owns(aws / "credentials", 0o600)
+    assert ("AWS_SHARED_CREDENTIALS_FILE", "") in post.env_entries
+    assert ("AWS_CONFIG_FILE", "") in post.env_entries
+
+
+def test_post_removes_files_and_directory_it_created(job: Job) -> None:
+    main = job.run({"role-to-assume": DEV, "aws-profile": "deploy"})
+    assert main.ok, main.explain()
+    assert (job.home / ".aws" / "credentials").is_file()
+    post = job.post(main)
+    assert post.ok, post.explain()
+    assert not (job.home / ".aws").exists()
+    assert "Removed" in post.stdout
+
+
+def test_post_with_files_at_a_chosen_place_keeps_the_variables(job: Job) -> None:
+    chosen = {"AWS_SHARED_CREDENTIALS_FILE": str(job.workspace / "c"),
+              "AWS_CONFIG_FILE": str(job.workspace / "k")}
+    main = job.run({"profiles": f"dev = {DEV}"}, env=chosen)
+    assert main.ok, main.explain()
+    post = job.run({"profiles": f"dev = {DEV}"}, argv=("post",), oidc=False,
+                   env={**chosen, **main.post_env()})
+    assert post.ok, post.explain()
+    assert not (job.workspace / "c").exists() and not (job.workspace / "k").exists()
+    assert "AWS_CONFIG_FILE" not in post.env
+
+
+def test_error_of_a_failing_profile_is_the_only_error(job: Job, sts: StsFaultProxy) -> None:
+    sts.deny_roles.update({DEV, PROD})
+    result = job.run({"profiles": f"dev = {DEV}\nprod = {PROD}"})
+    error = the_error(result)
+    assert error.startswith("Profile 'dev'") and "also failed: 'prod'" in error
