@@ -12,6 +12,9 @@ OIDC issuer and moto behind the STS fault layer (``localdev``), for:
 * ``oidc``:  the default OIDC path (token + AssumeRoleWithWebIdentity: must be exactly 2 requests);
 * ``keys``:  ``aws-access-key-id``/``aws-secret-access-key`` + ``role-to-assume`` (1 AssumeRole);
 * ``chain``: OIDC then AssumeRole (two ARNs in ``role-to-assume``: 3 requests);
+* ``profiles1``, ``profiles3``, ``profiles6`` (on request, ``--scenarios``): the ``profiles``
+  input with 1, 3 or 6 profiles from one token (1 + N requests, the N concurrently), written to
+  the shared files under the run's HOME;
 
 each at zero added latency and with ``--latency-ms`` (default 50) added to every HTTP request on
 both servers (closer to a real runner). Each run must exit 0 and leave credentials in GITHUB_ENV
@@ -80,6 +83,7 @@ BUDGET_OIDC_LATENCY_MS = 250.0  # at 50 ms per request, 2 requests
 BUDGET_RSS_MB = 60.0
 REFERENCE_BOTO3_IMPORT_MS = 130.0  # what the issue's budgets assume `import boto3` costs
 
+PROFILE_COUNTS = (1, 3, 6)
 ROLE_1 = "arn:aws:iam::111111111111:role/github-deploy"
 ROLE_2 = "arn:aws:iam::222222222222:role/deploy-target"
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
@@ -543,6 +547,16 @@ def action_scenarios(latencies: list[float]) -> list[Scenario]:
                      expect_sts=("AssumeRoleWithWebIdentity", "AssumeRole"),
                      expect_arn="assumed-role/deploy-target/"),
         ]
+        # `profiles` (issue 14): N named profiles from one token, assumed concurrently.
+        for count in PROFILE_COUNTS:
+            lines = "\n".join(
+                f"p{i} = arn:aws:iam::{i:012d}:role/profile-{i}" for i in range(1, count + 1)
+            )
+            out.append(
+                Scenario(f"profiles{count}" + suffix, "action", lat,
+                         {"aws-region": "us-east-1", "profiles": lines},
+                         expect_issuer=1, expect_sts=("AssumeRoleWithWebIdentity",) * count,
+                         expect_arn=f"assumed-role/profile-{count}/", check_env_file=False))
     return out
 
 
@@ -677,7 +691,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="added per HTTP request on both servers for the latency variant (50; "
                         "0 = no variant)")
     p.add_argument("--scenarios", default="oidc,keys,chain",
-                   help="comma-separated subset of oidc,keys,chain (default: all)")
+                   help="comma-separated subset of oidc,keys,chain,profiles1,profiles3,"
+                        "profiles6 (default: oidc,keys,chain)")
     p.add_argument("--no-baseline", action="store_true",
                    help="skip the naive boto3 script (python -c pass and import boto3 still run)")
     p.add_argument("--python", help="run this py-aws-oidc executable instead of the image venv's")
