@@ -118,13 +118,15 @@ def make_container_harness(
     make_harness: Callable[..., ActionHarness], action_image: str, podman_env: PodmanEnv,
     timing_file: Path,
 ) -> Callable[..., ActionHarness]:
-    """``make_container_harness(*extra_args)``: a harness whose steps run in the image
-    (extra args go to podman_step.py, e.g. ``"--keep", "--name", n``)."""
+    """``make_container_harness(*extra_args, base_dir=None, workspace_dir=None)``: a harness
+    whose steps run in the image (extra args go to podman_step.py, e.g. ``"--keep", "--name",
+    n``; the keywords go to ``make_harness``)."""
 
-    def make(*extra: str) -> ActionHarness:
+    def make(*extra: str, base_dir: Path | None = None,
+             workspace_dir: Path | None = None) -> ActionHarness:
         return make_harness([sys.executable, str(STEP_SCRIPT), "--image", action_image,
                              "--conf", podman_env.conf, "--timing-file", str(timing_file),
-                             *extra])
+                             *extra], base_dir=base_dir, workspace_dir=workspace_dir)
 
     return make
 

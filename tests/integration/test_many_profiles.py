@@ -16,7 +16,6 @@ import shutil
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -33,10 +32,10 @@ from tests.support.harness import ActionHarness, ActionResult
 from tests.support.later_step import (
     RUNNER_UID,
     fingerprint,
-    give_to_runner_user,
     job_dir_for_runner_user,
-    later_step_env,
-    resolve_profiles,
+)
+from tests.support.later_step import (
+    RunnerUserJob as Job,
 )
 
 DEV = "arn:aws:iam::111111111111:role/deploy-dev"
@@ -44,44 +43,6 @@ ENTRY = "arn:aws:iam::222222222222:role/gha-entry"
 PROD = "arn:aws:iam::333333333333:role/deploy-prod"
 DNS = "arn:aws:iam::444444444444:role/dns"
 MAIN = "arn:aws:iam::555555555555:role/app"
-DEFAULT_PLACE = {"AWS_SHARED_CREDENTIALS_FILE": None, "AWS_CONFIG_FILE": None}
-
-
-class Job:
-    """One job on a runner whose files belong to the runner user (uid 1001)."""
-
-    def __init__(self, harness: ActionHarness, root: Path, sts: StsFaultProxy) -> None:
-        self.harness = harness
-        self.root = root
-        self.sts = sts
-        self.job_dir = root / "runner" / "job"
-        self.workspace = root / "workspace"
-        give_to_runner_user(self.root / "runner", self.job_dir, self.job_dir / "_temp",
-                            self.job_dir / "_temp" / "_github_home", self.job_dir / "octo-repo",
-                            self.workspace)
-        self.exported: dict[str, str] = {}
-
-    @property
-    def home(self) -> Path:
-        return self.job_dir / "_temp" / "_github_home"
-
-    def run(self, inputs: dict[str, str | None], **kwargs: Any) -> ActionResult:
-        env = {**DEFAULT_PLACE, **self.exported, **kwargs.pop("env", {})}
-        result = self.harness.run_action({"aws-region": REGION, **inputs}, env=env, **kwargs)
-        if result.ok:
-            self.exported.update(result.env)
-        return result
-
-    def post(self, main: ActionResult) -> ActionResult:
-        return self.run(dict(main.inputs), argv=("post",), oidc=False,
-                        env={**main.post_env()})
-
-    def later_step(self, names: list[str], step_env: dict[str, str] | None = None,
-                   home: Path | None = None) -> dict[str, dict[str, str]]:
-        env = later_step_env(self.exported, home=home or self.home,
-                             runner_temp=self.job_dir / "_temp", workspace=self.workspace,
-                             step_env=step_env)
-        return resolve_profiles(names, env=env, cwd=self.workspace, sts_endpoint=self.sts.url)
 
 
 @pytest.fixture

@@ -19,9 +19,17 @@ import sysconfig
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+from localdev.sts_faults import StsFaultProxy
+
+from .harness import ActionHarness, ActionResult
 
 RUNNER_UID = 1001
 RUNNER_GID = 1001
+# The step's environment without the harness's own AWS file variables: the files' default place.
+DEFAULT_PLACE: dict[str, str | None] = {"AWS_SHARED_CREDENTIALS_FILE": None,
+                                        "AWS_CONFIG_FILE": None}
 
 _RESOLVE = r"""
 import hashlib, json, sys
@@ -39,8 +47,9 @@ for name in names:
         continue
     frozen = creds.get_frozen_credentials()
     material = "\n".join([frozen.access_key, frozen.secret_key, frozen.token or ""])
-    client = session.create_client("sts", region_name=session.get_config_variable("region"),
-                                   endpoint_url=endpoint)
+    client = session.create_client(
+        "sts", region_name=session.get_config_variable("region") or "us-east-1",
+        endpoint_url=endpoint)
     report[name] = {
         "fingerprint": hashlib.sha256(material.encode()).hexdigest(),
         "region": session.get_config_variable("region"),
@@ -116,3 +125,43 @@ def resolve_profiles(names: Sequence[str], *, env: Mapping[str, str], cwd: Path,
         raise AssertionError(f"the later step failed (exit {proc.returncode}):\n{tail}")
     report: dict[str, dict[str, str]] = json.loads(proc.stdout)
     return report
+
+
+class RunnerUserJob:
+    """One job on a runner whose files belong to the runner user (uid 1001)."""
+
+    def __init__(self, harness: ActionHarness, root: Path, sts: StsFaultProxy,
+                 region: str = "us-east-1") -> None:
+        self.harness = harness
+        self.region = region
+        self.root = root
+        self.sts = sts
+        self.job_dir = root / "runner" / "job"
+        self.workspace = root / "workspace"
+        give_to_runner_user(self.root / "runner", self.job_dir, self.job_dir / "_temp",
+                            self.job_dir / "_temp" / "_github_home", self.job_dir / "octo-repo",
+                            self.workspace)
+        self.exported: dict[str, str] = {}
+
+    @property
+    def home(self) -> Path:
+        return self.job_dir / "_temp" / "_github_home"
+
+    def run(self, inputs: dict[str, str | None], **kwargs: Any) -> ActionResult:
+        env = {**DEFAULT_PLACE, **self.exported, **kwargs.pop("env", {})}
+        result = self.harness.run_action({"aws-region": self.region, **inputs}, env=env,
+                                         **kwargs)
+        if result.ok:
+            self.exported.update(result.env)
+        return result
+
+    def post(self, main: ActionResult) -> ActionResult:
+        return self.run(dict(main.inputs), argv=("post",), oidc=False,
+                        env={**main.post_env()})
+
+    def later_step(self, names: list[str], step_env: dict[str, str] | None = None,
+                   home: Path | None = None) -> dict[str, dict[str, str]]:
+        env = later_step_env(self.exported, home=home or self.home,
+                             runner_temp=self.job_dir / "_temp", workspace=self.workspace,
+                             step_env=step_env)
+        return resolve_profiles(names, env=env, cwd=self.workspace, sts_endpoint=self.sts.url)

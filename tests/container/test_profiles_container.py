@@ -1,0 +1,110 @@
+"""``profiles`` and ``aws-profile`` in the image, with the mounts the runner makes.
+
+The action runs as root in its container with HOME=/github/home, which the runner mounts from
+``$RUNNER_TEMP/_github_home``; later steps run on the host as the runner user (uid 1001) with
+their own HOME. The step exports the files' host paths, so a later step needs only
+``AWS_PROFILE`` / ``--profile``; the post step (a new container) removes what the step wrote.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import shutil
+import stat
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from localdev.sts_faults import StsFaultProxy
+from tests.support.harness import ActionHarness, ActionResult
+from tests.support.later_step import (
+    RUNNER_UID,
+    RunnerUserJob,
+    fingerprint,
+    give_to_runner_user,
+    job_dir_for_runner_user,
+)
+
+REGION = "us-east-1"
+DEV = "arn:aws:iam::111111111111:role/deploy-dev"
+ENTRY = "arn:aws:iam::222222222222:role/gha-entry"
+PROD = "arn:aws:iam::333333333333:role/deploy-prod"
+MAIN = "arn:aws:iam::555555555555:role/app"
+
+
+@pytest.fixture
+def container_job(make_container_harness: Callable[..., ActionHarness],
+                  sts: StsFaultProxy) -> Iterator[RunnerUserJob]:
+    root = job_dir_for_runner_user()
+    try:
+        harness = make_container_harness(base_dir=root / "runner",
+                                         workspace_dir=root / "workspace")
+        yield RunnerUserJob(harness, root, sts)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def final_credentials(result: ActionResult, role: str) -> dict[str, str]:
+    [call] = [c for c in result.sts_calls if c.role_arn == role and c.ok]
+    return call.response
+
+
+@pytest.mark.container
+def test_profiles_and_aws_profile_work_in_later_steps_and_post_cleans_up(
+    container_job: RunnerUserJob,
+) -> None:
+    job = container_job
+    # The runner user's own profile, already in the files the step will write to.
+    aws = job.home / ".aws"
+    give_to_runner_user(aws)
+    aws.chmod(0o700)
+    mine = "[mine]\naws_access_key_id = AKIAUSERSOWNKEY00001\naws_secret_access_key = s3cret\n"
+    (aws / "credentials").write_text(mine)
+    (aws / "credentials").chmod(0o600)
+    os.chown(aws / "credentials", RUNNER_UID, RUNNER_UID)
+
+    main = job.run({"role-to-assume": MAIN, "aws-profile": "app",
+                    "profiles": json.dumps({"dev": DEV, "prod": [ENTRY, PROD]})})
+    assert main.ok, main.explain()
+    assert len(main.token_requests) == 1
+    # Host paths, not /github/home: RUNNER_TEMP/_github_home on the host.
+    assert main.env["AWS_SHARED_CREDENTIALS_FILE"] == str(aws / "credentials")
+    assert main.env["AWS_CONFIG_FILE"] == str(aws / "config")
+    for path, mode in ((aws / "credentials", 0o600), (aws / "config", 0o600)):
+        st = path.stat()
+        assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (RUNNER_UID, mode), path
+
+    # A later step on the host, as the runner user, with its own HOME: AWS_PROFILE alone.
+    runner_home = job.root / "runner-home"
+    give_to_runner_user(runner_home)
+    seen = job.later_step([""], step_env={"AWS_PROFILE": "app"}, home=runner_home)
+    assert seen[""]["fingerprint"] == fingerprint(final_credentials(main, MAIN))
+    seen = job.later_step(["dev", "prod", "mine"], home=runner_home)
+    assert seen["dev"]["arn"] == final_credentials(main, DEV)["Arn"]
+    assert seen["prod"]["fingerprint"] == fingerprint(final_credentials(main, PROD))
+    assert json.loads(main.outputs["profiles"]) == {
+        "dev": final_credentials(main, DEV)["Arn"], "prod": final_credentials(main, PROD)["Arn"]}
+
+    post = job.post(main)
+    assert post.ok, post.explain()
+    creds = configparser.RawConfigParser()
+    creds.read(aws / "credentials")
+    assert creds.sections() == ["mine"]
+    assert not (aws / "config").exists()  # created by the step, nothing else in it
+    assert aws.is_dir()
+    assert ("AWS_CONFIG_FILE", "") in post.env_entries
+
+
+@pytest.mark.container
+def test_a_failing_profile_in_the_image_writes_nothing(
+    container_job: RunnerUserJob, sts: StsFaultProxy
+) -> None:
+    sts.deny_roles.add(PROD)
+    result = container_job.run({"profiles": f"dev = {DEV}\nprod = {ENTRY} > {PROD}"})
+    assert result.returncode == 1, result.explain()
+    [error] = result.errors
+    assert error.startswith("Profile 'prod' (input 'profiles'): Could not assume role 2 of 2")
+    assert result.raw_env_text == "" and result.raw_output_text == ""
+    assert not (container_job.home / ".aws").exists()
