@@ -194,3 +194,40 @@ def test_values_with_nul_or_cr_are_refused(value: str) -> None:
     runner, _ = make()
     with pytest.raises(FileCommandInjectionError):
         runner.set_output("x", value)
+
+
+def test_a_prefixed_view_shares_masks_and_file_commands_and_prefixes_lines() -> None:
+    runner, out = make()
+    view = runner.prefixed("[dev] ")
+    view.mask("s3cr3t-value")
+    view.info("got s3cr3t-value")
+    view.warning("careful")
+    view.export_variable("X", "1")
+    runner.info("main s3cr3t-value")
+    assert runner.is_secret("s3cr3t-value")
+    assert runner.pending_env() == [("X", "1")]
+    commands = parse_commands(out.getvalue())
+    assert [(c.name, c.data) for c in commands] == [("add-mask", "s3cr3t-value"),
+                                                   ("warning", "[dev] careful")]
+    lines = [line for line in out.getvalue().splitlines() if not line.startswith("::")]
+    assert lines == ["[dev] got ***", "main ***"]
+
+
+def test_lines_from_threads_are_never_interleaved() -> None:
+    import threading
+
+    runner, out = make()
+    views = [runner.prefixed(f"[p{i}] ") for i in range(8)]
+
+    def talk(view: Runner) -> None:
+        for n in range(200):
+            view.info(f"line {n} " + "x" * 50)
+
+    threads = [threading.Thread(target=talk, args=(v,)) for v in views]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 8 * 200
+    assert all(re.fullmatch(r"\[p\d\] line \d+ x{50}", line) for line in lines)
