@@ -136,6 +136,8 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         export.stage_profiles(settings, named, runner)
         if prepared is not None:
             export.stage_files(prepared, runner)
+            # The post step's record goes first: whatever happens next, it can clean up.
+            runner.commit_state()
             names = ([settings.aws_profile] if settings.aws_profile and main else []) + [
                 spec.name for spec, _ in named
             ]

@@ -257,6 +257,14 @@ class Runner:
                 fh.write("\n".join(self._pending.summary) + "\n")
         self._pending = _Pending()
 
+    def commit_state(self) -> None:
+        """Write the buffered GITHUB_STATE entries now (before files whose cleanup they
+        describe are written, so that the post step finds them even if a later write fails)."""
+        entries, self._pending.state = self._pending.state, []
+        path = self.environ.get("GITHUB_STATE", "")
+        if entries and path:
+            write_file_command(path, entries)
+
     def commit(self, *, require_env: bool = True) -> None:
         """Write every buffered file command. Called once, after the step has succeeded."""
         targets = (

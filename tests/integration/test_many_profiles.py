@@ -262,3 +262,19 @@ def test_error_of_a_failing_profile_is_the_only_error(job: Job, sts: StsFaultPro
     result = job.run({"profiles": f"dev = {DEV}\nprod = {PROD}"})
     error = the_error(result)
     assert error.startswith("Profile 'dev'") and "also failed: 'prod'" in error
+
+
+def test_the_post_step_cleans_up_even_when_the_main_step_failed_after_writing(
+    job: Job,
+) -> None:
+    # GITHUB_ENV cannot be written (a directory): the step fails after the profile files were
+    # written, but its record was saved first, so the post step still removes them.
+    broken = job.root / "env-is-a-directory"
+    broken.mkdir()
+    main = job.run({"profiles": f"dev = {DEV}"}, env={"GITHUB_ENV": str(broken)})
+    assert main.returncode == 1, main.explain()
+    assert (job.home / ".aws" / "credentials").is_file()
+    assert "aws_profile_files" in main.state
+    post = job.post(main)
+    assert post.ok, post.explain()
+    assert not (job.home / ".aws").exists()
