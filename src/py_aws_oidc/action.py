@@ -183,14 +183,16 @@ def _fail(runner: Runner, watchdog: Watchdog | None, message: str) -> int:
 def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
     """The post step: blank the exported variables, as configure-aws-credentials does."""
     runner = Runner(environ, stream)
-    if environ.get("AWS_SKIP_CLEANUP_STEP", "").strip() == "true":
-        runner.info("AWS_SKIP_CLEANUP_STEP is true: leaving the exported credentials in place.")
-        return 0
     try:
-        profile = runner.get_input("aws-profile")
-        if runner.get_bool("output-env-credentials", not profile):
+        post = config.load_post_settings(runner)
+        if post.skip_cleanup:
+            runner.info("AWS_SKIP_CLEANUP_STEP is true: leaving the exported credentials in place.")
+            return 0
+        if post.clear_env:
             names = (
-                export.CREDENTIAL_VARS + export.REGION_VARS + (("AWS_PROFILE",) if profile else ())
+                export.CREDENTIAL_VARS
+                + export.REGION_VARS
+                + (("AWS_PROFILE",) if post.aws_profile else ())
             )
             for name in names:
                 runner.export_variable(name, "")
