@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from . import config, export
-from .assume import Chain
+from .assume import Chain, existing_credentials_are_valid
 from .config import Settings, Source
 from .errors import AccessDeniedError, ActionError, StsError
 from .proxy import secret_parts
@@ -70,26 +70,6 @@ def _describe(settings: Settings, exc: StsError) -> str:
     return f"Could not assume role with {settings.source.value}{where}"
 
 
-def _use_existing(settings: Settings, runner: Runner, deadline: Deadline) -> bool:
-    """``use-existing-credentials: true``: True when existing credentials are valid."""
-    from . import sts
-
-    creds = sts.existing_credentials(runner)
-    if creds is not None:
-        try:
-            sts.get_caller_identity(sts.StsClients(settings, runner, deadline).signed(creds))
-        except Exception as exc:  # noqa: BLE001 - any failure means "not valid"
-            runner.debug(f"Existing credentials did not validate: {type(exc).__name__}")
-        else:
-            runner.notice("Pre-existing credentials are valid. No need to generate new ones.")
-            if settings.output_env_credentials:
-                for name in export.REGION_VARS:
-                    runner.export_variable(name, settings.region)
-            return True
-    runner.notice("No valid credentials exist. Running as normal.")
-    return False
-
-
 def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
     runner = Runner(environ, stream)
     watchdog: Watchdog | None = None
@@ -111,7 +91,12 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         deadline = Deadline(settings.action_timeout_s or None)
         watchdog = Watchdog(settings.action_timeout_s, runner)
 
-        if settings.use_existing_credentials and _use_existing(settings, runner, deadline):
+        if settings.use_existing_credentials and existing_credentials_are_valid(
+            settings, runner, deadline
+        ):
+            if settings.output_env_credentials:
+                for name in export.REGION_VARS:
+                    runner.export_variable(name, settings.region)
             with watchdog.finishing():
                 runner.commit()
             return 0

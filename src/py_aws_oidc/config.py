@@ -75,6 +75,20 @@ class Source(enum.Enum):
     def is_web_identity(self) -> bool:
         return self in (Source.OIDC, Source.TOKEN_FILE)
 
+    @property
+    def log_name(self) -> str:
+        """CAC's wording ("Assuming role with OIDC"), kept for users who grep their logs."""
+        return "OIDC" if self is Source.OIDC else self.value
+
+    @property
+    def without_role_log(self) -> str:
+        """CAC's line when no role is assumed (keys or existing credentials are exported)."""
+        return (
+            "Proceeding with IAM user credentials"
+            if self is Source.KEYS
+            else "Proceeding with existing credentials"
+        )
+
 
 @dataclass(frozen=True)
 class Duration:
