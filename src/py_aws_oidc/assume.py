@@ -29,7 +29,6 @@ from .config import (
 )
 from .errors import (
     AccessDeniedError,
-    ConflictingInputsError,
     CredentialsNotFoundError,
     DurationRefusedError,
     StsError,
@@ -372,27 +371,8 @@ class Chain:
                 self.environ, self.claims if self.s.source.is_web_identity else None
             )
         )
-        chosen = [
-            t for t in defaults + [t for _, t in self.s.user_tags] if t.key.lower() not in inherited
-        ]
-        present = {t.key.lower() for t in chosen}
-        transitive = []
-        for key in self.s.transitive_tag_keys:
-            if key.lower() in inherited:
-                continue
-            if key.lower() not in present:
-                raise ConflictingInputsError(
-                    f"'transitive-tag-keys' names '{key}', but no tag with that key is sent "
-                    "(its claim or variable is empty in this run).",
-                    remedy="Remove it from transitive-tag-keys, or give the tag in session-tags.",
-                )
-            transitive.append(key)
-        if len(chosen) > tags.MAX_TAGS:
-            raise ConflictingInputsError(
-                f"{len(chosen)} session tags would be sent; STS allows {tags.MAX_TAGS}.",
-                remedy="Send fewer tags in session-tags/custom-tags.",
-            )
-        return chosen, transitive
+        user_tags = [t for _, t in self.s.user_tags]
+        return tags.tags_for_hop(defaults, user_tags, self.s.transitive_tag_keys, inherited)
 
     def _assume_role_hop(
         self,
@@ -429,14 +409,7 @@ class Chain:
         try:
             return call(sent), sent
         except sts.PackedPolicyTooLarge as exc:
-            transitive_low = {k.lower() for k in transitive}
-            droppable = [
-                t
-                for t in sent
-                if t.key in tags.OPTIONAL_TAG_KEYS
-                and t.key.lower() not in transitive_low
-                and not any(t is u for _, u in self.s.user_tags)
-            ]
+            droppable = tags.droppable_tags(sent, transitive, [t for _, t in self.s.user_tags])
             if not droppable:
                 raise self._packed_error(hop.number, role_arn, exc.message, sent) from None
             self.runner.info(
