@@ -78,10 +78,8 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         # Inside the try: a bad 'translate-env-variables' is an input error like any other.
         runner = Runner(config.translate_env(environ), stream)
         settings = config.load_settings(runner)
-        if settings.mask_account_id:
-            for role in settings.roles:
-                account = role.split(":")[4] if role.startswith("arn:") else ""
-                runner.mask(account)
+        for role in settings.roles:
+            settings.mask_account(runner, role)
         proxy_secrets = secret_parts(settings.proxy)
         for secret in proxy_secrets:
             # Not the URL when it holds a password: its mask line would print the password,
@@ -109,13 +107,7 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
                 from .diagnose import report_denial
 
                 role = settings.roles[0]
-                hints = report_denial(runner, chain.claims, settings.audience, role)
-                remedy = (
-                    "The role's trust policy does not accept this token: compare its conditions "
-                    "with the claims printed above"
-                    + (f" ({hints[0]})" if hints else "")
-                    + ". Check offline: py-aws-oidc trust check POLICY.json --claims claims.json"
-                )
+                remedy = report_denial(runner, chain.claims, settings.audience, role)
             else:
                 remedy = (
                     "The role's trust policy does not allow the caller (or the caller may not "

@@ -493,9 +493,8 @@ class Chain:
             return state.account
         assert state.credentials is not None
         state.account, _ = self._caller_identity(self.clients.signed(state.credentials), hop)
-        if self.s.mask_account_id:
-            # Before the expanded role ARN (which holds it) is logged.
-            self.runner.mask(state.account)
+        # Before the expanded role ARN (which holds it) is logged.
+        self.s.mask_account(self.runner, state.account)
         return state.account
 
     def _one_hop(

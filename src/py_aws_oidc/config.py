@@ -148,6 +148,17 @@ class Settings:
     def assume_role_hops(self) -> int:
         return count_assume_role_hops(self.source, self.roles)
 
+    def mask_account(self, runner: Runner, arn_or_account: str) -> None:
+        """With ``mask-aws-account-id``, mask an account ID (given, or inside an ARN). The
+        account's mask also hides it inside every ARN; a mask line for a whole ARN would print
+        the account itself (SPEC: a secret is never printed, masked or not)."""
+        if not self.mask_account_id:
+            return
+        if arn_or_account.startswith("arn:"):
+            runner.mask(partitions.account_of(arn_or_account))
+        else:
+            runner.mask(arn_or_account)
+
 
 def count_assume_role_hops(source: Source, roles: tuple[str, ...]) -> int:
     """How many sts:AssumeRole calls the chain makes (web identity hops excluded)."""
