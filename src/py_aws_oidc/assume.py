@@ -175,22 +175,14 @@ class TokenSource:
             ).strip()
             self.runner.mask(token)
             return token
-        session = oidc.new_session(self.runner.environ)
-        proxies = proxy.requests_proxies(self.settings.proxy, self._url)
-        return call_with_retries(
-            lambda _attempt: oidc.fetch_token(
-                session,
-                self._url,
-                self._request_token,
-                self.settings.audience,
-                runner=self.runner,
-                deadline=self.deadline,
-                proxies=proxies,
-            ),
-            label="getIDToken",
-            max_attempts=self.settings.max_attempts,
-            deadline=self.deadline,
+        return oidc.fetch_token_with_retries(
+            self._url,
+            self._request_token,
+            self.settings.audience,
             runner=self.runner,
+            deadline=self.deadline,
+            proxies=proxy.requests_proxies(self.settings.proxy, self._url),
+            max_attempts=self.settings.max_attempts,
         )
 
     def get(self, *, fresh: bool = False) -> str:
