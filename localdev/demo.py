@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.support.runner_files import parse_commands, read_file_commands
+from localdev.runner_files import parse_commands, read_file_commands
 
 from .moto_sts import MotoServer
 from .oidc_issuer import OidcIssuer

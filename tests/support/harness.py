@@ -5,7 +5,7 @@
 request variables of the local issuer, and ``sts-endpoint`` pointing at the fault layer. It runs
 the ``py-aws-oidc`` console script as a subprocess and parses stdout, ``GITHUB_ENV``,
 ``GITHUB_OUTPUT``, ``GITHUB_STATE`` and the summary with the runner's own parsers
-(:mod:`tests.support.runner_files`); a file the runner would reject fails the test.
+(:mod:`localdev.runner_files`); a file the runner would reject fails the test.
 
 In tests use the ``run_action`` fixture (``tests/conftest.py``), which also feeds every result to
 the leak check (:mod:`tests.support.leakcheck`).
@@ -28,10 +28,7 @@ from typing import Any
 
 from localdev.oidc_issuer import OidcIssuer, TokenRequest
 from localdev.runner_context import RUNNER_CONTEXT
-from localdev.sts_faults import StsCall, StsFaultProxy
-
-from .action_yml import REPO_ROOT, input_environment
-from .runner_files import (
+from localdev.runner_files import (
     Command,
     FileCommandError,
     check_env_entries,
@@ -39,6 +36,9 @@ from .runner_files import (
     parse_commands,
     read_file_commands,
 )
+from localdev.sts_faults import StsCall, StsFaultProxy
+
+from .action_yml import REPO_ROOT, input_environment
 
 SECRET_INPUTS = ("aws-access-key-id", "aws-secret-access-key", "aws-session-token")
 SECRET_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")

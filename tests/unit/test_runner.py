@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from localdev.runner_files import parse_commands, parse_file_commands
 from py_aws_oidc.errors import FileCommandInjectionError, InputError
 from py_aws_oidc.runner import (
     Runner,
@@ -20,7 +21,6 @@ from py_aws_oidc.runner import (
     parse_bool,
     show,
 )
-from tests.support.runner_files import parse_commands, parse_file_commands
 
 
 def make(env: dict[str, str] | None = None) -> tuple[Runner, io.StringIO]:
