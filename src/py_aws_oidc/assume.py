@@ -7,6 +7,11 @@ session, and only the last session is exported.
 
 Durations: intermediate sessions live 900 s (they only sign the next hop); the final one gets
 ``role-duration-seconds``, capped at 3600 s when STS treats the hop as role chaining.
+
+What each hop does is decided first, from the settings alone, by :func:`plan` (method, chained,
+final, durations, session policies, SourceIdentity); :meth:`Chain.run` executes the plan, adding
+what only the run knows: role names expanded with the caller's account, the tags (default values
+from the verified token's claims, minus inherited transitive tags), and the credentials.
 """
 
 from __future__ import annotations
