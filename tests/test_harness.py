@@ -40,6 +40,7 @@ from tests.support.leakcheck import Secret, find_leaks
 from tests.support.runner_files import (
     FileCommandError,
     check_env_entries,
+    mask_values,
     parse_commands,
     parse_env_file,
     parse_file_commands,
@@ -176,7 +177,61 @@ def test_what_is_and_is_not_a_command() -> None:
 def test_stop_commands_suspends_processing_until_its_token() -> None:
     out = "::stop-commands::tok123\n::add-mask::hidden\n::error::ignored\n::tok123::\n::error::seen\n"
     commands = parse_commands(out)
-    assert [(c.name, c.data) for c in commands] == [("error", "seen")]
+    # The stop and the resume are listed (the runner acts on them); nothing in between is.
+    assert [(c.name, c.data) for c in commands] == [
+        ("stop-commands", "tok123"), ("tok123", ""), ("error", "seen")]
+
+
+# The runner's own cases (actions/runner src/Test/L0/Worker/ActionCommandManagerL0.cs and
+# ActionCommandL0.cs), through our port.
+def test_legacy_form_anywhere_in_a_line() -> None:
+    out = "\n".join([
+        "text before ##[error]legacy error%5D%3B%0Anext",
+        "##[warning file=a.py;line=3]w",
+        "##[unknown]plain text",
+        "##[unknown]then ##[error]a later prefix does not count",
+        "##[error no closing bracket",
+        "::notice::v2 wins ##[stop-commands]not-a-stop",
+        "::unknown:: a failed v2 line is tried as legacy ##[error]e2",
+        "##[ADD-MASK]case-insensitive",
+    ])
+    commands = parse_commands(out)
+    assert [(c.name, c.data, c.legacy, c.line_no) for c in commands] == [
+        ("error", "legacy error];\nnext", True, 0),
+        ("warning", "w", True, 1),
+        ("notice", "v2 wins ##[stop-commands]not-a-stop", False, 5),
+        ("error", "e2", True, 6),
+        ("ADD-MASK", "case-insensitive", True, 7),
+    ]
+    assert commands[1].props == {"file": "a.py", "line": "3"}
+    assert commands[4].key == "add-mask"
+    assert mask_values(commands) == ["case-insensitive"]
+
+
+def test_stop_and_resume_in_either_form_and_any_case() -> None:
+    out = "\n".join([
+        "x ##[stop-commands]stopToken",
+        "##[set-env name=foo]bar",
+        "::add-mask::not applied",
+        "::STOPTOKEN::",
+        "::error::seen",
+        "::Stop-Commands::t2",
+        "::add-mask::not applied either",
+        "text ##[T2]",
+        "::add-mask::applied",
+    ])
+    commands = parse_commands(out)
+    assert [(c.key, c.data) for c in commands] == [
+        ("stop-commands", "stopToken"), ("STOPTOKEN", ""), ("error", "seen"),
+        ("stop-commands", "t2"), ("T2", ""), ("add-mask", "applied")]
+    assert mask_values(commands) == ["applied"]
+
+
+def test_an_invalid_stop_token_does_not_stop() -> None:
+    # The runner refuses a registered name, an empty token or pause-logging (the step fails).
+    for token in ("add-mask", "", "PAUSE-LOGGING"):
+        commands = parse_commands(f"::stop-commands::{token}\n::add-mask::still applied\n")
+        assert mask_values(commands) == ["still applied"], token
 
 
 def test_lines_split_like_the_runner_reads_them() -> None:
