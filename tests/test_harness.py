@@ -696,6 +696,52 @@ def test_a_mask_inside_stop_commands_does_not_count(tmp_path: Path) -> None:
     assert any("GITHUB_OUTPUT aws-secret-access-key" in p for p in problems)
 
 
+def test_a_smuggled_legacy_stop_makes_the_later_masks_leak(tmp_path: Path) -> None:
+    # As on the runner: the mask after a "##[stop-commands]" is printed, not applied.
+    result = fabricate(
+        tmp_path,
+        f"Assuming role arn:aws:iam::111122223333:role/##[stop-commands]tok1234/x\n"
+        f"::add-mask::{KEY_SECRET}\n",
+        output_file=format_file_command("aws-secret-access-key", KEY_SECRET),
+    )
+    problems = "\n".join(find_leaks(result, SECRETS))
+    assert "sts-secret-access-key leaked on stdout line 2" in problems
+    assert "stdout line 1: the runner would execute a ##[...] command 'stop-commands'" in problems
+    assert "GITHUB_OUTPUT aws-secret-access-key without" in problems
+
+
+@pytest.mark.parametrize("line", [
+    "text ##[set-env name=A]1",  # legacy form anywhere
+    "##[ADD-MASK]arn",  # any case; an add-mask of a non-secret
+    "::set-output name=x::1",  # a command the action never writes
+    "  ::warning::indented",  # we write commands at column 0 only
+    "::Warning::other case",
+    "::error file=a.py::props we never write",
+    "x ##[unknown]an unescaped legacy prefix",
+])
+def test_any_command_the_action_does_not_write_fails(tmp_path: Path, line: str) -> None:
+    problems = find_leaks(fabricate(tmp_path, f"::add-mask::{JWT_SECRET}\n{line}\n"), SECRETS)
+    assert any("stdout line 2" in p for p in problems), problems
+    assert JWT_SECRET not in "".join(problems)
+
+
+def test_a_command_on_stderr_fails(tmp_path: Path) -> None:
+    problems = find_leaks(fabricate(tmp_path, "", stderr="warn ##[error]x\n"), SECRETS)
+    assert problems == ["stderr line 1: the runner would execute the command 'error' (the runner "
+                        "reads stderr too)"]
+
+
+def test_the_commands_the_action_writes_pass(tmp_path: Path) -> None:
+    result = fabricate(tmp_path, "".join([
+        f"::add-mask::{JWT_SECRET}\n", f"::add-mask::{KEY_SECRET}\n",
+        "::add-mask::a-secret-with-##[stop-commands]-inside\n",  # a mask stays exact
+        "::group::Assume\n", "::debug::d\n", "::notice title=T::n ##\\[stop-commands]x\n",
+        "::warning::w\n", "::endgroup::\n", "plain ##\\[stop-commands]x\n",
+        "\\::set-env name=A::1\n",
+    ]))
+    assert find_leaks(result, [*SECRETS, Secret("declared", "a-secret-with-##[stop-commands]-inside")]) == []
+
+
 def test_failure_shape_and_tracebacks(tmp_path: Path) -> None:
     bad = fabricate(
         tmp_path,

@@ -11,6 +11,8 @@ and any command the action did not mean to write fails the run (rule 6).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from localdev.oidc_issuer import OidcIssuer
@@ -155,3 +157,6 @@ def test_the_trust_cli_output_is_inert(run_action: RunAction, tmp_path: object) 
         assert result.returncode in (0, 1), result.explain()
         assert_inert(result)
         assert "stop-commands" in result.stdout
+        if fmt == "json":  # still valid JSON, with the very same values
+            assert "##[stop-commands]" + TOKEN in json.dumps(json.loads(result.stdout),
+                                                             ensure_ascii=False)

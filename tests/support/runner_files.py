@@ -134,7 +134,7 @@ _LEGACY_ESCAPES = (("%3B", ";"), ("%0D", "\r"), ("%0A", "\n"), ("%5D", "]"), ("%
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # .NET char.IsWhiteSpace (what String.TrimStart/Trim remove): Python's str.isspace minus the
 # four information separators U+001C..U+001F.
-_DOTNET_SPACE = "".join(
+DOTNET_WHITESPACE = "".join(
     c for c in map(chr, range(0x3001)) if c.isspace() and not "\x1c" <= c <= "\x1f"
 )
 
@@ -212,7 +212,7 @@ def try_parse_v2(
     ``registered`` holds :func:`fold_name` keys."""
     if not message:
         return None
-    message = message.lstrip(_DOTNET_SPACE)
+    message = message.lstrip(DOTNET_WHITESPACE)
     if not message.startswith("::"):
         return None
     end = message.find("::", 2)
@@ -223,7 +223,7 @@ def try_parse_v2(
     name = info if space < 0 else info[:space]
     if not name or fold_name(name) not in registered:
         return None
-    props = _props(info[space + 1:].strip(_DOTNET_SPACE), ",", unescape_property) \
+    props = _props(info[space + 1:].strip(DOTNET_WHITESPACE), ",", unescape_property) \
         if space > 0 else {}
     return Command(name, props, unescape_data(message[end + 2:]))
 
