@@ -160,3 +160,16 @@ def test_the_trust_cli_output_is_inert(run_action: RunAction, tmp_path: object) 
         if fmt == "json":  # still valid JSON, with the very same values
             assert "##[stop-commands]" + TOKEN in json.dumps(json.loads(result.stdout),
                                                              ensure_ascii=False)
+
+
+@pytest.mark.parametrize("argv", [
+    ["trust", "check", "--format", f"##[stop-commands]{TOKEN}", "policy.json"],  # argparse
+    ["trust", "lint", f"##[stop-commands]{TOKEN}.json"],  # our own error line
+    [f"##[stop-commands]{TOKEN}"],  # unknown command
+])
+def test_usage_errors_quoting_arguments_are_inert(run_action: RunAction, argv: list[str]) -> None:
+    """The runner reads stderr for commands too."""
+    result = run_action(argv=argv, oidc=False)
+    assert result.returncode == 2, result.explain()
+    assert parse_commands(result.stderr) == []
+    assert f"##\\[stop-commands]{TOKEN}" in result.stderr

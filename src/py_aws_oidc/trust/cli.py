@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..runner import neutralise_line
 from .errors import TrustError
@@ -67,8 +67,16 @@ Exit status: 0 allow, 1 deny, 2 malformed policy or unusable claims.
 """
 
 
+class _LogSafeParser(argparse.ArgumentParser):
+    """argparse quotes arguments in its errors ("invalid choice: '...'"); they reach the
+    runner's log like everything else this CLI prints. Subparsers inherit the class."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        super()._print_message(log_safe(message), file)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _LogSafeParser(
         prog=PROG,
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
