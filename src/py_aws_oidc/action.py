@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from . import config, export, profiles
-from .assume import Chain, Outcome
+from .assume import Chain, Outcome, existing_credentials_are_valid
 from .config import Settings, Source
 from .errors import AccessDeniedError, ActionError, StsError
 from .named_profiles import ProfileSpec
@@ -71,26 +71,6 @@ def _describe(settings: Settings, exc: StsError) -> str:
     return f"Could not assume role with {settings.source.value}{where}"
 
 
-def _use_existing(settings: Settings, runner: Runner, deadline: Deadline) -> bool:
-    """``use-existing-credentials: true``: True when existing credentials are valid."""
-    from . import sts
-
-    creds = sts.existing_credentials(runner)
-    if creds is not None:
-        try:
-            sts.get_caller_identity(sts.StsClients(settings, runner, deadline).signed(creds))
-        except Exception as exc:  # noqa: BLE001 - any failure means "not valid"
-            runner.debug(f"Existing credentials did not validate: {type(exc).__name__}")
-        else:
-            runner.notice("Pre-existing credentials are valid. No need to generate new ones.")
-            if settings.output_env_credentials:
-                for name in export.REGION_VARS:
-                    runner.export_variable(name, settings.region)
-            return True
-    runner.notice("No valid credentials exist. Running as normal.")
-    return False
-
-
 def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
     runner = Runner(environ, stream)
     watchdog: Watchdog | None = None
@@ -99,11 +79,9 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         # Inside the try: a bad 'translate-env-variables' is an input error like any other.
         runner = Runner(config.translate_env(environ), stream)
         settings = config.load_settings(runner)
-        if settings.mask_account_id:
-            for _name, roles in settings.chains:
-                for role in roles:
-                    account = role.split(":")[4] if role.startswith("arn:") else ""
-                    runner.mask(account)
+        for _name, roles in settings.chains:
+            for role in roles:
+                settings.mask_account(runner, role)
         proxy_secrets = secret_parts(settings.proxy)
         for secret in proxy_secrets:
             # Not the URL when it holds a password: its mask line would print the password,
@@ -113,35 +91,18 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         deadline = Deadline(settings.action_timeout_s or None)
         watchdog = Watchdog(settings.action_timeout_s, runner)
 
-        if settings.use_existing_credentials and _use_existing(settings, runner, deadline):
+        if settings.use_existing_credentials and existing_credentials_are_valid(
+            settings, runner, deadline
+        ):
+            if settings.output_env_credentials:
+                for name in export.REGION_VARS:
+                    runner.export_variable(name, settings.region)
             with watchdog.finishing():
                 runner.commit()
             return 0
 
         main, named = _assume(settings, runner, deadline)
-
-        # Every check before anything is written (all or nothing).
-        if main is not None:
-            export.check_allowed_account(settings, main.account)
-        for spec, outcome in named:
-            if settings.mask_account_id:
-                runner.mask(outcome.account)
-            export.check_allowed_account(settings, outcome.account, profile=spec.name)
-        prepared = export.prepare_files(settings, main, named, runner)
-
-        if main is not None:
-            export.stage(settings, main, runner, environ)
-        else:
-            export.stage_region_only(settings, runner)
-        export.stage_profiles(settings, named, runner)
-        if prepared is not None:
-            export.stage_files(prepared, runner)
-            # The post step's record goes first: whatever happens next, it can clean up.
-            runner.commit_state()
-            names = ([settings.aws_profile] if settings.aws_profile and main else []) + [
-                spec.name for spec, _ in named
-            ]
-            export.write_files(prepared, [n for n in names if n], runner)
+        _check_and_write(settings, main, named, runner, environ)
         with watchdog.finishing():
             runner.commit()
         return 0
@@ -185,13 +146,7 @@ def _explain(settings: Settings, chain: Chain, exc: ActionError) -> ActionError:
             from .diagnose import report_denial
 
             role = settings.roles[0]
-            hints = report_denial(chain.runner, chain.claims, settings.audience, role)
-            remedy = (
-                "The role's trust policy does not accept this token: compare its conditions "
-                "with the claims printed above"
-                + (f" ({hints[0]})" if hints else "")
-                + ". Check offline: py-aws-oidc trust check POLICY.json --claims claims.json"
-            )
+            remedy = report_denial(chain.runner, chain.claims, settings.audience, role)
         else:
             remedy = (
                 "The role's trust policy does not allow the caller (or the caller may not "
@@ -213,6 +168,35 @@ def _explain(settings: Settings, chain: Chain, exc: ActionError) -> ActionError:
     return exc
 
 
+def _check_and_write(
+    settings: Settings,
+    main: Outcome | None,
+    named: list[tuple[ProfileSpec, Outcome]],
+    runner: Runner,
+    environ: Mapping[str, str],
+) -> None:
+    """Every check before anything is written (all or nothing), then the buffered exports, the
+    post step's record (written at once) and the profile files."""
+    if main is not None:
+        export.check_allowed_account(settings, main.account)
+    for spec, outcome in named:
+        settings.mask_account(runner, outcome.account)
+        export.check_allowed_account(settings, outcome.account, profile=spec.name)
+    prepared = export.prepare_files(settings, main, named, runner)
+
+    if main is not None:
+        export.stage(settings, main, runner, environ)
+    else:
+        export.stage_region_only(settings, runner)
+    export.stage_profiles(settings, named, runner)
+    if prepared is not None:
+        export.stage_files(prepared, runner)
+        # The post step's record goes first: whatever happens next, it can clean up.
+        runner.commit_state()
+        names = [settings.aws_profile] if settings.aws_profile and main is not None else []
+        export.write_files(prepared, names + [spec.name for spec, _ in named], runner)
+
+
 def _fail(runner: Runner, watchdog: Watchdog | None, message: str) -> int:
     if watchdog is not None:
         with watchdog.finishing():
@@ -228,29 +212,24 @@ def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
     """The post step: blank the exported variables, as configure-aws-credentials does, and
     remove what the main step wrote to the shared files (its sections, files it created)."""
     runner = Runner(environ, stream)
-    if environ.get("AWS_SKIP_CLEANUP_STEP", "").strip() == "true":
-        runner.info("AWS_SKIP_CLEANUP_STEP is true: leaving the exported credentials in place.")
-        return 0
-    failed = False
     try:
-        failed = not _remove_profile_files(runner, environ)
-        profile = runner.get_input("aws-profile")
-        if runner.get_bool("output-env-credentials", not profile):
+        post = config.load_post_settings(runner)
+        if post.skip_cleanup:
+            runner.info("AWS_SKIP_CLEANUP_STEP is true: leaving the exported credentials in place.")
+            return 0
+        removed = _remove_profile_files(runner, post.profile_files_record)
+        names: tuple[str, ...] = ()
+        if post.clear_env:
             names = (
-                export.CREDENTIAL_VARS + export.REGION_VARS + (("AWS_PROFILE",) if profile else ())
+                export.CREDENTIAL_VARS
+                + export.REGION_VARS
+                + (("AWS_PROFILE",) if post.aws_profile else ())
             )
-            for name in names:
-                runner.export_variable(name, "")
-            runner.info(f"Cleared {', '.join(names)} for the rest of the job.")
-        file_vars = [
-            name
-            for name in environ.get(f"STATE_{export.STATE_FILE_VARS}", "").split(",")
-            if name in export.FILE_VARS
-        ]
-        for name in file_vars:
+        names += post.exported_file_vars
+        for name in names:
             runner.export_variable(name, "")
-        if file_vars:
-            runner.info(f"Cleared {', '.join(file_vars)} for the rest of the job.")
+        if names:
+            runner.info(f"Cleared {', '.join(names)} for the rest of the job.")
         runner.commit()
     except ActionError as exc:
         runner.error(str(exc))
@@ -258,17 +237,16 @@ def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
     except Exception as exc:  # noqa: BLE001
         runner.error(f"Unexpected error in the post step ({type(exc).__name__}).")
         return 1
-    return 1 if failed else 0
+    return 0 if removed else 1
 
 
-def _remove_profile_files(runner: Runner, environ: Mapping[str, str]) -> bool:
-    """Remove what the main step recorded in its state; False (after an ``::error::``) when
-    something could not be removed."""
-    text = environ.get(f"STATE_{export.STATE_FILES}", "")
-    if not text:
+def _remove_profile_files(runner: Runner, record_json: str) -> bool:
+    """Remove what the main step recorded; False (after an ``::error::``) when something could
+    not be removed."""
+    if not record_json:
         return True
     try:
-        record = profiles.WriteRecord.from_json(text)
+        record = profiles.WriteRecord.from_json(record_json)
     except ValueError:
         runner.warning("The main step's record of the profile files is unreadable; removed nothing.")
         return True

@@ -11,7 +11,12 @@ from collections.abc import Mapping, Sequence
 
 from . import hostpaths, profiles
 from .assume import Outcome
-from .config import Settings
+from .config import (
+    PROFILE_FILE_VARS,
+    STATE_PROFILE_FILE_VARS,
+    STATE_PROFILE_FILES,
+    Settings,
+)
 from .errors import AccountNotAllowedError
 from .named_profiles import ProfileSpec
 from .runner import Runner
@@ -19,11 +24,6 @@ from .sts import iso8601
 
 CREDENTIAL_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 REGION_VARS = ("AWS_DEFAULT_REGION", "AWS_REGION")
-FILE_VARS = ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE")
-# GITHUB_STATE names: what the step wrote to the shared files, and the file variables it
-# exported; the post step removes the one and blanks the other.
-STATE_FILES = "aws_profile_files"
-STATE_FILE_VARS = "aws_profile_file_vars"
 
 
 def check_allowed_account(settings: Settings, account: str, profile: str | None = None) -> None:
@@ -44,10 +44,7 @@ def check_allowed_account(settings: Settings, account: str, profile: str | None 
 def stage(settings: Settings, outcome: Outcome, runner: Runner, environ: Mapping[str, str]) -> None:
     """Buffer the exports, outputs and summary for one successful run."""
     creds = outcome.credentials
-    if settings.mask_account_id:
-        # The account's mask also hides it inside every ARN; a separate mask line for the ARN
-        # would print the account itself (SPEC: a secret is never printed, masked or not).
-        runner.mask(outcome.account)
+    settings.mask_account(runner, outcome.account)
 
     if settings.output_env_credentials:
         if settings.unset_current_credentials:
@@ -96,9 +93,8 @@ def stage_profiles(
     """Output ``profiles`` (name -> authenticated ARN) and the profiles' part of the summary."""
     if not results:
         return
-    if settings.mask_account_id:
-        for _spec, outcome in results:
-            runner.mask(outcome.account)
+    for _spec, outcome in results:
+        settings.mask_account(runner, outcome.account)
     runner.set_output(
         "profiles", json.dumps({spec.name: outcome.arn for spec, outcome in results})
     )
@@ -137,10 +133,10 @@ def _keys(name: str, outcome: Outcome) -> profiles.ProfileKeys:
 def stage_files(prepared: profiles.PreparedWrite, runner: Runner) -> None:
     """Buffer the state for the post step, and export the files' host paths when they are at
     their default place (a later step on the host then needs only ``AWS_PROFILE``)."""
-    runner.save_state(STATE_FILES, prepared.record.to_json())
+    runner.save_state(STATE_PROFILE_FILES, prepared.record.to_json())
     exported = []
     for variable, path in zip(
-        FILE_VARS, (prepared.credentials_path, prepared.config_path), strict=True
+        PROFILE_FILE_VARS, (prepared.credentials_path, prepared.config_path), strict=True
     ):
         if runner.environ.get(variable, "").strip():
             continue  # the job chose the place; later steps see the same variable
@@ -154,7 +150,7 @@ def stage_files(prepared: profiles.PreparedWrite, runner: Runner) -> None:
         runner.export_variable(variable, host)
         exported.append(variable)
     if exported:
-        runner.save_state(STATE_FILE_VARS, ",".join(exported))
+        runner.save_state(STATE_PROFILE_FILE_VARS, ",".join(exported))
 
 
 def write_files(prepared: profiles.PreparedWrite, names: Sequence[str], runner: Runner) -> None:

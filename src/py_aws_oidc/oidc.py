@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import OidcPermissionError, OidcTokenError
-from .retry import Deadline, TransientFailure
+from .retry import Deadline, TransientFailure, call_with_retries
 from .runner import Runner
 
 if TYPE_CHECKING:
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 URL_VAR = "ACTIONS_ID_TOKEN_REQUEST_URL"
 TOKEN_VAR = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"  # noqa: S105 - a variable name
+# The audience configure-aws-credentials asks for in the aws partition (and what trust check
+# --from-env asks for by default); the action takes its partition's (partitions.py).
+DEFAULT_AUDIENCE = "sts.amazonaws.com"
 
 
 ACTION_PURPOSE = (
@@ -112,12 +115,55 @@ def fetch_token(
     return value
 
 
-def decode_claims(token: str) -> dict[str, Any]:
-    """The token's claims, unverified (STS verifies the signature). ``{}`` if unreadable."""
+def fetch_token_with_retries(
+    url: str,
+    request_token: str,
+    audience: str,
+    *,
+    runner: Runner,
+    deadline: Deadline,
+    proxies: Mapping[str, str],
+    max_attempts: int,
+) -> str:
+    """The token, with transient failures retried (retry.py's backoff and deadline)."""
+    session = new_session(runner.environ)
+    return call_with_retries(
+        lambda _attempt: fetch_token(
+            session,
+            url,
+            request_token,
+            audience,
+            runner=runner,
+            deadline=deadline,
+            proxies=proxies,
+        ),
+        label="getIDToken",
+        max_attempts=max_attempts,
+        deadline=deadline,
+        runner=runner,
+    )
+
+
+def decode_unverified(token: str) -> dict[str, Any]:
+    """A JWT's payload, without verifying the signature (STS verifies it). Raises
+    :class:`ValueError` saying what is wrong; the message never quotes the token."""
     import jwt
 
+    token = token.strip()
+    if token.count(".") != 2:
+        raise ValueError("the token is not a JWT (expected three dot-separated parts)")
     try:
         claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
+    except jwt.PyJWTError as exc:
+        raise ValueError(f"the token could not be decoded ({exc.__class__.__name__})") from None
+    if not isinstance(claims, dict):
+        raise ValueError("the token's payload is not a JSON object")
+    return claims
+
+
+def decode_claims(token: str) -> dict[str, Any]:
+    """The token's claims, unverified (STS verifies the signature). ``{}`` if unreadable."""
+    try:
+        return decode_unverified(token)
+    except ValueError:
         return {}
-    return claims if isinstance(claims, dict) else {}

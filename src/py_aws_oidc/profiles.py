@@ -284,6 +284,8 @@ class WriteRecord:
             raise ValueError("not a profile-file record of this version")
         files = []
         for item in doc.get("files", []):
+            if not isinstance(item, dict):
+                raise ValueError("malformed file entry")
             path, label = item.get("path"), item.get("label")
             sections, created = item.get("sections"), item.get("created")
             if not (

@@ -682,6 +682,7 @@ def test_remove_written_refuses_a_symlink_swapped_in(home: Path, tmp_path: Path)
 
 
 @pytest.mark.parametrize("text", ["", "[]", '{"version": 2}', '{"version": 1, "files": [{}]}',
+                                  '{"version": 1, "files": [1]}',
                                   '{"version": 1, "files": [], "created_dirs": ["rel"]}'])
 def test_a_record_that_is_not_ours_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
