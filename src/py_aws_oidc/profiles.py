@@ -334,6 +334,83 @@ def _missing_dirs(path: Path) -> list[str]:
     return missing
 
 
+@dataclass(frozen=True, repr=False)
+class _Section:
+    """One section to write: where, under which name, what, and for which profile."""
+
+    path: Path
+    label: str
+    name: str
+    data: dict[str, str]
+    profile: str
+
+
+def _sections(
+    entries: Sequence[ProfileKeys], credentials_path: Path, config_path: Path, region: str
+) -> list[_Section]:
+    sections = []
+    for entry in entries:
+        credentials = {
+            "aws_access_key_id": entry.access_key_id,
+            "aws_secret_access_key": entry.secret_access_key,
+            "aws_session_token": entry.session_token or "",
+        }
+        sections.append(
+            _Section(
+                credentials_path,
+                CREDENTIALS_LABEL,
+                entry.name,
+                {key: value for key, value in credentials.items() if value},
+                entry.name,
+            )
+        )
+        sections.append(
+            _Section(
+                config_path,
+                CONFIG_LABEL,
+                config_section_name(entry.name),
+                {"region": region} if region else {},
+                entry.name,
+            )
+        )
+    return sections
+
+
+def _refuse_clashes(
+    plan: list[_Section], originals: dict[Path, dict[str, dict[str, str]]], overwrite_input: str
+) -> None:
+    clashes = [(s.profile, str(s.path)) for s in plan if s.name in originals[s.path]]
+    if not clashes:
+        return
+    names = list(dict.fromkeys(name for name, _ in clashes))
+    where = " and ".join(dict.fromkeys(path for _, path in clashes))
+    shown = ", ".join(f'"{name}"' for name in names)
+    several = len(names) > 1
+    raise ProfileError(
+        f"Profile{'s' if several else ''} with name {shown} already "
+        f"exist{'' if several else 's'} in {where}; nothing was written.",
+        remedy=(
+            f"Set 'overwrite-aws-profile: true' to replace {'them' if several else 'it'}, or "
+            f"choose another '{overwrite_input}' name."
+        ),
+    )
+
+
+def _render_all(
+    updated: dict[Path, dict[str, dict[str, str]]], labels: dict[Path, str]
+) -> dict[Path, str]:
+    texts: dict[Path, str] = {}
+    for path, sections in updated.items():
+        try:
+            texts[path] = render_ini(sections)
+        except ValueError as exc:
+            raise ProfileError(
+                f"{labels[path]} {path} cannot be rewritten safely: {exc}.",
+                remedy="Fix that entry in the file, or point the variable at another file.",
+            ) from None
+    return texts
+
+
 def prepare_profiles(
     entries: Sequence[ProfileKeys],
     *,
@@ -354,79 +431,30 @@ def prepare_profiles(
     for entry in entries:
         validate_profile_name(entry.name)
     credentials_path, config_path = profile_paths(environ)
-    plan: list[tuple[Path, str, str, dict[str, str], str]] = []
-    for entry in entries:
-        credentials = {
-            "aws_access_key_id": entry.access_key_id,
-            "aws_secret_access_key": entry.secret_access_key,
-            "aws_session_token": entry.session_token or "",
-        }
-        plan.append(
-            (
-                credentials_path,
-                CREDENTIALS_LABEL,
-                entry.name,
-                {key: value for key, value in credentials.items() if value},
-                entry.name,
-            )
-        )
-        plan.append(
-            (
-                config_path,
-                CONFIG_LABEL,
-                config_section_name(entry.name),
-                {"region": region} if region else {},
-                entry.name,
-            )
-        )
+    plan = _sections(entries, credentials_path, config_path, region)
 
     # Read (and check for symbolic links) both files before writing either.
     originals: dict[Path, dict[str, dict[str, str]]] = {}
     existed: dict[Path, bool] = {}
     labels: dict[Path, str] = {}
-    for path, label, _section, _data, _name in plan:
-        if path not in originals:
-            text = safefiles.read_optional_file(path, what=label)
-            existed[path] = text is not None
-            originals[path] = parse_ini(text or "")
-            labels[path] = label
-    clashes = [
-        (name, str(path)) for path, _label, section, _data, name in plan if section in originals[path]
-    ]
-    if clashes and not overwrite:
-        clash_names = list(dict.fromkeys(name for name, _ in clashes))
-        where = " and ".join(dict.fromkeys(path for _, path in clashes))
-        shown = ", ".join(f'"{name}"' for name in clash_names)
-        raise ProfileError(
-            f"Profile{'s' if len(clash_names) > 1 else ''} with name {shown} already "
-            f"exist{'' if len(clash_names) > 1 else 's'} in {where}; nothing was written.",
-            remedy=(
-                "Set 'overwrite-aws-profile: true' to replace "
-                f"{'them' if len(clash_names) > 1 else 'it'}, or choose another "
-                f"'{overwrite_input}' name."
-            ),
-        )
+    for section in plan:
+        if section.path not in originals:
+            text = safefiles.read_optional_file(section.path, what=section.label)
+            existed[section.path] = text is not None
+            originals[section.path] = parse_ini(text or "")
+            labels[section.path] = section.label
+    if not overwrite:
+        _refuse_clashes(plan, originals, overwrite_input)
 
     updated = {path: dict(sections) for path, sections in originals.items()}
-    replaced: set[tuple[Path, str]] = set()
     written: dict[Path, list[str]] = {path: [] for path in originals}
-    for path, _label, section, data, _name in plan:
-        if (path, section) in replaced:  # both files are one file and the names coincide
-            updated[path][section].update(data)
+    for section in plan:
+        if section.name in written[section.path]:  # one file for both, and the names coincide
+            updated[section.path][section.name].update(section.data)
         else:
-            updated[path][section] = dict(data)
-            replaced.add((path, section))
-            written[path].append(section)
+            updated[section.path][section.name] = dict(section.data)
+            written[section.path].append(section.name)
 
-    texts: dict[Path, str] = {}
-    for path, sections in updated.items():
-        try:
-            texts[path] = render_ini(sections)
-        except ValueError as exc:
-            raise ProfileError(
-                f"{labels[path]} {path} cannot be rewritten safely: {exc}.",
-                remedy="Fix that entry in the file, or point the variable at another file.",
-            ) from None
     created_dirs = list(dict.fromkeys(d for path in originals for d in _missing_dirs(path)))
     record = WriteRecord(
         files=tuple(
@@ -435,7 +463,9 @@ def prepare_profiles(
         ),
         created_dirs=tuple(sorted(created_dirs, key=len, reverse=True)),
     )
-    return PreparedWrite(credentials_path, config_path, texts, labels, record)
+    return PreparedWrite(
+        credentials_path, config_path, _render_all(updated, labels), labels, record
+    )
 
 
 def write_profile(
