@@ -108,3 +108,33 @@ def test_a_failing_profile_in_the_image_writes_nothing(
     assert error.startswith("Profile 'prod' (input 'profiles'): Could not assume role 2 of 2")
     assert result.raw_env_text == "" and result.raw_output_text == ""
     assert not (container_job.home / ".aws").exists()
+
+
+@pytest.mark.container
+def test_line_form_with_a_chain_in_the_image(container_job: RunnerUserJob) -> None:
+    job = container_job
+    result = job.run({"profiles": f"# two accounts\ndev = {DEV}\nprod = {ENTRY} > {PROD}\n"})
+    assert result.ok, result.explain()
+    assert len(result.token_requests) == 1
+    aws = job.home / ".aws"
+    assert result.env == {"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
+                          "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials"),
+                          "AWS_CONFIG_FILE": str(aws / "config")}
+    assert (aws.stat().st_uid, stat.S_IMODE(aws.stat().st_mode)) == (RUNNER_UID, 0o700)
+    runner_home = job.root / "runner-home"
+    give_to_runner_user(runner_home)
+    seen = job.later_step(["dev", "prod"], home=runner_home)
+    for name, role in (("dev", DEV), ("prod", PROD)):
+        assert seen[name]["fingerprint"] == fingerprint(final_credentials(result, role))
+
+
+@pytest.mark.container
+def test_a_bad_profiles_value_in_the_image_fails_before_any_request(
+    container_job: RunnerUserJob, sts: StsFaultProxy
+) -> None:
+    result = container_job.run({"profiles": f"dev = {DEV}\ndev = {PROD}"})
+    assert result.returncode == 1, result.explain()
+    [error] = result.errors
+    assert error.startswith("Input 'profiles':") and "twice" in error
+    assert result.token_requests == [] and sts.calls == []
+    assert result.raw_env_text == "" and result.raw_output_text == ""
