@@ -192,8 +192,12 @@ class TokenSource:
             max_attempts=self.settings.max_attempts,
         )
 
-    def get(self, *, fresh: bool = False) -> str:
+    def get(self, *, fresh: bool = False, stale: str | None = None) -> str:
+        """The token; ``fresh``: a new one, unless the current one is no longer ``stale`` (the
+        token the caller saw expire): another chain of the step fetched it meanwhile."""
         with self._lock:
+            if fresh and stale is not None and self._token is not None and self._token != stale:
+                fresh = False
             return self._get(fresh=fresh)
 
     def _get(self, *, fresh: bool) -> str:
@@ -332,13 +336,13 @@ class Chain:
     def _web_identity_hop(self, hop: Hop, role_arn: str, seconds: int) -> sts.AssumedSession:
         assert self.tokens is not None
         client = self.clients.unsigned()
-        refresh = False
+        expired: str | None = None
 
         def attempt(_a: int) -> sts.AssumedSession:
-            nonlocal refresh
+            nonlocal expired
             assert self.tokens is not None
-            token = self.tokens.get(fresh=refresh)
-            refresh = False
+            token = self.tokens.get(fresh=expired is not None, stale=expired)
+            expired = None
             try:
                 return sts.assume_role_with_web_identity(
                     client,
@@ -352,7 +356,7 @@ class Chain:
                     hop=hop.number,
                 )
             except sts.ExpiredWebIdentityToken as exc:
-                refresh = True
+                expired = token
                 raise TransientFailure(
                     f"AssumeRoleWithWebIdentity: ExpiredTokenException: {exc}; "
                     "fetching a new token",

@@ -278,3 +278,19 @@ def test_the_post_step_cleans_up_even_when_the_main_step_failed_after_writing(
     post = job.post(main)
     assert post.ok, post.explain()
     assert not (job.home / ".aws").exists()
+
+
+def test_an_expired_token_is_replaced_once_for_all_profiles(
+    job: Job, oidc_issuer: OidcIssuer
+) -> None:
+    # The first token is already expired: every profile's first call is refused, and the
+    # chain that asks first fetches the new token the others then use.
+    oidc_issuer.queue_faults([("expired",)])
+    result = job.run({"profiles": f"a = {DEV}\nb = {PROD}\nc = {DNS}"})
+    assert result.ok, result.explain()
+    assert len(result.token_requests) == 2
+    expired = [c for c in result.sts_calls if c.error_code == "ExpiredTokenException"]
+    assert expired and {c.web_identity_token for c in expired} == {oidc_issuer.minted[0]}
+    ok = [c for c in result.sts_calls if c.ok]
+    assert sorted(c.role_arn or "" for c in ok) == sorted([DEV, PROD, DNS])
+    assert {c.web_identity_token for c in ok} == {oidc_issuer.minted[1]}
