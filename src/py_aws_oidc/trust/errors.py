@@ -21,3 +21,7 @@ class ClaimsError(TrustError):
 
 class GenerateError(TrustError):
     """``trust generate`` was asked for something it cannot express safely."""
+
+
+class UnreadableFileError(TrustError):
+    """A file to read is missing, not a regular file, too large, outside its module, or not text."""

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import MalformedPolicyError
+from .errors import MalformedPolicyError, UnreadableFileError
 from .policy import Policy, parse_policy_text
+
+# IAM caps a trust policy at a few KiB; Terraform modules are larger but not megabytes. The cap
+# keeps a hostile or mistaken FILE (a 20 MB blob, /dev/zero) from costing memory or minutes.
+MAX_FILE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,49 @@ class PolicyFile:
 
 def is_terraform(path: str) -> bool:
     return path.endswith(".tf")
+
+
+def read_text_file(path: str | Path, what: str | None = None) -> str:
+    """The UTF-8 text of a regular file of at most :data:`MAX_FILE_BYTES`, or a clear error.
+
+    Devices, FIFOs and directories are refused before anything is read (``/dev/zero`` would
+    never end); the size is checked on the open file, and at most one byte past the cap is read
+    even if the file grows meanwhile.
+    """
+    shown = what or str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise UnreadableFileError(f"{shown}: no such file") from None
+    except OSError as exc:
+        raise UnreadableFileError(f"{shown}: cannot open it ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableFileError(f"{shown}: not a regular file; give a policy or .tf file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise UnreadableFileError(
+                f"{shown}: {info.st_size} bytes, more than the {MAX_FILE_BYTES} bytes a trust "
+                "policy or Terraform file can sensibly hold"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES and (chunk := os.read(fd, MAX_FILE_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise UnreadableFileError(f"{shown}: cannot read it ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableFileError(f"{shown}: more than {MAX_FILE_BYTES} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFileError(
+            f"{shown}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
 
 
 def read_policy_file(path: str) -> PolicyFile:
@@ -49,10 +98,5 @@ def read_policy_file(path: str) -> PolicyFile:
             ),
             skipped=tf.skipped,
         )
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise MalformedPolicyError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MalformedPolicyError(f"{path}: cannot read it ({exc.__class__.__name__})") from None
+    text = read_text_file(path)
     return PolicyFile(path=path, policies=(LoadedPolicy(parse_policy_text(text, path)),))
