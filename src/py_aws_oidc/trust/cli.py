@@ -31,7 +31,13 @@ pattern after refs/tags/ (StringLike only when it holds * or ?); --environment N
 --pull-request add their subjects. With none of them, branch 'main' only (said on stderr).
 --job-workflow-ref is AND-ed through the token.actions.githubusercontent.com:job_workflow_ref key.
 
-example: py-aws-oidc trust generate --repo octo-org/octo-repo --environment production
+--chained-from ROLE_ARN (instead of --repo): the trust policy of a role assumed as a later hop of
+a chain (role-chaining): the previous role as principal, sts:AssumeRole and sts:TagSession (session
+tags ride on chained hops), plus sts:SetSourceIdentity with --source-identity.
+
+examples:
+  py-aws-oidc trust generate --repo octo-org/octo-repo --environment production
+  py-aws-oidc trust generate --chained-from arn:aws:iam::111122223333:role/deploy --format terraform
 """
 
 _LINT_EPILOG = """\
@@ -64,7 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_GENERATE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    gen.add_argument("--repo", required=True, metavar="OWNER/REPO")
+    first_hop = gen.add_mutually_exclusive_group(required=True)
+    first_hop.add_argument("--repo", metavar="OWNER/REPO", help="the repository whose jobs assume")
+    first_hop.add_argument(
+        "--chained-from",
+        metavar="ROLE_ARN",
+        help="a later hop of a role chain: trust this role (the previous hop) instead of GitHub",
+    )
     gen.add_argument(
         "--branch",
         action="append",
@@ -108,8 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="12-digit account of the OIDC provider (default: a placeholder)",
     )
-    gen.add_argument("--partition", choices=("aws", "aws-cn", "aws-us-gov"), default="aws")
+    gen.add_argument("--partition", choices=("aws", "aws-cn", "aws-us-gov"), help="default: aws")
     gen.add_argument("--role-name", metavar="NAME", help="role name in the Terraform output")
+    gen.add_argument(
+        "--source-identity",
+        action="store_true",
+        help="with --chained-from: also allow sts:SetSourceIdentity (role-source-identity)",
+    )
     gen.add_argument("--format", choices=("json", "terraform"), default="json")
 
     lint = sub.add_parser(
@@ -168,6 +185,8 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             account=args.account,
             partition=args.partition,
             role_name=args.role_name,
+            chained_from=args.chained_from,
+            source_identity=args.source_identity,
         )
     )
     notes = list(result.notes)

@@ -101,6 +101,22 @@ class Request:
     provider_arn: str | None
     context: Mapping[str, tuple[str, ...]]  # lower-cased key name -> values
     action: str = ACTION
+    role_arn: str | None = None  # the caller is a session of this role (a chained hop)
+
+    @classmethod
+    def from_role(
+        cls, role_arn: str, action: str, context: Mapping[str, object] | None = None
+    ) -> Request:
+        """A later hop of a chain: a session of ``role_arn`` calls ``action`` (sts:AssumeRole,
+        sts:TagSession, sts:SetSourceIdentity) with these ``aws:...`` condition keys."""
+        values = {
+            name.lower(): found
+            for name, value in (context or {}).items()
+            if (found := claim_values(value)) is not None
+        }
+        return cls(
+            key_prefix="", provider_arn=None, context=values, action=action, role_arn=role_arn
+        )
 
     @classmethod
     def from_claims(
@@ -127,6 +143,8 @@ class Request:
         return self.context.get(key.lower())
 
     def describe_principal(self) -> str:
+        if self.role_arn:
+            return self.role_arn
         if self.provider_arn:
             return self.provider_arn
         return f"arn:<partition>:iam::<account>:oidc-provider/{self.key_prefix}"
@@ -387,11 +405,22 @@ def _principal_values_match(principal: Principal, request: Request) -> bool:
         return True
     if "*" in principal.values("AWS") or "*" in principal.values("Federated"):
         return True
+    if request.role_arn is not None:
+        return _role_matches(principal.values("AWS"), request.role_arn)
     federated = principal.values("Federated")
     if request.provider_arn is not None:
         return request.provider_arn in federated
     pattern = provider_arn_pattern(request.key_prefix)
     return any(pattern.fullmatch(arn) for arn in federated)
+
+
+def _role_matches(trusted: tuple[str, ...], role_arn: str) -> bool:
+    """IAM names a role session's caller by its role ARN; an account (ID or ``:root`` ARN) as
+    principal trusts every principal of that account whose own policy allows the call."""
+    parts = role_arn.split(":", 5)
+    account = parts[4] if len(parts) == 6 else ""
+    root = f"{':'.join(parts[:2])}:iam::{account}:root" if account else None
+    return any(value in (role_arn, account, root) for value in trusted)
 
 
 @lru_cache(maxsize=64)
