@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import TextIO
 
-from .errors import TrustError
+from .errors import NoTrustPolicyError, TrustError
 
 PROG = "py-aws-oidc trust"
 
@@ -43,7 +43,11 @@ examples:
 _LINT_EPILOG = """\
 FILE: a JSON trust policy, or a .tf file (data "aws_iam_policy_document" blocks with principals,
 aws_iam_role assume_role_policy as a JSON string, heredoc, jsonencode({...}) or file(...)).
-Exit status: 1 when any finding is high or critical, 0 otherwise, 2 on a malformed policy.
+Several FILEs are linted together. --format sarif prints SARIF 2.1.0 for code scanning.
+--skip-non-policies (the pre-commit hook): a .json file without a statement that has a Principal,
+or a .tf file without a trust policy, is skipped with a note instead of exit 2.
+Exit status: 1 when any finding is high or critical, 0 otherwise, 2 when a FILE is malformed or
+unreadable (the other FILEs are still linted).
 """
 
 _CHECK_EPILOG = """\
@@ -136,8 +140,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_LINT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    lint.add_argument("file", metavar="FILE")
-    lint.add_argument("--format", choices=("text", "json"), default="text")
+    lint.add_argument("files", metavar="FILE", nargs="+")
+    lint.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    lint.add_argument(
+        "--skip-non-policies",
+        action="store_true",
+        help="skip files that hold no trust policy instead of exit 2 (for pre-commit hooks)",
+    )
 
     check = sub.add_parser(
         "check",
@@ -201,20 +210,45 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _lint(args: argparse.Namespace, out: TextIO) -> int:
-    from .files import read_policy_file
+def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .files import holds_trust_policy, read_policy_file
     from .lint import exit_code, lint_policy, render_json, render_text
+    from .sarif import LintedFile, render_sarif
 
-    policy_file = read_policy_file(args.file)
-    findings = [
-        finding
-        for loaded in policy_file.policies
-        for finding in lint_policy(loaded.policy, loaded.unresolved)
-    ]
-    sources = [loaded.policy.source for loaded in policy_file.policies]
-    render = render_json if args.format == "json" else render_text
-    out.write(render(findings, sources, policy_file.skipped))
-    return exit_code(findings)
+    linted: list[LintedFile] = []
+    for path in args.files:
+        try:
+            if args.skip_non_policies and not holds_trust_policy(path):
+                err.write(f"note: {path}: skipped, it holds no trust policy\n")
+                continue
+            policy_file = read_policy_file(path)
+        except NoTrustPolicyError as exc:
+            if args.skip_non_policies:
+                err.write(f"note: {path}: skipped, it holds no trust policy\n")
+                continue
+            linted.append(LintedFile(path, None, error=exc.message))
+        except TrustError as exc:
+            linted.append(LintedFile(path, None, error=exc.message))
+        else:
+            found = tuple(
+                finding
+                for loaded in policy_file.policies
+                for finding in lint_policy(loaded.policy, loaded.unresolved)
+            )
+            linted.append(LintedFile(path, policy_file, found))
+    errors = [item.error for item in linted if item.error is not None]
+    findings = [finding for item in linted for finding in item.findings]
+    if args.format == "sarif":
+        out.write(render_sarif(linted))
+    elif linted and len(errors) < len(linted):
+        read = [item.policy_file for item in linted if item.policy_file is not None]
+        sources = [loaded.policy.source for pf in read for loaded in pf.policies]
+        skipped = [note for pf in read for note in pf.skipped]
+        render = render_json if args.format == "json" else render_text
+        out.write(render(findings, sources, skipped))
+    for error in errors:
+        err.write(f"error: {error}\n")
+    return 2 if errors else exit_code(findings)
 
 
 def _claims(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
@@ -256,7 +290,7 @@ def main(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None
         if args.command == "generate":
             return _generate(args, out, err)
         if args.command == "lint":
-            return _lint(args, out)
+            return _lint(args, out, err)
         return _check(args, out)
     except TrustError as exc:
         err.write(f"error: {exc.message}\n")

@@ -15,6 +15,10 @@ class MalformedPolicyError(TrustError):
     """The policy document is not a trust policy IAM would accept."""
 
 
+class NoTrustPolicyError(MalformedPolicyError):
+    """A Terraform file holds no trust policy (maybe only permission policies)."""
+
+
 class ClaimsError(TrustError):
     """The claims (a file, a token, the runner's token endpoint) could not be read."""
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import MalformedPolicyError, UnreadableFileError
+from .errors import NoTrustPolicyError, UnreadableFileError
 from .policy import Policy, parse_policy_text
 
 # IAM caps a trust policy at a few KiB; Terraform modules are larger but not megabytes. The cap
@@ -26,6 +27,7 @@ class PolicyFile:
     path: str
     policies: tuple[LoadedPolicy, ...]
     skipped: tuple[str, ...] = ()
+    text: str = ""  # the file's text, for locating findings (SARIF)
 
 
 def is_terraform(path: str) -> bool:
@@ -77,13 +79,14 @@ def read_text_file(path: str | Path, what: str | None = None) -> str:
 
 def read_policy_file(path: str) -> PolicyFile:
     """Every trust policy in ``path``; :class:`MalformedPolicyError` if there is none to read."""
+    text = read_text_file(path)
     if is_terraform(path):
-        from .terraform import read_terraform
+        from .terraform import parse_terraform
 
-        tf = read_terraform(path)
+        tf = parse_terraform(text, path, base_dir=Path(path).parent)
         if not tf.policies:
             why = "".join(f"; skipped {note}" for note in tf.skipped)
-            raise MalformedPolicyError(
+            raise NoTrustPolicyError(
                 f"{path}: no trust policy found (no aws_iam_policy_document with principals, no "
                 f"aws_iam_role assume_role_policy){why}"
             )
@@ -97,6 +100,33 @@ def read_policy_file(path: str) -> PolicyFile:
                 for p in tf.policies
             ),
             skipped=tf.skipped,
+            text=text,
         )
+    return PolicyFile(path=path, policies=(LoadedPolicy(parse_policy_text(text, path)),), text=text)
+
+
+def holds_trust_policy(path: str) -> bool:
+    """For hooks that see every ``*.json``/``*.tf`` file: might this file be a trust policy?
+
+    A ``.tf`` file: it mentions ``assume_role_policy`` or ``aws_iam_policy_document``. A JSON
+    file: its text mentions ``"Statement"`` and either it is not valid JSON (a broken policy is
+    reported, not skipped) or some statement has a ``Principal`` or ``NotPrincipal`` (identity
+    policies have none). Anything else (package.json, tsconfig.json, ...) is skipped.
+    """
     text = read_text_file(path)
-    return PolicyFile(path=path, policies=(LoadedPolicy(parse_policy_text(text, path)),))
+    if is_terraform(path):
+        return "assume_role_policy" in text or "aws_iam_policy_document" in text
+    if '"Statement"' not in text:
+        return False
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        return True
+    if not isinstance(doc, dict):
+        return False
+    raw = doc.get("Statement")
+    statements = raw if isinstance(raw, list) else [raw]
+    return any(
+        isinstance(item, dict) and ("Principal" in item or "NotPrincipal" in item)
+        for item in statements
+    )

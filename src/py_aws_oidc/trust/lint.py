@@ -273,6 +273,7 @@ class Finding:
     message: str
     why: str
     fix: str
+    statement_index: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -593,6 +594,7 @@ class _Collector:
                 message=issue.message,
                 why=issue.why,
                 fix=issue.fix,
+                statement_index=statement.index if statement is not None else None,
             )
         )
 
