@@ -143,3 +143,14 @@ def test_terraform_file_outside_the_module_or_not_a_file_is_refused(
     assert code == 2, (out, err)
     assert err.startswith("error: ") and needle in err, err
     assert "root:" not in out + err
+
+
+def test_deeply_nested_files_are_exit_2(tmp_path: Path) -> None:
+    deep_json = tmp_path / "deep.json"
+    deep_json.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
+    deep_tf = tmp_path / "deep.tf"
+    deep_tf.write_text("x = " + "[" * 200_000 + "]" * 200_000 + "\n", encoding="utf-8")
+    for path, needle in ((deep_json, "not valid JSON"), (deep_tf, "nested more than 100")):
+        code, _, err = run_cli("lint", str(path))
+        assert code == 2, err
+        assert needle in err and "Traceback" not in err

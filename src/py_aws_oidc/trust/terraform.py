@@ -187,8 +187,26 @@ class _Resolver:
         return self.string(raw)
 
 
+MAX_NESTING = 100  # real modules nest a few levels; the HCL parser recurses per level
+
+
+def _check_nesting(text: str, source: str) -> None:
+    """Refuse absurd nesting before the parser spends seconds and memory recursing into it.
+    Brackets inside strings count too: harmless, no real policy holds 100 of them."""
+    depth = 0
+    for match in re.finditer(r"[\[\]{}()]", text):
+        depth += 1 if match.group(0) in "[{(" else -1
+        if depth > MAX_NESTING:
+            raise MalformedPolicyError(
+                f"{source}: brackets nested more than {MAX_NESTING} levels deep; not a Terraform "
+                "file the linter reads"
+            )
+
+
 def _hcl_loads(text: str, source: str) -> dict[str, Any]:
     import hcl2
+
+    _check_nesting(text, source)
     from hcl2 import SerializationOptions
 
     options = SerializationOptions(
