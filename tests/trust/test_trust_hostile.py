@@ -154,3 +154,19 @@ def test_deeply_nested_files_are_exit_2(tmp_path: Path) -> None:
         code, _, err = run_cli("lint", str(path))
         assert code == 2, err
         assert needle in err and "Traceback" not in err
+
+
+def test_claims_and_token_files_are_read_the_same_way(tmp_path: Path) -> None:
+    policy_file = str(write_json(tmp_path / "p.json", GOOD))
+    big = tmp_path / "claims.json"
+    with big.open("wb") as file:
+        file.truncate(MAX_FILE_BYTES + 1)
+    for option, target, needle in (
+        ("--claims", "/dev/zero", "not a regular file"),
+        ("--token-file", "/dev/zero", "not a regular file"),
+        ("--claims", str(big), "bytes"),
+        ("--token-file", str(tmp_path), "not a regular file"),
+    ):
+        code, out, err = run_cli("check", policy_file, option, target)
+        assert code == 2, (option, target, out, err)
+        assert needle in err and "Traceback" not in err

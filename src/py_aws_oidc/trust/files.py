@@ -45,13 +45,15 @@ def read_text_file(path: str | Path, what: str | None = None) -> str:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise UnreadableFileError(f"{shown}: no such file") from None
+        raise UnreadableFileError(f"{shown}: no such file (it does not exist)") from None
     except OSError as exc:
         raise UnreadableFileError(f"{shown}: cannot open it ({exc.strerror})") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise UnreadableFileError(f"{shown}: not a regular file; give a policy or .tf file")
+            raise UnreadableFileError(
+                f"{shown}: not a regular file (a device, a FIFO or a directory); give a file"
+            )
         if info.st_size > MAX_FILE_BYTES:
             raise UnreadableFileError(
                 f"{shown}: {info.st_size} bytes, more than the {MAX_FILE_BYTES} bytes a trust "
