@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 
+from py_aws_oidc.trust.generate import GenerateOptions, generate
 from tests.trust.helpers import AUD, SUB, policy, statement, write_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,9 +94,13 @@ def run_commits(repo: Path, env: dict[str, str]) -> None:
     git(repo, "add", ".pre-commit-config.yaml")
     # A clean policy, a JSON file and a Terraform file that are not trust policies: accepted.
     write_json(repo / "trust.json", CLEAN)
+    terraform = generate(GenerateOptions(repo="octo-org/octo-repo", immutable_ids="1/2"))
+    (repo / "trust.tf").write_text(terraform.to_terraform(), encoding="utf-8")  # needs python-hcl2
     write_json(repo / "package.json", {"name": "web", "version": "1.0.0"})
     (repo / "bucket.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "b"\n}\n')
-    passed = commit(repo, env, ".pre-commit-config.yaml", "trust.json", "package.json", "bucket.tf")
+    passed = commit(
+        repo, env, ".pre-commit-config.yaml", "trust.json", "trust.tf", "package.json", "bucket.tf"
+    )
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout + passed.stderr
     verbose = subprocess.run(
@@ -116,7 +121,8 @@ def run_commits(repo: Path, env: dict[str, str]) -> None:
     assert "Failed" in output and "[HIGH] subject-org-wide" in output
     assert "fix: Pin the exact subject" in output
     log = git(repo, "log", "--name-only", "--format=%s")
-    assert "deploy-role.json" not in log.stdout and "trust.json" in log.stdout
+    assert "deploy-role.json" not in log.stdout
+    assert "trust.json" in log.stdout and "trust.tf" in log.stdout
 
 
 def test_hook_definition() -> None:
