@@ -28,7 +28,8 @@ LEVELS: dict[Severity, str] = {
     "medium": "warning",
     "low": "note",
 }
-# GitHub maps security-severity to critical (>= 9.0), high (7.0-8.9), medium (4.0-6.9), low.
+# A CVSS-like score; each value sits inside its CVSS v3 band (critical 9.0-10.0, high 7.0-8.9,
+# medium 4.0-6.9, low 0.1-3.9), which code scanning shows as the alert's security severity.
 SECURITY_SEVERITY: dict[Severity, str] = {
     "critical": "9.5",
     "high": "8.0",
