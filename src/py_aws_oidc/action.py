@@ -19,7 +19,7 @@ from typing import TextIO
 from . import config, export
 from .assume import Chain
 from .config import Settings, Source
-from .errors import AccessDeniedError, ActionError, StsError
+from .errors import AccessDeniedError, ActionError, CredentialsNotFoundError, StsError
 from .proxy import secret_parts
 from .retry import Deadline
 from .runner import Runner
@@ -74,7 +74,12 @@ def _use_existing(settings: Settings, runner: Runner, deadline: Deadline) -> boo
     """``use-existing-credentials: true``: True when existing credentials are valid."""
     from . import sts
 
-    creds = sts.existing_credentials(runner)
+    try:
+        creds = sts.existing_credentials(runner)
+    except CredentialsNotFoundError as exc:
+        # The chain could not produce credentials (an error answer, a bad profile): not valid.
+        runner.debug(f"Existing credentials could not be loaded: {exc.message}")
+        creds = None
     if creds is not None:
         try:
             sts.get_caller_identity(sts.StsClients(settings, runner, deadline).signed(creds))

@@ -26,6 +26,7 @@ from .errors import (
     CredentialsNotFoundError,
     DurationRefusedError,
     StsError,
+    TokenFileError,
 )
 from .retry import Deadline, TransientFailure, call_with_retries
 from .runner import Runner
@@ -77,13 +78,20 @@ class _ChainState:
 
 
 class TokenSource:
-    """The web identity token: fetched once (in the background, while botocore loads), and
+    """The web identity token: fetched once (in a background thread, from the start), and
     again when STS says it expired or it is older than :data:`TOKEN_REFRESH_AGE_S`."""
 
-    def __init__(self, settings: Settings, runner: Runner, deadline: Deadline) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        runner: Runner,
+        deadline: Deadline,
+        http: sts.SharedHttpSession | None = None,
+    ) -> None:
         self.settings = settings
         self.runner = runner
         self.deadline = deadline
+        self.http = http or sts.SharedHttpSession(runner.environ)
         self._token: str | None = None
         self._fetched_at = 0.0
         self._error: BaseException | None = None
@@ -107,9 +115,10 @@ class TokenSource:
             token = safefiles.read_regular_file(
                 self.settings.token_file, what=TOKEN_FILE_WHAT
             ).strip()
+            oidc.check_token_length(token, f"{TOKEN_FILE_WHAT} holds a token", TokenFileError)
             self.runner.mask(token)
             return token
-        session = oidc.new_session(self.runner.environ)
+        session = self.http.get()
         proxies = proxy.requests_proxies(self.settings.proxy, self._url)
         return call_with_retries(
             lambda _attempt: oidc.fetch_token(
@@ -147,10 +156,14 @@ class Chain:
         self.runner = runner
         self.deadline = deadline
         self.environ: Mapping[str, str] = runner.environ
+        # One HTTP session (and connection pool) for the token request and every STS call.
+        http = sts.SharedHttpSession(runner.environ)
         self.tokens = (
-            TokenSource(settings, runner, deadline) if settings.source.is_web_identity else None
+            TokenSource(settings, runner, deadline, http)
+            if settings.source.is_web_identity
+            else None
         )
-        self.clients = sts.StsClients(settings, runner, deadline)
+        self.clients = sts.StsClients(settings, runner, deadline, http)
         self.claims: dict[str, Any] | None = None
 
     # -- helpers ------------------------------------------------------------------------------

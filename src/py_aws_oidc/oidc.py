@@ -4,17 +4,19 @@ The runner sets ``ACTIONS_ID_TOKEN_REQUEST_URL`` and ``ACTIONS_ID_TOKEN_REQUEST_
 jobs with ``permissions: id-token: write`` (never for pull requests from forks). The URL already
 has a query (``?api-version=2.0``); requests merges ``audience`` into it.
 
-Claims are decoded without verification (pyjwt): STS verifies the signature. We use them for the
+Claims are decoded without verification (base64 + JSON): STS verifies the signature. We use them for the
 log, the AccessDenied diagnostics and the default session tags of later hops (after STS accepted
 the token, its claims are verified facts).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import OidcPermissionError, OidcTokenError
+from .errors import ActionError, OidcPermissionError, OidcTokenError
 from .retry import Deadline, TransientFailure
 from .runner import Runner
 
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
 
 URL_VAR = "ACTIONS_ID_TOKEN_REQUEST_URL"
 TOKEN_VAR = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"  # noqa: S105 - a variable name
+# STS's limit for WebIdentityToken (AssumeRoleWithWebIdentity); GitHub's tokens are ~1-2 KB.
+MAX_TOKEN_CHARS = 20000
 
 
 ACTION_PURPOSE = (
@@ -69,22 +73,19 @@ def fetch_token(
     proxies: Mapping[str, str],
 ) -> str:
     """One request for a token. Transient failures raise :class:`TransientFailure`."""
-    import requests
+    from . import transport
 
-    try:
-        response = session.get(
-            url,
-            params={"audience": audience},
-            headers={"Authorization": f"Bearer {request_token}", "Accept": "application/json"},
-            timeout=deadline.timeouts(),
-            proxies=dict(proxies),
-            allow_redirects=False,
-        )
-    except requests.Timeout:
-        raise TransientFailure("the OIDC token request timed out") from None
-    except requests.RequestException as exc:
-        raise TransientFailure(f"the OIDC token request failed ({type(exc).__name__})") from None
-    status = response.status_code
+    answer = transport.request(
+        session,
+        "GET",
+        url,
+        what="the OIDC token request",
+        deadline=deadline,
+        proxies=proxies,
+        params={"audience": audience},
+        headers={"Authorization": f"Bearer {request_token}", "Accept": "application/json"},
+    )
+    status = answer.status
     if status == 429 or status >= 500:
         raise TransientFailure(f"the OIDC token endpoint answered HTTP {status}", str(status))
     if status in (401, 403):
@@ -96,7 +97,7 @@ def fetch_token(
     if status != 200:
         raise OidcTokenError(f"The runner's token endpoint answered HTTP {status}.")
     try:
-        body: Any = response.json()
+        body: Any = json.loads(answer.body)
     except ValueError:
         raise OidcTokenError(
             "The runner's token endpoint did not answer JSON.",
@@ -108,16 +109,36 @@ def fetch_token(
             "The runner's token endpoint answered JSON without a 'value' (the token).",
             remedy="Check ACTIONS_ID_TOKEN_REQUEST_URL (is it the runner's idtoken URL?).",
         )
+    check_token_length(value, "The runner's token endpoint answered a token")
     runner.mask(value)
     return value
 
 
-def decode_claims(token: str) -> dict[str, Any]:
-    """The token's claims, unverified (STS verifies the signature). ``{}`` if unreadable."""
-    import jwt
+def check_token_length(
+    token: str, what: str, error: type[ActionError] = OidcTokenError
+) -> None:
+    """Refuse a token STS would refuse anyway (its WebIdentityToken limit), before it is masked
+    or sent: a huge value is a broken or hostile source, not a token."""
+    if len(token) > MAX_TOKEN_CHARS:
+        raise error(
+            f"{what} of {len(token)} characters; STS accepts at most {MAX_TOKEN_CHARS}.",
+            remedy="Check where the token comes from (ACTIONS_ID_TOKEN_REQUEST_URL, or the "
+            "web identity token file).",
+        )
 
+
+def decode_claims(token: str) -> dict[str, Any]:
+    """The token's claims, unverified (STS verifies the signature). ``{}`` if unreadable.
+
+    A base64url decode of the JWT's middle part (no pyjwt on the action's path: importing it
+    costs more than the rest of reading the claims)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return {}
+    payload = parts[1]
     try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        claims = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
         return {}
     return claims if isinstance(claims, dict) else {}

@@ -269,7 +269,7 @@ def test_a_stall_without_action_timeout_is_cut_by_the_read_timeout(run_action, s
     assert len(calls) == 2, calls
     assert_success(result)
     assert 15 <= result.duration_s < 25, result.duration_s
-    assert "ReadTimeoutError" in result.stdout
+    assert "AssumeRoleWithWebIdentity timed out (ReadTimeout)" in result.stdout
 
 
 # =================================================================================================
