@@ -301,10 +301,11 @@ def _post(conn: StsConnection, action: str, params: Mapping[str, str]) -> transp
     form = {"Action": action, "Version": API_VERSION, **params}
     body = urlencode(form).encode("utf-8")
     url = conn.endpoint if conn.endpoint.count("/") > 2 else conn.endpoint + "/"
-    headers = {"Content-Type": _CONTENT_TYPE, "User-Agent": conn.user_agent,
-               "Accept-Encoding": "identity"}
+    headers = {"Content-Type": _CONTENT_TYPE}
     if conn.credentials is not None:
+        # Signed: the content type, the host and the X-Amz-* headers, as botocore signs them.
         headers = _sign(conn, url, body, headers)
+    headers.update({"User-Agent": conn.user_agent, "Accept-Encoding": "identity"})
     return transport.request(
         conn.http,
         "POST",
