@@ -225,3 +225,30 @@ def test_a_success_answer_without_credentials_is_malformed(recorder: Recorder) -
                        b"<AssumeRoleResult><Unexpected/></AssumeRoleResult></AssumeRoleResponse>")
     with pytest.raises(sts.MalformedAnswer):
         _assume_role(_connection(recorder.url, sts.Credentials(KEY_ID, SECRET, None)))
+
+
+# -- the SDK chain (existing credentials) -----------------------------------------------------
+
+
+def test_an_sts_error_in_the_sdk_chain_means_not_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A chain provider that calls STS (a profile's role_arn, AWS_WEB_IDENTITY_TOKEN_FILE) and
+    gets an error answer raises botocore's ClientError: "no valid credentials", not a bug."""
+    from botocore.exceptions import ClientError
+
+    from py_aws_oidc import action
+    from py_aws_oidc.config import load_settings
+    from py_aws_oidc.errors import CredentialsNotFoundError
+    from py_aws_oidc.runner import input_env_name
+
+    def refused(self: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "Not authorized"}},
+                          "AssumeRoleWithWebIdentity")
+
+    monkeypatch.setattr(botocore.session.Session, "get_credentials", refused)
+    out = io.StringIO()
+    runner = Runner({input_env_name("aws-region"): "us-east-1",
+                     input_env_name("role-to-assume"): ROLE}, out)
+    with pytest.raises(CredentialsNotFoundError, match="ClientError: AccessDenied"):
+        sts.existing_credentials(runner)
+    assert action._use_existing(load_settings(runner), runner, Deadline(None)) is False
+    assert "::notice::No valid credentials exist. Running as normal." in out.getvalue()
