@@ -484,6 +484,11 @@ def run_once(sc: Scenario, servers: Servers, spawner: Spawner, command: list[str
                 env[input_var(name)] = value
             argv = list(command)
             env.update(extra_env)
+            if "PYTHONPATH" in {**env, **sc.env} and len(argv) == 1:
+                # The image's entrypoints run Python isolated (-I: PYTHONPATH ignored), so a
+                # changed copy of src/ (--src, --variant) runs through the interpreter instead.
+                argv = [str(Path(argv[0]).parent / "python"), "-B", "-u", "-c",
+                        "from py_aws_oidc.cli import console_main; console_main()"]
         elif sc.kind == "cac":
             # A node action gets INPUT_* only for inputs with a value: given, or a default in
             # its action.yml (CAC has one: audience).

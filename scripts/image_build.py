@@ -5,7 +5,8 @@
     python image_build.py prune VENV           # strip VENV in place, verify botocore still resolves
     python image_build.py rootfs DEST VENV [--optional MOD]...   # the final image's tree
 
-``prune`` removes what the action never uses: pip/setuptools, every botocore service model except
+``prune`` makes the entrypoints run Python isolated (``-I``: no ``PYTHONPATH`` or user site from the
+job's environment) and removes what the action never uses: pip/setuptools, every botocore service model except
 the few the action and botocore's credential chain can load (sts, sso, sso-oidc, signin), those
 services' examples, the endpoints.json entries of the other services, and every ``__pycache__``
 (the Dockerfile compiles fresh bytecode afterwards). Before pruning it resolves the endpoint of each
@@ -53,7 +54,8 @@ REMOVE_DISTS = ("pip", "setuptools", "wheel", "pkg_resources", "_distutils_hack"
 # hcl2tojson/jsontohcl2/hq tools as a top-level package named `cli`): name -> owning distribution.
 REMOVE_SCRIPT_PACKAGES = {"cli": "python_hcl2"}
 # Console scripts kept in the venv's bin/ (the rest belong to dependencies: normalizer, hq, ...).
-KEEP_SCRIPTS = ("python", "python3", "python3.*", "py-aws-oidc", "py-aws-oidc-post")
+ENTRYPOINTS = ("py-aws-oidc", "py-aws-oidc-post")
+KEEP_SCRIPTS = ("python", "python3", "python3.*", *ENTRYPOINTS)
 
 RESOLVE_SNIPPET = r"""
 import json, sys
@@ -145,6 +147,24 @@ def prune_botocore(site: Path) -> None:
     # The small root files stay as they are (_retry.json, partitions.json, sdk-default-...).
 
 
+def isolate_entrypoints(venv: Path) -> None:
+    """Run the console scripts with ``python -IBu``: isolated from the job's environment.
+
+    The runner passes every variable of the job (GITHUB_ENV included) into the container, so an
+    earlier step's ``PYTHONPATH`` (or ``PYTHONSTARTUP``, ``PYTHONHOME``, a user site-packages
+    under ``HOME``) would otherwise load its code into our process, ahead of our own packages.
+    ``-I`` ignores them all; ``-B -u`` stand in for the image's ``PYTHONDONTWRITEBYTECODE`` and
+    ``PYTHONUNBUFFERED``, which ``-I`` ignores too."""
+    for name in ENTRYPOINTS:
+        script = venv / "bin" / name
+        first, rest = script.read_text(encoding="utf-8").split("\n", 1)
+        shebang = first.rstrip()
+        # pip writes "#!<venv>/bin/python3.11": the interpreter alone, no options yet.
+        if not shebang.startswith(f"#!{venv}/bin/python") or " " in shebang:
+            raise SystemExit(f"image_build: unexpected first line in {script}: {first!r}")
+        script.write_text(f"{shebang} -IBu\n{rest}", encoding="utf-8")
+
+
 def prune(venv: Path) -> int:
     site = site_packages(venv)
     python = venv / "bin" / "python"
@@ -164,6 +184,7 @@ def prune(venv: Path) -> int:
     for script in (venv / "bin").iterdir():
         if not any(script.match(pattern) for pattern in KEEP_SCRIPTS):
             rm(script)
+    isolate_entrypoints(venv)
     for tests in [p for p in site.rglob("*") if p.is_dir() and p.name in ("tests", "test")]:
         rm(tests)  # test suites shipped inside wheels (certifi/tests)
     for cache in list(venv.rglob("__pycache__")):
