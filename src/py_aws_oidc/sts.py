@@ -189,6 +189,23 @@ class StsConnection:
     credentials: Credentials | None = field(default=None, repr=False)
     user_agent: str = "py-aws-oidc"
 
+    @classmethod
+    def for_region(
+        cls,
+        region: str,
+        *,
+        http: requests.Session,
+        deadline: Deadline,
+        sts_endpoint: str | None = None,
+        proxy_settings: proxy.ProxySettings | None = None,
+    ) -> StsConnection:
+        """An unsigned connection to the region's endpoint (or ``sts_endpoint``), through the
+        proxy ``proxy_settings`` resolves for it (none: direct)."""
+        endpoint = endpoint_for(region, sts_endpoint)
+        proxies = proxy.requests_proxies(proxy_settings, endpoint) if proxy_settings else {}
+        return cls(endpoint=endpoint, region=region, http=http, deadline=deadline,
+                   proxies=proxies)
+
     def signed_with(self, credentials: Credentials) -> StsConnection:
         return replace(self, credentials=credentials)
 
@@ -234,12 +251,12 @@ class StsClients:
         self.endpoint = endpoint_for(settings.region, settings.sts_endpoint)
 
     def unsigned(self) -> StsConnection:
-        return StsConnection(
-            endpoint=self.endpoint,
-            region=self.settings.region,
+        return StsConnection.for_region(
+            self.settings.region,
             http=self.http.get(),
             deadline=self.deadline,
-            proxies=proxy.requests_proxies(self.settings.proxy, self.endpoint),
+            sts_endpoint=self.settings.sts_endpoint,
+            proxy_settings=self.settings.proxy,
         )
 
     def signed(self, credentials: Credentials) -> StsConnection:
