@@ -63,10 +63,16 @@ class _Exchange:
         try:
             response = session.request(method, url, stream=True, **kwargs)
             self.response = response
+            body = None
             try:
                 body = self._read(response)
             finally:
-                response.close()
+                if body is None:
+                    response.close()  # cut short: this connection is not reusable
+                else:
+                    # Read to the end: back to the pool (the next STS call of a chain skips
+                    # a TCP and TLS handshake).
+                    response.raw.release_conn()
             if body is not None:
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 self.answer = Answer(response.status_code, headers, body)

@@ -312,6 +312,47 @@ def test_sts_connections_ignore_sdk_endpoint_variables(monkeypatch: pytest.Monke
     assert clients.unsigned().endpoint == "https://sts.example.test"
 
 
+class RecordingSession:
+    """A requests.Session stand-in for STS: records each request, answers ``status``."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status, self.body = status, body
+        self.calls: list[dict[str, Any]] = []
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        self.calls.append({"method": method, "url": url, **kwargs})
+        response = FakeResponse(self.status, None)
+        response.raw = FakeRaw(self.body)
+        return response
+
+
+GCI_ANSWER = (b"<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::111122223333"
+              b":user/u</Arn><Account>111122223333</Account></GetCallerIdentityResult>"
+              b"</GetCallerIdentityResponse>")
+
+
+@pytest.mark.parametrize(("timeout_s", "limit"), [(None, 15.0), (2, 2.0)])
+def test_sts_requests_have_timeouts_and_make_one_attempt(timeout_s: int | None,
+                                                         limit: float) -> None:
+    for status, body in ((200, GCI_ANSWER), (503, b"")):
+        session = RecordingSession(status, body)
+        conn = sts.StsConnection.for_region("us-east-1", http=session,  # type: ignore[arg-type]
+                                            deadline=Deadline(timeout_s),
+                                            sts_endpoint="https://sts.example.test")
+        conn = conn.signed_with(sts.Credentials("AKIAIOSFODNN7EXAMPLE", "secret", None))
+        if status == 200:
+            assert sts.get_caller_identity(conn) == ("111122223333",
+                                                     "arn:aws:iam::111122223333:user/u")
+        else:
+            with pytest.raises(TransientFailure):
+                sts.get_caller_identity(conn)
+        [call] = session.calls  # one request per call: retries are retry.py's alone
+        connect, read = call["timeout"]
+        assert 0 < connect <= min(limit, 5) and 0 < read <= limit
+        assert call["allow_redirects"] is False and call["proxies"] == {}
+        assert call["url"] == "https://sts.example.test/"
+
+
 class FakeRaw:
     def __init__(self, data: bytes) -> None:
         self.data = data
@@ -319,6 +360,9 @@ class FakeRaw:
     def read1(self, amt: int, decode_content: bool = True) -> bytes:
         piece, self.data = self.data[:amt], self.data[amt:]
         return piece
+
+    def release_conn(self) -> None:
+        pass
 
 
 class FakeResponse:
