@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from . import config, export
-from .assume import Chain
+from .assume import Chain, existing_credentials_are_valid
 from .config import Settings, Source
-from .errors import AccessDeniedError, ActionError, CredentialsNotFoundError, StsError
+from .errors import AccessDeniedError, ActionError, StsError
 from .proxy import secret_parts
 from .retry import Deadline
 from .runner import Runner
@@ -70,31 +70,6 @@ def _describe(settings: Settings, exc: StsError) -> str:
     return f"Could not assume role with {settings.source.value}{where}"
 
 
-def _use_existing(settings: Settings, runner: Runner, deadline: Deadline) -> bool:
-    """``use-existing-credentials: true``: True when existing credentials are valid."""
-    from . import sts
-
-    try:
-        creds = sts.existing_credentials(runner)
-    except CredentialsNotFoundError as exc:
-        # The chain could not produce credentials (an error answer, a bad profile): not valid.
-        runner.debug(f"Existing credentials could not be loaded: {exc.message}")
-        creds = None
-    if creds is not None:
-        try:
-            sts.get_caller_identity(sts.StsClients(settings, runner, deadline).signed(creds))
-        except Exception as exc:  # noqa: BLE001 - any failure means "not valid"
-            runner.debug(f"Existing credentials did not validate: {type(exc).__name__}")
-        else:
-            runner.notice("Pre-existing credentials are valid. No need to generate new ones.")
-            if settings.output_env_credentials:
-                for name in export.REGION_VARS:
-                    runner.export_variable(name, settings.region)
-            return True
-    runner.notice("No valid credentials exist. Running as normal.")
-    return False
-
-
 def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
     runner = Runner(environ, stream)
     watchdog: Watchdog | None = None
@@ -103,10 +78,8 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         # Inside the try: a bad 'translate-env-variables' is an input error like any other.
         runner = Runner(config.translate_env(environ), stream)
         settings = config.load_settings(runner)
-        if settings.mask_account_id:
-            for role in settings.roles:
-                account = role.split(":")[4] if role.startswith("arn:") else ""
-                runner.mask(account)
+        for role in settings.roles:
+            settings.mask_account(runner, role)
         proxy_secrets = secret_parts(settings.proxy)
         for secret in proxy_secrets:
             # Not the URL when it holds a password: its mask line would print the password,
@@ -116,7 +89,12 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         deadline = Deadline(settings.action_timeout_s or None)
         watchdog = Watchdog(settings.action_timeout_s, runner)
 
-        if settings.use_existing_credentials and _use_existing(settings, runner, deadline):
+        if settings.use_existing_credentials and existing_credentials_are_valid(
+            settings, runner, deadline
+        ):
+            if settings.output_env_credentials:
+                for name in export.REGION_VARS:
+                    runner.export_variable(name, settings.region)
             with watchdog.finishing():
                 runner.commit()
             return 0
@@ -129,13 +107,7 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
                 from .diagnose import report_denial
 
                 role = settings.roles[0]
-                hints = report_denial(runner, chain.claims, settings.audience, role)
-                remedy = (
-                    "The role's trust policy does not accept this token: compare its conditions "
-                    "with the claims printed above"
-                    + (f" ({hints[0]})" if hints else "")
-                    + ". Check offline: py-aws-oidc trust check POLICY.json --claims claims.json"
-                )
+                remedy = report_denial(runner, chain.claims, settings.audience, role)
             else:
                 remedy = (
                     "The role's trust policy does not allow the caller (or the caller may not "
@@ -188,14 +160,16 @@ def _fail(runner: Runner, watchdog: Watchdog | None, message: str) -> int:
 def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
     """The post step: blank the exported variables, as configure-aws-credentials does."""
     runner = Runner(environ, stream)
-    if environ.get("AWS_SKIP_CLEANUP_STEP", "").strip() == "true":
-        runner.info("AWS_SKIP_CLEANUP_STEP is true: leaving the exported credentials in place.")
-        return 0
     try:
-        profile = runner.get_input("aws-profile")
-        if runner.get_bool("output-env-credentials", not profile):
+        post = config.load_post_settings(runner)
+        if post.skip_cleanup:
+            runner.info("AWS_SKIP_CLEANUP_STEP is true: leaving the exported credentials in place.")
+            return 0
+        if post.clear_env:
             names = (
-                export.CREDENTIAL_VARS + export.REGION_VARS + (("AWS_PROFILE",) if profile else ())
+                export.CREDENTIAL_VARS
+                + export.REGION_VARS
+                + (("AWS_PROFILE",) if post.aws_profile else ())
             )
             for name in names:
                 runner.export_variable(name, "")

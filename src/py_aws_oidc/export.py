@@ -32,10 +32,7 @@ def check_allowed_account(settings: Settings, account: str) -> None:
 def stage(settings: Settings, outcome: Outcome, runner: Runner, environ: Mapping[str, str]) -> None:
     """Buffer the exports, outputs and summary for one successful run."""
     creds = outcome.credentials
-    if settings.mask_account_id:
-        # The account's mask also hides it inside every ARN; a separate mask line for the ARN
-        # would print the account itself (SPEC: a secret is never printed, masked or not).
-        runner.mask(outcome.account)
+    settings.mask_account(runner, outcome.account)
 
     if settings.output_env_credentials:
         if settings.unset_current_credentials:

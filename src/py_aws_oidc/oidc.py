@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import ActionError, OidcPermissionError, OidcTokenError
-from .retry import Deadline, TransientFailure
+from .retry import Deadline, TransientFailure, call_with_retries
 from .runner import Runner
 
 if TYPE_CHECKING:
@@ -27,6 +27,9 @@ URL_VAR = "ACTIONS_ID_TOKEN_REQUEST_URL"
 TOKEN_VAR = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"  # noqa: S105 - a variable name
 # STS's limit for WebIdentityToken (AssumeRoleWithWebIdentity); GitHub's tokens are ~1-2 KB.
 MAX_TOKEN_CHARS = 20000
+# The audience configure-aws-credentials asks for in the aws partition (and what trust check
+# --from-env asks for by default); the action takes its partition's (partitions.py).
+DEFAULT_AUDIENCE = "sts.amazonaws.com"
 
 
 ACTION_PURPOSE = (
@@ -127,18 +130,61 @@ def check_token_length(
         )
 
 
-def decode_claims(token: str) -> dict[str, Any]:
-    """The token's claims, unverified (STS verifies the signature). ``{}`` if unreadable.
+def fetch_token_with_retries(
+    url: str,
+    request_token: str,
+    audience: str,
+    *,
+    runner: Runner,
+    deadline: Deadline,
+    proxies: Mapping[str, str],
+    max_attempts: int,
+    session: requests.Session | None = None,
+) -> str:
+    """The token, with transient failures retried (retry.py's backoff and deadline).
 
-    A base64url decode of the JWT's middle part (no pyjwt on the action's path: importing it
-    costs more than the rest of reading the claims)."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return {}
-    payload = parts[1]
+    ``session``: the HTTP session to use (the action shares one with its STS calls)."""
+    http = session if session is not None else new_session(runner.environ)
+    return call_with_retries(
+        lambda _attempt: fetch_token(
+            http,
+            url,
+            request_token,
+            audience,
+            runner=runner,
+            deadline=deadline,
+            proxies=proxies,
+        ),
+        label="getIDToken",
+        max_attempts=max_attempts,
+        deadline=deadline,
+        runner=runner,
+    )
+
+
+def decode_unverified(token: str) -> dict[str, Any]:
+    """A JWT's payload, without verifying the signature (STS verifies it). Raises
+    :class:`ValueError` saying what is wrong; the message never quotes the token.
+
+    A base64url decode and ``json.loads`` of the middle part: no pyjwt on the action's path
+    (importing it costs more than the rest of reading the claims)."""
+    token = token.strip()
+    if token.count(".") != 2:
+        raise ValueError("the token is not a JWT (expected three dot-separated parts)")
+    payload = token.split(".")[1]
     try:
         raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
         claims = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"the token could not be decoded ({exc.__class__.__name__})") from None
+    if not isinstance(claims, dict):
+        raise ValueError("the token's payload is not a JSON object")
+    return claims
+
+
+def decode_claims(token: str) -> dict[str, Any]:
+    """The token's claims, unverified (STS verifies the signature). ``{}`` if unreadable."""
+    try:
+        return decode_unverified(token)
+    except ValueError:
         return {}
-    return claims if isinstance(claims, dict) else {}

@@ -235,7 +235,7 @@ def test_an_sts_error_in_the_sdk_chain_means_not_valid(monkeypatch: pytest.Monke
     gets an error answer raises botocore's ClientError: "no valid credentials", not a bug."""
     from botocore.exceptions import ClientError
 
-    from py_aws_oidc import action
+    from py_aws_oidc.assume import existing_credentials_are_valid
     from py_aws_oidc.config import load_settings
     from py_aws_oidc.errors import CredentialsNotFoundError
     from py_aws_oidc.runner import input_env_name
@@ -250,5 +250,5 @@ def test_an_sts_error_in_the_sdk_chain_means_not_valid(monkeypatch: pytest.Monke
                      input_env_name("role-to-assume"): ROLE}, out)
     with pytest.raises(CredentialsNotFoundError, match="ClientError: AccessDenied"):
         sts.existing_credentials(runner)
-    assert action._use_existing(load_settings(runner), runner, Deadline(None)) is False
+    assert existing_credentials_are_valid(load_settings(runner), runner, Deadline(None)) is False
     assert "::notice::No valid credentials exist. Running as normal." in out.getvalue()
