@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import http.client
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
@@ -219,8 +220,6 @@ class SharedHttpSession:
     the token is fetched in a background thread)."""
 
     def __init__(self, environ: Mapping[str, str]) -> None:
-        import threading
-
         self._environ = environ
         self._lock = threading.Lock()
         self._session: requests.Session | None = None
@@ -248,7 +247,6 @@ class StsClients:
         self.runner = runner
         self.deadline = deadline
         self.http = http or SharedHttpSession(runner.environ)
-        self.endpoint = endpoint_for(settings.region, settings.sts_endpoint)
 
     def unsigned(self) -> StsConnection:
         return StsConnection.for_region(
