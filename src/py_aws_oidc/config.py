@@ -234,7 +234,7 @@ def check_session_name(name: str, input_name: str = "role-session-name") -> str:
             input_name,
             f"Role session name must be between 2 and 64 characters, got {len(name)}: {show(name)}",
         )
-    if not SESSION_NAME.match(name):
+    if not SESSION_NAME.fullmatch(name):
         raise InputError(
             input_name,
             f"Role session name is not valid: {show(name)}. "
@@ -531,11 +531,11 @@ def _read_session(inputs: _Inputs) -> _Session:
         inputs.get("role-session-name") or default_session_name(inputs.environ)
     )
     external_id = inputs.get("role-external-id") or None
-    if external_id is not None and not EXTERNAL_ID.match(external_id):
+    if external_id is not None and not EXTERNAL_ID.fullmatch(external_id):
         raise InputError("role-external-id", r"must be 2-1224 characters of [\w+=,.@:/-].")
     source_identity = inputs.get("source-identity") or None
     if source_identity is not None and (
-        not SOURCE_IDENTITY.match(source_identity) or source_identity.lower().startswith("aws:")
+        not SOURCE_IDENTITY.fullmatch(source_identity) or source_identity.lower().startswith("aws:")
     ):
         raise InputError(
             "source-identity", r"must be 2-64 characters of [\w+=,.@-], not starting with aws:."

@@ -249,3 +249,9 @@ def test_translate_env_fills_only_empty_inputs() -> None:
 def test_translate_env_refuses_a_bad_boolean() -> None:
     with pytest.raises(InputError, match="translate-env-variables"):
         translate_env({input_env_name("translate-env-variables"): "off"})
+
+
+def test_a_trailing_newline_is_not_part_of_a_valid_session_name() -> None:
+    # ``$`` matches before a final newline; the whole name must match.
+    with pytest.raises(InputError, match="role-session-name"):
+        config.check_session_name("deploy\n")
