@@ -151,10 +151,22 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
             ) from None
 
         export.check_allowed_account(settings, outcome.account)
-        export.stage(settings, outcome, runner, environ)
-        export.write_profile(settings, outcome, runner)
-        with watchdog.finishing():
-            runner.commit()
+        refresh = None
+        if settings.refresh_credentials:
+            from .refresh import bundle
+
+            refresh = bundle.write(settings, outcome, runner.environ, settings.aws_profile)
+        try:
+            export.stage(settings, outcome, runner, environ, refresh)
+            export.write_profile(settings, outcome, runner)
+            with watchdog.finishing():
+                runner.commit()
+        except BaseException:
+            if refresh is not None:  # nothing points at it: do not leave it behind
+                from .refresh import bundle
+
+                bundle.remove(refresh.local)
+            raise
         return 0
     except ActionError as exc:
         return _fail(runner, watchdog, str(exc))
@@ -187,6 +199,7 @@ def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         runner.info("AWS_SKIP_CLEANUP_STEP is true: leaving the exported credentials in place.")
         return 0
     try:
+        _post_refresh(runner)
         profile = runner.get_input("aws-profile")
         if runner.get_bool("output-env-credentials", not profile):
             names = (
@@ -203,6 +216,24 @@ def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         runner.error(f"Unexpected error in the post step ({type(exc).__name__}).")
         return 1
     return 0
+
+
+def _post_refresh(runner: Runner) -> None:
+    """``refresh-credentials``: delete the directory the main step made, blank its variables."""
+    saved = runner.environ.get(f"STATE_{export.REFRESH_STATE}", "")
+    if not saved:
+        return
+    from pathlib import Path
+
+    from .refresh import bundle
+
+    local = Path(saved)
+    if local.parent != bundle.host_parent(runner.environ)[0] or not bundle.remove(local):
+        runner.warning(f"Did not remove the refresh directory {saved}: not where the step makes it.")
+    else:
+        runner.info(f"Removed the refresh directory {saved}.")
+    for name in export.REFRESH_VARS:
+        runner.export_variable(name, "")
 
 
 __all__ = ["Source", "run_main", "run_post"]

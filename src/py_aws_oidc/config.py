@@ -124,6 +124,7 @@ class Settings:
     sts_endpoint: str | None
     aws_profile: str | None
     overwrite_aws_profile: bool
+    refresh_credentials: bool = False
 
     def __repr__(self) -> str:
         return f"Settings(source={self.source.name}, roles={self.roles!r}, region={self.region!r})"
@@ -489,9 +490,39 @@ def load_settings(runner: Runner) -> Settings:
         sts_endpoint=sts_endpoint,
         aws_profile=aws_profile,
         overwrite_aws_profile=runner.get_bool("overwrite-aws-profile", False),
+        refresh_credentials=_refresh_credentials(runner, source),
     )
     _check_applicability(runner, settings)
     return settings
+
+
+def _refresh_credentials(runner: Runner, source: Source) -> bool:
+    """``refresh-credentials``: web-identity sources only (a refresh from keys would keep a
+    long-lived secret on disk), and only where its exports are wanted."""
+    if not runner.get_bool("refresh-credentials", False):
+        return False
+    if not source.is_web_identity:
+        raise InputError(
+            "refresh-credentials",
+            f"works only with a web-identity source (GitHub OIDC or 'web-identity-token-file'); "
+            f"this run uses {source.value}, and refreshing those would mean keeping a long-lived "
+            "secret on disk for later steps.",
+            remedy="Remove 'refresh-credentials', or assume the role with GitHub OIDC.",
+        )
+    if runner.get_bool("use-existing-credentials", False):
+        raise ConflictingInputsError(
+            "'refresh-credentials' and 'use-existing-credentials' do not go together: valid "
+            "existing credentials would skip the refresh set-up.",
+            remedy="Keep only one of them.",
+        )
+    if not runner.get_bool("output-env-credentials", True):
+        raise ConflictingInputsError(
+            "'refresh-credentials' hands the session to later steps through AWS_CONFIG_FILE and "
+            "AWS_PROFILE, which 'output-env-credentials: false' would not export.",
+            remedy="Remove 'output-env-credentials: false' (with aws-profile, refresh still "
+            "exports them).",
+        )
+    return True
 
 
 def _assume_role_hops(source: Source, roles: tuple[str, ...]) -> int:

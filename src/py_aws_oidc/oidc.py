@@ -113,11 +113,23 @@ def fetch_token(
 
 
 def decode_claims(token: str) -> dict[str, Any]:
-    """The token's claims, unverified (STS verifies the signature). ``{}`` if unreadable."""
-    import jwt
+    """The token's claims, unverified (STS verifies the signature). ``{}`` if unreadable.
 
-    try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError:
+    The standard library only, no pyjwt: the credential process (refresh/) runs this on the
+    runner's host Python 3.10, where pyjwt would need typing_extensions.
+    """
+    import base64
+    import binascii
+    import json
+
+    parts = token.split(".")
+    if len(parts) != 3:
         return {}
-    return claims if isinstance(claims, dict) else {}
+    try:
+        header, claims = (
+            json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+            for part in parts[:2]
+        )
+    except (binascii.Error, ValueError):
+        return {}
+    return claims if isinstance(header, dict) and isinstance(claims, dict) else {}

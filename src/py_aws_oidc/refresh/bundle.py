@@ -1,0 +1,336 @@
+"""The step's half of ``refresh-credentials``: the directory later steps run the process from.
+
+Where: a new directory ``py-aws-oidc-refresh-<random>`` (0700) under ``RUNNER_TEMP`` on the
+runner's host. In the action's container ``RUNNER_TEMP`` is a container path and the host's is
+not visible, but ``/github/home`` is the host's ``$RUNNER_TEMP/_github_home`` (the runner mounts
+it so): the directory goes there, and every path handed to later steps is the host's. The host's
+``_temp`` is ``<work>/_temp`` beside ``RUNNER_WORKSPACE`` (``<work>/<repository>``, which the
+runner passes untranslated, as no mount holds it); failing that, the mount table's source of
+``/github/home``.
+
+What (all files 0600, directories 0700, owned by the owner of the directory they are created
+in, so the runner's user can read, lock and replace them when the container ran as root):
+
+* ``lib/``: this package (without the trust doctor) and its pure-Python dependencies, copied
+  from the interpreter that runs the step; ``lib/__main__.py`` checks the Python version first;
+* ``settings.json`` (:mod:`.settingsfile`), ``session.json`` (the step's session: the first
+  call is a cache hit), ``lock``;
+* ``config``: the AWS config file, ``[profile NAME]`` with ``region`` and
+  ``credential_process = python3 -I -S <dir>/lib`` (``-I``: no ``PYTHON*`` variables, no user
+  site, no current directory; ``-S``: no site-packages).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import posixpath
+import secrets
+import shlex
+import shutil
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import profiles
+from ..assume import Outcome
+from ..config import Settings
+from ..errors import RunnerEnvironmentError
+from ..sts import iso8601
+from . import layout
+from .settingsfile import document
+
+CONTAINER_HOME = "/github/home"
+MOUNTINFO = "/proc/self/mountinfo"
+# Top-level modules the mint path imports (requests, botocore and what they import; not pyjwt,
+# which needs typing_extensions on Python 3.10). charset_normalizer: requests warns on stderr
+# without a character-detection module.
+LIB_MODULES = (
+    "py_aws_oidc",
+    "requests",
+    "urllib3",
+    "idna",
+    "certifi",
+    "charset_normalizer",
+    "botocore",
+    "dateutil",
+    "jmespath",
+    "six",
+)
+# Left out of the copy: the trust doctor, compiled extensions (built for another Python),
+# caches, and botocore's models except STS's (botocore reads them from the file system).
+_SKIP_DIRS = {"__pycache__", "tests", "cli"}
+_SKIP_PACKAGE_DIRS = {("py_aws_oidc", "trust")}
+_BOTOCORE_DATA_KEEP = ("sts",)
+_COPY_SUFFIXES = (".py", ".pem", ".json", ".gz", ".typed")
+
+LAUNCHER = '''\
+# The py-aws-oidc credential process (written by the py-aws-oidc step; see its README).
+# Kept parseable by old Pythons, so that a too old python3 gets a message, not a SyntaxError.
+import sys
+
+if sys.version_info < {min_python!r}:
+    sys.stderr.write(
+        "py-aws-oidc credential process: python3 here is %d.%d; the credential process needs "
+        "Python {min_text} or newer. Install it on the runner (self-hosted runners), or put it "
+        "first on PATH.\\n" % sys.version_info[:2]
+    )
+    sys.exit(1)
+
+from py_aws_oidc.refresh.process import run  # noqa: E402
+
+sys.exit(run(__file__))
+'''
+
+
+@dataclass(frozen=True)
+class RefreshSetup:
+    """What the step made: ``local`` is this process's path of the directory, ``host`` the
+    path later steps use; ``config_file`` and ``profile`` are what they are exported as."""
+
+    local: Path
+    host: Path
+    profile: str
+    expiration: str
+
+    @property
+    def config_file(self) -> Path:
+        return self.host / layout.CONFIG_FILE
+
+    @property
+    def credential_process(self) -> str:
+        return f"python3 -I -S {shlex.quote(str(self.host / layout.LIB_DIR))}"
+
+
+# --- where ---------------------------------------------------------------------------------------
+
+
+def _mount_source(mount_point: str, mountinfo: str) -> str | None:
+    """The source path (within its filesystem) of the bind mount at ``mount_point``."""
+    try:
+        with open(mountinfo, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        fields = line.split(" ")
+        if len(fields) > 4 and _unescape(fields[4]) == mount_point:
+            return _unescape(fields[3])
+    return None
+
+
+def _unescape(field: str) -> str:
+    """mountinfo escapes space, tab, newline and backslash as octal (``\\040``)."""
+    out, i = [], 0
+    while i < len(field):
+        if field[i] == "\\" and field[i + 1 : i + 4].isdigit():
+            out.append(chr(int(field[i + 1 : i + 4], 8)))
+            i += 4
+        else:
+            out.append(field[i])
+            i += 1
+    return "".join(out)
+
+
+def host_parent(environ: Mapping[str, str], mountinfo: str = MOUNTINFO) -> tuple[Path, Path]:
+    """(where this process creates the directory, the same place on the runner's host)."""
+    home = environ.get("HOME", "")
+    if home.rstrip("/") == CONTAINER_HOME and os.path.isdir(CONTAINER_HOME):
+        workspace = environ.get("RUNNER_WORKSPACE", "")
+        if workspace.startswith("/") and not workspace.startswith("/github/"):
+            work = posixpath.dirname(posixpath.normpath(workspace))
+            return Path(CONTAINER_HOME), Path(work, "_temp", "_github_home")
+        source = _mount_source(CONTAINER_HOME, mountinfo)
+        if source and source.startswith("/") and source != "/":
+            return Path(CONTAINER_HOME), Path(source)
+        raise RunnerEnvironmentError(
+            "Input 'refresh-credentials': cannot tell where /github/home is on the runner's host "
+            "(RUNNER_WORKSPACE is not set and the mount table does not say).",
+            remedy="Run the action on a GitHub runner (or act), or set refresh-credentials: false.",
+        )
+    temp = environ.get("RUNNER_TEMP", "")
+    if not temp.startswith("/"):
+        raise RunnerEnvironmentError(
+            "Input 'refresh-credentials': RUNNER_TEMP is not set (or not absolute), so there is "
+            "no place for the credential process's files.",
+            remedy="Run the action on a GitHub runner, which sets it, or set "
+            "refresh-credentials: false.",
+        )
+    return Path(temp), Path(temp)
+
+
+# --- the copy of the package ---------------------------------------------------------------------
+
+
+def _source_of(module: str) -> Path | None:
+    spec = importlib.util.find_spec(module)
+    if spec is None or spec.origin in (None, "built-in", "frozen"):
+        return None
+    origin = Path(spec.origin)
+    # Not submodule_search_locations: six sets __path__ = [] on a plain module.
+    return origin.parent if origin.name == "__init__.py" else origin
+
+
+def _wanted(top: str, relative: tuple[str, ...], name: str) -> bool:
+    if not name.endswith(_COPY_SUFFIXES):
+        return False
+    if top == "botocore" and relative[:1] == ("data",):
+        return (len(relative) == 1 and name.endswith(".json")) or (
+            len(relative) > 1 and relative[1] in _BOTOCORE_DATA_KEEP
+        )
+    return name.endswith((".py", ".pem", ".typed"))
+
+
+def lib_files() -> list[tuple[Path, str]]:
+    """(source file, path inside lib/) for every file the process may import."""
+    found: list[tuple[Path, str]] = []
+    for module in LIB_MODULES:
+        source = _source_of(module)
+        if source is None:
+            continue
+        if source.is_file():
+            found.append((source, source.name))
+            continue
+        for root, dirs, files in os.walk(source):
+            relative = Path(root).relative_to(source).parts
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if d not in _SKIP_DIRS
+                and (module, *relative, d)[:2] not in _SKIP_PACKAGE_DIRS
+                and not (module == "botocore" and relative == ("data",)
+                         and d not in _BOTOCORE_DATA_KEEP)
+            )
+            for name in sorted(files):
+                if _wanted(module, relative, name):
+                    found.append((Path(root, name), posixpath.join(module, *relative, name)))
+    return found
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+
+def _secure(fd: int, mode: int, owner: os.stat_result) -> None:
+    os.fchmod(fd, mode)
+    if os.geteuid() == 0 and (owner.st_uid, owner.st_gid) != (0, 0):
+        os.fchown(fd, owner.st_uid, owner.st_gid)
+
+
+def _make_dir(path: Path, owner: os.stat_result) -> None:
+    os.mkdir(path, 0o700)
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        _secure(fd, 0o700, owner)
+    finally:
+        os.close(fd)
+
+
+def _write_new(path: Path, data: bytes, owner: os.stat_result) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        _secure(fd, 0o600, owner)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
+def _copy_lib(lib: Path, owner: os.stat_result) -> None:
+    _make_dir(lib, owner)
+    made = {lib}
+    for source, relative in lib_files():
+        target = lib / relative
+        for parent in reversed(target.parents):
+            if parent not in made and lib in parent.parents:
+                _make_dir(parent, owner)
+                made.add(parent)
+        _write_new(target, source.read_bytes(), owner)
+    # Python writes bytecode beside the sources on first import: give it private directories.
+    for directory in sorted(made):
+        _make_dir(directory / "__pycache__", owner)
+    launcher = LAUNCHER.format(
+        min_python=layout.MIN_PYTHON, min_text=".".join(map(str, layout.MIN_PYTHON))
+    )
+    _write_new(lib / "__main__.py", launcher.encode("utf-8"), owner)
+
+
+def config_text(profile: str, region: str, credential_process: str) -> str:
+    return profiles.render_ini(
+        {
+            profiles.config_section_name(profile): {
+                "region": region,
+                "credential_process": credential_process,
+            }
+        }
+    )
+
+
+def write(
+    settings: Settings, outcome: Outcome, environ: Mapping[str, str], profile: str | None
+) -> RefreshSetup:
+    """Make the refresh directory for this run; on failure nothing is left behind."""
+    creds = outcome.credentials
+    if creds.session_token is None or creds.expiration is None:
+        raise RunnerEnvironmentError("STS answered without a session token or an expiration.")
+    local_parent, host_parent_dir = host_parent(environ)
+    name = layout.DIR_PREFIX + secrets.token_hex(8)
+    local = local_parent / name
+    setup = RefreshSetup(
+        local=local,
+        host=host_parent_dir / name,
+        profile=profile or layout.DEFAULT_PROFILE,
+        expiration=iso8601(creds.expiration),
+    )
+    try:
+        owner = os.stat(local_parent)
+        if not stat.S_ISDIR(owner.st_mode):
+            raise NotADirectoryError(str(local_parent))
+        _make_dir(local, owner)
+        _copy_lib(local / layout.LIB_DIR, owner)
+        session = {
+            "Version": 1,
+            "AccessKeyId": creds.access_key_id,
+            "SecretAccessKey": creds.secret_access_key,
+            "SessionToken": creds.session_token,
+            "Expiration": setup.expiration,
+        }
+        files = {
+            layout.SETTINGS_FILE: json.dumps(document(settings, outcome, environ), indent=1),
+            layout.CACHE_FILE: json.dumps(session),
+            layout.LOCK_FILE: "",
+            layout.CONFIG_FILE: config_text(setup.profile, settings.region,
+                                            setup.credential_process),
+        }
+        for file_name, text in files.items():
+            _write_new(local / file_name, text.encode("utf-8"), owner)
+    except OSError as exc:
+        remove(local)
+        raise RunnerEnvironmentError(
+            f"Input 'refresh-credentials': could not write {local} ({exc.strerror or exc}). "
+            "Nothing was exported.",
+            remedy="Check the free space and permissions of RUNNER_TEMP.",
+        ) from None
+    except BaseException:
+        remove(local)
+        raise
+    return setup
+
+
+def remove(local: Path) -> bool:
+    """Delete a refresh directory (symbolic links inside are removed, never followed)."""
+    if not local.name.startswith(layout.DIR_PREFIX):
+        return False
+    with contextlib.suppress(FileNotFoundError):
+        st = os.lstat(local)
+        if not stat.S_ISDIR(st.st_mode):
+            return False
+        shutil.rmtree(local)
+        return True
+    return False
+
+
+__all__ = ["RefreshSetup", "config_text", "host_parent", "remove", "write"]
