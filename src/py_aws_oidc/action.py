@@ -228,10 +228,18 @@ def _post_refresh(runner: Runner) -> None:
     from .refresh import bundle
 
     local = Path(saved)
-    if local.parent != bundle.host_parent(runner.environ)[0] or not bundle.remove(local):
-        runner.warning(f"Did not remove the refresh directory {saved}: not where the step makes it.")
-    else:
+    try:
+        parent: Path | None = bundle.host_parent(runner.environ)[0]
+    except ActionError:
+        parent = None
+    if local.parent != parent:
+        runner.warning(
+            f"Left the refresh directory {saved} in place: it is not where this step makes it."
+        )
+    elif bundle.remove(local):
         runner.info(f"Removed the refresh directory {saved}.")
+    else:
+        runner.info(f"The refresh directory {saved} was already gone.")
     for name in export.REFRESH_VARS:
         runner.export_variable(name, "")
 

@@ -95,6 +95,15 @@ def stage_refresh(settings: Settings, refresh: RefreshSetup, runner: Runner) -> 
         f"Later steps get profile '{refresh.profile}' from {refresh.config_file}: its "
         "credential_process renews the session before it expires."
     )
+    from .refresh.layout import DEFAULT_MARGIN_S, MARGIN_VAR
+
+    if refresh.duration_s <= DEFAULT_MARGIN_S:
+        runner.warning(
+            f"The session lasts {refresh.duration_s} s, no more than the refresh margin "
+            f"({DEFAULT_MARGIN_S} s, {MARGIN_VAR}): every AWS call in later steps will mint a new "
+            "session. Ask for a longer role-duration-seconds (3600 or more).",
+            title="Short sessions with refresh-credentials",
+        )
 
 
 def write_profile(settings: Settings, outcome: Outcome, runner: Runner) -> None:

@@ -95,6 +95,7 @@ class RefreshSetup:
     host: Path
     profile: str
     expiration: str
+    duration_s: int
 
     @property
     def config_file(self) -> Path:
@@ -135,17 +136,19 @@ def _unescape(field: str) -> str:
     return "".join(out)
 
 
-def host_parent(environ: Mapping[str, str], mountinfo: str = MOUNTINFO) -> tuple[Path, Path]:
+def host_parent(
+    environ: Mapping[str, str], *, container_home: str = CONTAINER_HOME, mountinfo: str = MOUNTINFO
+) -> tuple[Path, Path]:
     """(where this process creates the directory, the same place on the runner's host)."""
     home = environ.get("HOME", "")
-    if home.rstrip("/") == CONTAINER_HOME and os.path.isdir(CONTAINER_HOME):
+    if home.rstrip("/") == container_home and os.path.isdir(container_home):
         workspace = environ.get("RUNNER_WORKSPACE", "")
         if workspace.startswith("/") and not workspace.startswith("/github/"):
             work = posixpath.dirname(posixpath.normpath(workspace))
-            return Path(CONTAINER_HOME), Path(work, "_temp", "_github_home")
-        source = _mount_source(CONTAINER_HOME, mountinfo)
+            return Path(container_home), Path(work, "_temp", "_github_home")
+        source = _mount_source(container_home, mountinfo)
         if source and source.startswith("/") and source != "/":
-            return Path(CONTAINER_HOME), Path(source)
+            return Path(container_home), Path(source)
         raise RunnerEnvironmentError(
             "Input 'refresh-credentials': cannot tell where /github/home is on the runner's host "
             "(RUNNER_WORKSPACE is not set and the mount table does not say).",
@@ -284,6 +287,7 @@ def write(
         host=host_parent_dir / name,
         profile=profile or layout.DEFAULT_PROFILE,
         expiration=iso8601(creds.expiration),
+        duration_s=outcome.hops[-1].duration_s if outcome.hops else 0,
     )
     try:
         owner = os.stat(local_parent)
