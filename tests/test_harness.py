@@ -40,6 +40,7 @@ from tests.support.leakcheck import Secret, find_leaks
 from tests.support.runner_files import (
     FileCommandError,
     check_env_entries,
+    mask_values,
     parse_commands,
     parse_env_file,
     parse_file_commands,
@@ -176,7 +177,61 @@ def test_what_is_and_is_not_a_command() -> None:
 def test_stop_commands_suspends_processing_until_its_token() -> None:
     out = "::stop-commands::tok123\n::add-mask::hidden\n::error::ignored\n::tok123::\n::error::seen\n"
     commands = parse_commands(out)
-    assert [(c.name, c.data) for c in commands] == [("error", "seen")]
+    # The stop and the resume are listed (the runner acts on them); nothing in between is.
+    assert [(c.name, c.data) for c in commands] == [
+        ("stop-commands", "tok123"), ("tok123", ""), ("error", "seen")]
+
+
+# The runner's own cases (actions/runner src/Test/L0/Worker/ActionCommandManagerL0.cs and
+# ActionCommandL0.cs), through our port.
+def test_legacy_form_anywhere_in_a_line() -> None:
+    out = "\n".join([
+        "text before ##[error]legacy error%5D%3B%0Anext",
+        "##[warning file=a.py;line=3]w",
+        "##[unknown]plain text",
+        "##[unknown]then ##[error]a later prefix does not count",
+        "##[error no closing bracket",
+        "::notice::v2 wins ##[stop-commands]not-a-stop",
+        "::unknown:: a failed v2 line is tried as legacy ##[error]e2",
+        "##[ADD-MASK]case-insensitive",
+    ])
+    commands = parse_commands(out)
+    assert [(c.name, c.data, c.legacy, c.line_no) for c in commands] == [
+        ("error", "legacy error];\nnext", True, 0),
+        ("warning", "w", True, 1),
+        ("notice", "v2 wins ##[stop-commands]not-a-stop", False, 5),
+        ("error", "e2", True, 6),
+        ("ADD-MASK", "case-insensitive", True, 7),
+    ]
+    assert commands[1].props == {"file": "a.py", "line": "3"}
+    assert commands[4].key == "add-mask"
+    assert mask_values(commands) == ["case-insensitive"]
+
+
+def test_stop_and_resume_in_either_form_and_any_case() -> None:
+    out = "\n".join([
+        "x ##[stop-commands]stopToken",
+        "##[set-env name=foo]bar",
+        "::add-mask::not applied",
+        "::STOPTOKEN::",
+        "::error::seen",
+        "::Stop-Commands::t2",
+        "::add-mask::not applied either",
+        "text ##[T2]",
+        "::add-mask::applied",
+    ])
+    commands = parse_commands(out)
+    assert [(c.key, c.data) for c in commands] == [
+        ("stop-commands", "stopToken"), ("STOPTOKEN", ""), ("error", "seen"),
+        ("stop-commands", "t2"), ("T2", ""), ("add-mask", "applied")]
+    assert mask_values(commands) == ["applied"]
+
+
+def test_an_invalid_stop_token_does_not_stop() -> None:
+    # The runner refuses a registered name, an empty token or pause-logging (the step fails).
+    for token in ("add-mask", "", "PAUSE-LOGGING"):
+        commands = parse_commands(f"::stop-commands::{token}\n::add-mask::still applied\n")
+        assert mask_values(commands) == ["still applied"], token
 
 
 def test_lines_split_like_the_runner_reads_them() -> None:
@@ -639,6 +694,52 @@ def test_a_mask_inside_stop_commands_does_not_count(tmp_path: Path) -> None:
     problems = find_leaks(result, SECRETS)
     assert any("stdout line 2" in p for p in problems)
     assert any("GITHUB_OUTPUT aws-secret-access-key" in p for p in problems)
+
+
+def test_a_smuggled_legacy_stop_makes_the_later_masks_leak(tmp_path: Path) -> None:
+    # As on the runner: the mask after a "##[stop-commands]" is printed, not applied.
+    result = fabricate(
+        tmp_path,
+        f"Assuming role arn:aws:iam::111122223333:role/##[stop-commands]tok1234/x\n"
+        f"::add-mask::{KEY_SECRET}\n",
+        output_file=format_file_command("aws-secret-access-key", KEY_SECRET),
+    )
+    problems = "\n".join(find_leaks(result, SECRETS))
+    assert "sts-secret-access-key leaked on stdout line 2" in problems
+    assert "stdout line 1: the runner would execute a ##[...] command 'stop-commands'" in problems
+    assert "GITHUB_OUTPUT aws-secret-access-key without" in problems
+
+
+@pytest.mark.parametrize("line", [
+    "text ##[set-env name=A]1",  # legacy form anywhere
+    "##[ADD-MASK]arn",  # any case; an add-mask of a non-secret
+    "::set-output name=x::1",  # a command the action never writes
+    "  ::warning::indented",  # we write commands at column 0 only
+    "::Warning::other case",
+    "::error file=a.py::props we never write",
+    "x ##[unknown]an unescaped legacy prefix",
+])
+def test_any_command_the_action_does_not_write_fails(tmp_path: Path, line: str) -> None:
+    problems = find_leaks(fabricate(tmp_path, f"::add-mask::{JWT_SECRET}\n{line}\n"), SECRETS)
+    assert any("stdout line 2" in p for p in problems), problems
+    assert JWT_SECRET not in "".join(problems)
+
+
+def test_a_command_on_stderr_fails(tmp_path: Path) -> None:
+    problems = find_leaks(fabricate(tmp_path, "", stderr="warn ##[error]x\n"), SECRETS)
+    assert problems == ["stderr line 1: the runner would execute the command 'error' (the runner "
+                        "reads stderr too)"]
+
+
+def test_the_commands_the_action_writes_pass(tmp_path: Path) -> None:
+    result = fabricate(tmp_path, "".join([
+        f"::add-mask::{JWT_SECRET}\n", f"::add-mask::{KEY_SECRET}\n",
+        "::add-mask::a-secret-with-##[stop-commands]-inside\n",  # a mask stays exact
+        "::group::Assume\n", "::debug::d\n", "::notice title=T::n ##\\[stop-commands]x\n",
+        "::warning::w\n", "::endgroup::\n", "plain ##\\[stop-commands]x\n",
+        "\\::set-env name=A::1\n",
+    ]))
+    assert find_leaks(result, [*SECRETS, Secret("declared", "a-secret-with-##[stop-commands]-inside")]) == []
 
 
 def test_failure_shape_and_tracebacks(tmp_path: Path) -> None:

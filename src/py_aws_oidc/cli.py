@@ -52,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.write(f"py-aws-oidc {__version__}\n")
         return 0
     sys.stderr.write(USAGE)
-    sys.stderr.write(f"\npy-aws-oidc: unknown command {args!r}\n")
+    from .runner import neutralise_line  # the runner reads stderr for commands too
+
+    sys.stderr.write(f"\npy-aws-oidc: unknown command {neutralise_line(repr(args))}\n")
     return 2
 
 

@@ -7,11 +7,15 @@ pulls PyGithub. This module follows the runner's own parsers (``ActionCommand.cs
 * inputs are ``INPUT_<NAME>`` with the name upper-cased, spaces to ``_``, hyphens kept;
 * workflow commands are ``::name props::data`` with ``%``, CR, LF escaped in data and, in
   properties, ``:`` and ``,`` too;
+* the runner also executes the legacy form ``##[name props]data`` anywhere in a line (see
+  :func:`neutralise_line`), so every line we print is neutralised against both forms;
 * file commands (GITHUB_ENV, GITHUB_OUTPUT, GITHUB_STATE) use the heredoc form with a random
   ``ghadelimiter_<uuid>`` and refuse names or values that could add another entry.
 
-Every line goes through :meth:`Runner.emit`, which scrubs registered secrets, so a secret is never
-printed even when a caller makes a mistake (``::add-mask::`` is a safety net, not a licence).
+Every line is scrubbed of registered secrets, so a secret is never printed even when a caller
+makes a mistake (``::add-mask::`` is a safety net, not a licence), and then neutralised, so no
+value from outside can become a workflow command (:meth:`Runner.info` is the one way to print a
+plain line; the annotation commands neutralise their text the same way).
 File commands are buffered and written by :meth:`Runner.commit` only once the step has succeeded,
 so a failed run leaves GITHUB_ENV and GITHUB_OUTPUT untouched.
 """
@@ -52,6 +56,45 @@ def escape_data(value: str) -> str:
 def escape_property(value: str) -> str:
     """Escape a workflow-command property value (``title=...``)."""
     return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+# The runner (actions/runner ActionCommandManager.TryProcessCommand) tries, for every output line,
+# ActionCommand.TryParseV2 and then ActionCommand.TryParse:
+#   V2:     the line, after .NET TrimStart (whitespace), starts with "::"; "::name props::data".
+#   legacy: the FIRST "##[" anywhere in the line, up to the next "]": "##[name props]data".
+# Command names match case-insensitively. A "stop-commands" in either form switches commands off
+# until a line names its token, so a "##[stop-commands]x" smuggled inside a value would make every
+# later "::add-mask::" print its secret in clear. Wrapping a value in ::stop-commands:: is no
+# defence (a mask inside would not apply): we escape instead.
+#
+# The escape is one backslash inserted where a command would begin: "##[" -> "##\[" (anywhere)
+# and a leading "::" -> "\::" (after the line's whitespace). The runner never executes either:
+# "##\[" contains no "##[" at all, and "\::" does not start with "::". A reader still sees the
+# value (as a backslash-escaped markdown character), and the escape is reversible: a run of
+# backslashes already in those places gets one more ("##\\[" stays distinguishable from an
+# escaped "##["), so removing one backslash from each such place gives the original back. Text
+# without those two patterns is printed unchanged.
+#
+# The runner compares with .NET culture-sensitive IndexOf/StartsWith, which skip "ignorable"
+# characters (soft hyphen, zero-width joiner...). They cannot turn an escaped line back into a
+# command: the runner takes the name at a fixed offset after the prefix, so a prefix "found"
+# across ignorable characters yields a name containing "[" (or ":"), which is never registered.
+_LEGACY_PREFIX = re.compile(r"##(\\*)\[")
+# Python's \s (str.isspace) is a superset of .NET's char.IsWhiteSpace, which TrimStart uses.
+_LEADING_PREFIX = re.compile(r"\A(\s*)(\\*)::")
+
+
+def neutralise_line(line: str) -> str:
+    """``line`` (no CR or LF in it) escaped so that the runner executes no workflow command in it,
+    in either form; readable and reversible (:func:`restore_line`)."""
+    line = _LEGACY_PREFIX.sub(lambda m: "##\\" + m.group(1) + "[", line)
+    return _LEADING_PREFIX.sub(lambda m: m.group(1) + "\\" + m.group(2) + "::", line, count=1)
+
+
+def restore_line(line: str) -> str:
+    """The inverse of :func:`neutralise_line` (for tests and for readers of a log)."""
+    line = re.sub(r"\A(\s*)\\(\\*)::", lambda m: m.group(1) + m.group(2) + "::", line, count=1)
+    return re.sub(r"##\\(\\*)\[", lambda m: "##" + m.group(1) + "[", line)
 
 
 def parse_bool(input_name: str, raw: str, default: bool) -> bool:
@@ -140,8 +183,8 @@ class Runner:
                 text = text.replace(secret, "***")
         return text
 
-    def emit(self, line: str) -> None:
-        """Print one raw line (already a command or safe text), scrubbed of secrets."""
+    def _write(self, line: str) -> None:
+        # Scrubbed again as a last net: "***" cannot form a command prefix.
         self.stream.write(self.scrub(line) + "\n")
         self.stream.flush()
 
@@ -162,17 +205,23 @@ class Runner:
         return value in self._secrets
 
     def info(self, message: str) -> None:
-        """A plain log line. CR/LF are escaped and a leading ``::`` is defused, so text from
-        inputs or STS can never start a workflow command."""
-        for line in message.split("\n"):
-            safe = line.replace("\r", "\\r")
-            if safe.lstrip().startswith("::"):
-                safe = "[::]" + safe.lstrip()[2:]
-            self.emit(safe)
+        """Plain log lines: the one way to print text that is not a command. Secrets are
+        scrubbed first (an escape inside a secret would hide it from the scrubber and from the
+        runner's masker), then CR is shown as ``\\r`` (the runner would end the line there) and
+        each line is neutralised (:func:`neutralise_line`), so no value can act as a command."""
+        for line in self.scrub(message).split("\n"):
+            self._write(neutralise_line(line.replace("\r", "\\r")))
 
     def _command(self, name: str, message: str, title: str | None = None) -> None:
-        props = f" title={escape_property(title)}" if title else ""
-        self.emit(f"::{name}{props}::{escape_data(self.scrub(message))}")
+        # A ::name:: line is parsed as such before the legacy form is tried, so its data could
+        # not start a command today; it is neutralised anyway, so that no "##[" from a value
+        # appears anywhere in our output (the only exception is an ::add-mask:: line's secret,
+        # which must stay exact to be masked).
+        props = ""
+        if title:
+            props = f" title={neutralise_line(escape_property(self.scrub(title)))}"
+        data = neutralise_line(escape_data(self.scrub(message)))
+        self._write(f"::{name}{props}::{data}")
 
     def debug(self, message: str) -> None:
         self._command("debug", message)
@@ -192,7 +241,7 @@ class Runner:
         try:
             yield
         finally:
-            self.emit("::endgroup::")
+            self._write("::endgroup::")
 
     # -- file commands (buffered until commit) -------------------------------------------------
 

@@ -119,7 +119,7 @@ class ActionResult:
         self.extra_secrets.append((kind, value))
 
     def commands_named(self, name: str) -> list[Command]:
-        return [c for c in self.commands if c.name == name]
+        return [c for c in self.commands if c.key == name]
 
     def post_env(self) -> dict[str, str]:
         """``STATE_*`` for the post step, as the runner passes saved state."""
@@ -356,9 +356,9 @@ def collect_files(result: ActionResult) -> ActionResult:
     result.summary = _read_text(paths.summary_file)
     result.commands = parse_commands(result.stdout)
     result.masks = mask_values(result.commands)
-    result.errors = [c.data for c in result.commands if c.name == "error"]
-    result.warnings = [c.data for c in result.commands if c.name == "warning"]
-    result.notices = [c.data for c in result.commands if c.name == "notice"]
+    result.errors = [c.data for c in result.commands if c.key == "error"]
+    result.warnings = [c.data for c in result.commands if c.key == "warning"]
+    result.notices = [c.data for c in result.commands if c.key == "notice"]
     return result
 
 

@@ -14,7 +14,13 @@ Rules (:func:`find_leaks`):
 3. a secret in a ``GITHUB_ENV`` / ``GITHUB_OUTPUT`` value must have its ``::add-mask::`` line;
 4. no Python traceback on stdout or stderr;
 5. a failed main/post step: ``GITHUB_ENV`` and ``GITHUB_OUTPUT`` untouched (empty) and exactly
-   one ``::error::`` command.
+   one ``::error::`` command;
+6. no line the runner would execute as a command other than the ones the action writes
+   (:data:`ACTION_COMMANDS`, in the ``::`` form at the start of the line, lower-case, only a
+   ``title`` property), so a ``##[stop-commands]`` or ``::set-env::`` smuggled in by a value
+   fails the run even where it happens to leak nothing; no command at all on stderr (the runner
+   reads both streams); and no ``##[`` on stdout outside an ``::add-mask::`` line's secret
+   (every other line is neutralised by ``runner.neutralise_line``).
 
 Messages name the secret's kind and where it leaked, never the secret.
 """
@@ -26,7 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .harness import SECRET_ENV, SECRET_INPUTS, ActionResult
-from .runner_files import masked_set, split_lines, try_parse_v2
+from .runner_files import Command, masked_set, parse_commands, split_lines, try_parse_v2
 
 if TYPE_CHECKING:
     from localdev.oidc_issuer import OidcIssuer
@@ -35,6 +41,10 @@ if TYPE_CHECKING:
 # Shorter values are not checked: they would match ordinary text. Real secrets here are 20+.
 MIN_SECRET_LEN = 8
 TRACEBACK = "Traceback (most recent call last)"
+# What py_aws_oidc.runner.Runner writes; anything else the runner would act on came from a value.
+ACTION_COMMANDS = frozenset({"add-mask", "debug", "notice", "warning", "error", "group",
+                             "endgroup"})
+_TITLED = frozenset({"notice", "warning", "error"})
 _STS_KINDS = {"AccessKeyId": "sts-access-key-id", "SecretAccessKey": "sts-secret-access-key",
               "SessionToken": "sts-session-token"}
 
@@ -115,7 +125,7 @@ def find_leaks(result: ActionResult, secrets: Iterable[Secret]) -> list[str]:
     masked = masked_set(result.masks)
     mask_line_of: dict[str, int] = {}
     for command in result.commands:
-        if command.name == "add-mask":
+        if command.key == "add-mask":
             mask_line_of.setdefault(command.data, command.line_no)
 
     for secret in secrets:
@@ -125,7 +135,7 @@ def find_leaks(result: ActionResult, secrets: Iterable[Secret]) -> list[str]:
             if value not in line:
                 continue
             parsed = try_parse_v2(line)
-            if parsed is not None and parsed.name == "add-mask" and parsed.data == value \
+            if parsed is not None and parsed.key == "add-mask" and parsed.data == value \
                     and first_mask is not None:
                 continue  # its own (processed) mask line
             where = f"stdout line {i + 1}"
@@ -145,6 +155,8 @@ def find_leaks(result: ActionResult, secrets: Iterable[Secret]) -> list[str]:
                     problems.append(f"{secret.kind} written to {file_name} {name} without an "
                                     "::add-mask:: line for it on stdout")
 
+    problems += _foreign_commands(result, stdout_lines, secrets)
+
     for stream, text in (("stdout", result.stdout), ("stderr", result.stderr)):
         if TRACEBACK in text:
             problems.append(f"a Python traceback on {stream}")
@@ -157,6 +169,34 @@ def find_leaks(result: ActionResult, secrets: Iterable[Secret]) -> list[str]:
         if len(result.errors) != 1:
             problems.append(f"the failed step printed {len(result.errors)} ::error:: commands "
                             "(exactly one expected)")
+    return problems
+
+
+def _is_our_command(command: Command, line: str) -> bool:
+    allowed_props = {"title"} if command.name in _TITLED else set()
+    return (not command.legacy and command.name in ACTION_COMMANDS  # exact case: as we write it
+            and line.startswith(f"::{command.name}") and set(command.props) <= allowed_props)
+
+
+def _foreign_commands(result: ActionResult, stdout_lines: list[str],
+                      secrets: list[Secret]) -> list[str]:
+    """Rule 6 (see the module docstring)."""
+    problems: list[str] = []
+    for command in result.commands:
+        line = stdout_lines[command.line_no]
+        if not _is_our_command(command, line):
+            form = "##[...]" if command.legacy else "::...::"
+            problems.append(f"stdout line {command.line_no + 1}: the runner would execute a "
+                            f"{form} command {command.name!r} the action never writes "
+                            f"(a value acting as a command): {_redact(line, secrets)!r}")
+    for command in parse_commands(result.stderr):
+        problems.append(f"stderr line {command.line_no + 1}: the runner would execute the "
+                        f"command {command.name!r} (the runner reads stderr too)")
+    mask_lines = {c.line_no for c in result.commands if c.key == "add-mask"}
+    for i, line in enumerate(stdout_lines):
+        if "##[" in line and i not in mask_lines:
+            problems.append(f"stdout line {i + 1} carries an unescaped '##[' (the runner's "
+                            f"legacy command prefix): {_redact(line, secrets)!r}")
     return problems
 
 

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from py_aws_oidc.errors import FileCommandInjectionError, InputError
@@ -17,10 +17,17 @@ from py_aws_oidc.runner import (
     escape_property,
     format_file_command,
     input_env_name,
+    neutralise_line,
     parse_bool,
+    restore_line,
     show,
 )
-from tests.support.runner_files import parse_commands, parse_file_commands
+from tests.support.runner_files import (
+    DOTNET_WHITESPACE,
+    parse_commands,
+    parse_file_commands,
+    try_parse,
+)
 
 
 def make(env: dict[str, str] | None = None) -> tuple[Runner, io.StringIO]:
@@ -114,6 +121,60 @@ def test_info_cannot_start_a_workflow_command() -> None:
     runner, out = make()
     runner.info("::set-env name=X::1\n  ::add-mask::x\r::error::forged")
     assert parse_commands(out.getvalue()) == []
+
+
+def test_the_escape_is_one_readable_backslash() -> None:
+    assert neutralise_line("role/##[stop-commands]tok/x") == "role/##\\[stop-commands]tok/x"
+    assert neutralise_line("  ::add-mask::x") == "  \\::add-mask::x"
+    assert neutralise_line("##\\[ was already escaped") == "##\\\\[ was already escaped"
+    assert neutralise_line("arn:aws:iam::123456789012:role/x #1 [ok]") == \
+        "arn:aws:iam::123456789012:role/x #1 [ok]"
+
+
+# Text made of what builds a workflow command in either form, plus the characters where .NET and
+# Python disagree (U+001C..U+001F are whitespace to Python only) and ignorable ones (soft hyphen).
+_COMMAND_TEXT = st.lists(
+    st.sampled_from([*"#[]:\\ \t\x0b\x0c\x1c\xa0\u2003\u00ad%;,=aS\r\n", "##[", "::",
+                     "stop-commands", "add-mask", "ADD-MASK", "set-env", "error", "%5D", "%3B"]),
+    max_size=25,
+).map("".join) | st.text(max_size=40)
+_ONE_LINE = _COMMAND_TEXT.map(lambda t: t.replace("\r", "").replace("\n", ""))
+
+
+@given(_ONE_LINE)
+@example("a ##\\[b ##[stop-commands]t")
+@example("\x1c \\\\::add-mask::x")
+def test_a_neutralised_line_is_never_a_command_and_reads_back(line: str) -> None:
+    safe = neutralise_line(line)
+    assert try_parse(safe) is None  # neither form, any registered name, any case
+    assert "##[" not in safe
+    assert restore_line(safe) == line  # nothing lost: one backslash per escaped place
+    if "##" not in line and "::" not in line:
+        assert safe == line  # ordinary text is printed as it is
+
+
+@given(_COMMAND_TEXT, _COMMAND_TEXT)
+@example("x ##[stop-commands]tok1234\n::add-mask::a", "##[error]t")
+@example("a\r  ::set-env name=A::1", "##\\[ x")
+def test_printed_text_runs_no_command_through_the_runners_parser(text: str, title: str) -> None:
+    """Every printing path of :class:`Runner`, read back with the harness's port of the runner
+    (both forms, stop/resume): only the commands we meant, and their text reads back."""
+    runner, out = make()
+    runner.info(text)
+    runner.debug(text)
+    runner.warning(text, title=title)
+    with runner.group(text):
+        runner.error(text, title=title)
+    commands = parse_commands(out.getvalue())
+    assert [c.name for c in commands] == ["debug", "warning", "group", "error", "endgroup"]
+    assert not any(c.legacy for c in commands)
+    assert restore_line(commands[3].data) == text
+    # The runner trims the properties' end (String.Trim), so a title's trailing blanks go
+    # (CR and LF are escaped as %0D and %0A by then).
+    blanks = DOTNET_WHITESPACE.replace("\r", "").replace("\n", "")
+    assert restore_line(commands[3].props.get("title", "")) == title.rstrip(blanks)
+    shown = [restore_line(line) for line in out.getvalue().split("\n")[:-1]][:text.count("\n") + 1]
+    assert "\n".join(shown) == text.replace("\r", "\\r")
 
 
 def test_show_quotes_and_escapes_control_characters() -> None:

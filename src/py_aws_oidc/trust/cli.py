@@ -7,10 +7,28 @@ file, a malformed policy or unreadable claims print one ``error:`` line on stder
 from __future__ import annotations
 
 import argparse
+import re
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
+from ..runner import neutralise_line
 from .errors import TrustError
+
+_LINE_END = re.compile(r"(\r\n|\r|\n)")
+
+
+def log_safe(text: str, *, machine: bool = False) -> str:
+    """``text`` made safe for a runner's log: this CLI often runs in a ``run:`` step, where the
+    runner reads its stdout and stderr for workflow commands, and what it prints quotes policy
+    files, token claims and arguments. Plain text is neutralised line by line like every line the
+    action prints (``runner.neutralise_line``). JSON and Terraform output may be redirected to
+    a file and must stay valid, so there a ``[`` after ``##`` is written ``\\u005b``: the same
+    string to a JSON or HCL parser, and no longer the runner's legacy ``##[`` prefix (neither
+    format can start a line with ``::``)."""
+    if machine:
+        return text.replace("##[", "##\\u005b")
+    parts = _LINE_END.split(text)
+    return "".join(p if i % 2 else neutralise_line(p) for i, p in enumerate(parts))
 
 PROG = "py-aws-oidc trust"
 
@@ -49,8 +67,16 @@ Exit status: 0 allow, 1 deny, 2 malformed policy or unusable claims.
 """
 
 
+class _LogSafeParser(argparse.ArgumentParser):
+    """argparse quotes arguments in its errors ("invalid choice: '...'"); they reach the
+    runner's log like everything else this CLI prints. Subparsers inherit the class."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        super()._print_message(log_safe(message), file)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _LogSafeParser(
         prog=PROG,
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -174,11 +200,11 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.format == "json":
         if result.account_note:
             notes.append(result.account_note)
-        out.write(result.to_json())
+        out.write(log_safe(result.to_json(), machine=True))
     else:
-        out.write(result.to_terraform())
+        out.write(log_safe(result.to_terraform(), machine=True))
     for note in notes:
-        err.write(f"note: {note}\n")
+        err.write(log_safe(f"note: {note}\n"))
     return 0
 
 
@@ -194,7 +220,8 @@ def _lint(args: argparse.Namespace, out: TextIO) -> int:
     ]
     sources = [loaded.policy.source for loaded in policy_file.policies]
     render = render_json if args.format == "json" else render_text
-    out.write(render(findings, sources, policy_file.skipped))
+    out.write(log_safe(render(findings, sources, policy_file.skipped),
+                       machine=args.format == "json"))
     return exit_code(findings)
 
 
@@ -218,7 +245,7 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     claims = _claims(args, out)
     results = check_policies(policy_file, claims, provider_arn=args.provider_arn)
     render = render_json if args.format == "json" else render_text
-    out.write(render(results, claims))
+    out.write(log_safe(render(results, claims), machine=args.format == "json"))
     return exit_code(results)
 
 
@@ -240,5 +267,5 @@ def main(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None
             return _lint(args, out)
         return _check(args, out)
     except TrustError as exc:
-        err.write(f"error: {exc.message}\n")
+        err.write(log_safe(f"error: {exc.message}\n"))
         return 2
