@@ -360,3 +360,13 @@ class _Sink:
 
     def flush(self) -> None:
         pass
+
+
+def test_the_error_line_cannot_carry_a_workflow_command(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert process._fail("STS said ##[stop-commands]token\n::add-mask::x") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "##[" not in err
+    assert err.startswith(process.PREFIX)

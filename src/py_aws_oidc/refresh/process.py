@@ -326,6 +326,10 @@ def run(launcher_file: str) -> int:
 
 
 def _fail(message: str) -> int:
-    sys.stderr.write(PREFIX + one_line(message) + "\n")
+    # The CLI and SDKs show this line in the step's log, where the runner executes workflow
+    # commands: values from outside (an STS message, a path) are neutralised like our log lines.
+    from ..runner import neutralise_line
+
+    sys.stderr.write(neutralise_line(PREFIX + one_line(message)) + "\n")
     sys.stderr.flush()
     return 1
