@@ -228,11 +228,7 @@ def _post_refresh(runner: Runner) -> None:
     from .refresh import bundle
 
     local = Path(saved)
-    try:
-        parent: Path | None = bundle.host_parent(runner.environ)[0]
-    except ActionError:
-        parent = None
-    if local.parent != parent:
+    if local.parent != bundle.local_parent(runner.environ):
         runner.warning(
             f"Left the refresh directory {saved} in place: it is not where this step makes it."
         )

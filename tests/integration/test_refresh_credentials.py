@@ -490,3 +490,16 @@ def test_mint_runs_on_python_3_10(
     assert done.stderr == ""
     assert json.loads(done.stdout)["AccessKeyId"] == sts.calls[-1].response["AccessKeyId"]
     assert counts(oidc_issuer, sts) == (before[0] + 1, before[1] + 1)
+
+
+def test_post_step_removes_nothing_outside_runner_temp(
+    job: tuple[RunnerLayout, ActionHarness], tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "py-aws-oidc-refresh-0123456789abcdef"
+    elsewhere.mkdir()
+    (elsewhere / "keep").write_text("x")
+    post = run_step(job, REFRESH, argv=("post",), oidc=False,
+                    env={"STATE_refresh_dir": str(elsewhere)})
+    assert post.ok, post.explain()
+    assert (elsewhere / "keep").exists()
+    assert any("Left the refresh directory" in w for w in post.warnings)

@@ -136,12 +136,25 @@ def _unescape(field: str) -> str:
     return "".join(out)
 
 
+def in_container(environ: Mapping[str, str], container_home: str = CONTAINER_HOME) -> bool:
+    """True in the action's container (HOME is the runner's /github/home mount)."""
+    home = environ.get("HOME", "")
+    return home.rstrip("/") == container_home and os.path.isdir(container_home)
+
+
+def local_parent(environ: Mapping[str, str]) -> Path | None:
+    """Where this process makes (and the post step finds) the directory; None if nowhere."""
+    if in_container(environ):
+        return Path(CONTAINER_HOME)
+    temp = environ.get("RUNNER_TEMP", "")
+    return Path(temp) if temp.startswith("/") else None
+
+
 def host_parent(
     environ: Mapping[str, str], *, container_home: str = CONTAINER_HOME, mountinfo: str = MOUNTINFO
 ) -> tuple[Path, Path]:
     """(where this process creates the directory, the same place on the runner's host)."""
-    home = environ.get("HOME", "")
-    if home.rstrip("/") == container_home and os.path.isdir(container_home):
+    if in_container(environ, container_home):
         workspace = environ.get("RUNNER_WORKSPACE", "")
         if workspace.startswith("/") and not workspace.startswith("/github/"):
             work = posixpath.dirname(posixpath.normpath(workspace))
@@ -337,4 +350,4 @@ def remove(local: Path) -> bool:
     return False
 
 
-__all__ = ["RefreshSetup", "config_text", "host_parent", "remove", "write"]
+__all__ = ["RefreshSetup", "config_text", "host_parent", "local_parent", "remove", "write"]
