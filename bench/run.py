@@ -68,7 +68,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from localdev.runner_context import RUNNER_CONTEXT as _LOCALDEV_CONTEXT  # noqa: E402
+from localdev.runner_step import make_runner_paths, step_environment  # noqa: E402
 
 BENCH = REPO / "bench"
 IMAGE_VENV = BENCH / ".venv-image"
@@ -85,12 +85,10 @@ ROLE_2 = "arn:aws:iam::222222222222:role/deploy-target"
 KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # noqa: S105 - AWS's documented example
 
-# The runner's workflow context (localdev/runner_context.py, which the token claims match), plus
-# the image's ENV and no IMDS.
-RUNNER_CONTEXT = {
-    **_LOCALDEV_CONTEXT,
+# On top of the runner's step environment (localdev/runner_step.py, whose workflow context the
+# token claims match): the image's ENV (Dockerfile) and no IMDS.
+IMAGE_ENV = {
     "LANG": "C.UTF-8",
-    # The image's ENV (Dockerfile).
     "PYTHONUNBUFFERED": "1",
     "PYTHONDONTWRITEBYTECODE": "1",
     # No IMDS probe can leave this machine, whatever a code path does.
@@ -365,24 +363,6 @@ class Sample:
     problem: str = ""
 
 
-def declared_inputs() -> list[str]:
-    """Input names from action.yml (the runner sets INPUT_* for every one, "" when omitted)."""
-    names: list[str] = []
-    in_inputs = False
-    for line in (REPO / "action.yml").read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith((" ", "#")):
-            in_inputs = line.rstrip() == "inputs:"
-            continue
-        if in_inputs and line.startswith("  ") and not line.startswith("   ") \
-                and line.rstrip().endswith(":"):
-            names.append(line.strip()[:-1])
-    return names
-
-
-def input_var(name: str) -> str:
-    return "INPUT_" + name.replace(" ", "_").upper()
-
-
 SPAWNER_CODE = r"""
 import json, os, select, signal, sys, time
 for line in sys.stdin:
@@ -442,36 +422,15 @@ class Spawner:
 
 
 def run_once(sc: Scenario, servers: Servers, spawner: Spawner, command: list[str],
-             inputs_declared: list[str], timeout_s: float, extra_env: dict[str, str]) -> Sample:
+             timeout_s: float, extra_env: dict[str, str]) -> Sample:
     root = Path(tempfile.mkdtemp(prefix="bench-run-"))
     try:
-        home = root / "home"
-        home.mkdir()
-        files = {k: root / f"{k}_{os.getpid()}" for k in ("env", "output", "state", "summary",
-                                                           "path")}
-        for f in files.values():
-            f.touch()
-        env = dict(RUNNER_CONTEXT)
-        env.update({
-            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOME": str(home),
-            "RUNNER_TEMP": str(root),
-            "GITHUB_WORKSPACE": str(root),
-            "GITHUB_ENV": str(files["env"]),
-            "GITHUB_OUTPUT": str(files["output"]),
-            "GITHUB_STATE": str(files["state"]),
-            "GITHUB_STEP_SUMMARY": str(files["summary"]),
-            "GITHUB_PATH": str(files["path"]),
-        })
-        if sc.oidc_env:
-            env["ACTIONS_ID_TOKEN_REQUEST_URL"] = servers.issuer.token_url
-            env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = servers.issuer.request_token
+        paths = make_runner_paths(root, workspace=root)
+        inputs = {"sts-endpoint": servers.sts.url, **sc.inputs} if sc.kind == "action" else None
+        oidc = (servers.issuer.token_url, servers.issuer.request_token) if sc.oidc_env else None
+        env = step_environment(paths, inputs, oidc=oidc)
+        env.update(IMAGE_ENV)
         if sc.kind == "action":
-            for name in inputs_declared:
-                env[input_var(name)] = ""
-            given = {"sts-endpoint": servers.sts.url, **sc.inputs}
-            for name, value in given.items():
-                env[input_var(name)] = value
             argv = list(command)
             env.update(extra_env)
         else:
@@ -495,12 +454,12 @@ def run_once(sc: Scenario, servers: Servers, spawner: Spawner, command: list[str
         elif code != 0:
             tail = (root / "stdout").read_text(errors="replace")[-600:]
             problems.append(f"exit {code}: {tail}")
-        env_text = files["env"].read_text(errors="replace")
+        env_text = paths.env_file.read_text(errors="replace")
         if sc.check_env_file and code == 0:
             for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
                 if var not in env_text:
                     problems.append(f"{var} missing from GITHUB_ENV")
-        if sc.expect_arn and code == 0 and sc.expect_arn not in files["output"].read_text():
+        if sc.expect_arn and code == 0 and sc.expect_arn not in paths.output_file.read_text():
             problems.append(f"authenticated-arn is not the role {sc.expect_arn!r}")
         if sc.expect_issuer is not None and issuer_n != sc.expect_issuer:
             problems.append(f"{issuer_n} token requests (expected {sc.expect_issuer})")
@@ -743,7 +702,6 @@ def main(argv: list[str] | None = None) -> int:
 
     wanted = {s.strip() for s in args.scenarios.split(",") if s.strip()}
     latencies = [0.0] + ([args.latency_ms] if args.latency_ms > 0 else [])
-    declared = declared_inputs()
     samples: dict[str, list[Sample]] = {}
     failures = 0
     spawner = Spawner()
@@ -772,7 +730,7 @@ def main(argv: list[str] | None = None) -> int:
             order = list(scenarios)
             rng.shuffle(order)
             for sc in order:
-                sample = run_once(sc, servers, spawner, command, declared, args.timeout,
+                sample = run_once(sc, servers, spawner, command, args.timeout,
                                   extra_env)
                 if round_no >= args.warmup:
                     samples.setdefault(sc.name, []).append(sample)

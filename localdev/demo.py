@@ -12,29 +12,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from tests.support.runner_files import parse_commands, read_file_commands
+from localdev.runner_files import parse_commands, read_file_commands
 
 from .moto_sts import MotoServer
 from .oidc_issuer import OidcIssuer
-from .runner_context import RUNNER_CONTEXT
+from .runner_step import console_script, make_runner_paths, step_environment
 from .sts_faults import StsFaultProxy
 
 ROLE = "arn:aws:iam::123456789012:role/github-deploy"
-
-
-def _action_command() -> list[str]:
-    script = Path(sys.executable).with_name("py-aws-oidc")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("py-aws-oidc")
-    return [found] if found else [sys.executable, "-m", "py_aws_oidc"]
 
 
 def _shown(name: str, value: str, secrets: set[str]) -> str:
@@ -50,33 +41,25 @@ def run_demo(role: str, extra_inputs: Sequence[str]) -> int:
         StsFaultProxy(moto.url, verify_tokens=issuer) as sts,
         tempfile.TemporaryDirectory(prefix="py-aws-oidc-demo-") as tmp,
     ):
-        files = {n: Path(tmp, n) for n in ("set_env", "set_output", "save_state", "summary.md")}
-        for path in files.values():
-            path.touch()
-        workspace = Path(tmp, "workspace")
-        workspace.mkdir()
-        env = {
-            **RUNNER_CONTEXT,
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(Path(tmp)),
-            "GITHUB_WORKSPACE": str(workspace),
-            "GITHUB_ENV": str(files["set_env"]),
-            "GITHUB_OUTPUT": str(files["set_output"]),
-            "GITHUB_STATE": str(files["save_state"]),
-            "GITHUB_STEP_SUMMARY": str(files["summary.md"]),
-            "AWS_EC2_METADATA_DISABLED": "true",
-            "ACTIONS_ID_TOKEN_REQUEST_URL": issuer.token_url,
-            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": issuer.request_token,
-            "INPUT_AWS-REGION": "us-east-1",
-            "INPUT_ROLE-TO-ASSUME": role,
-            "INPUT_STS-ENDPOINT": sts.url,
-        }
+        paths = make_runner_paths(Path(tmp))
+        given = {"aws-region": "us-east-1", "role-to-assume": role, "sts-endpoint": sts.url}
         for item in extra_inputs:
             name, _, value = item.partition("=")
-            env["INPUT_" + name.upper()] = value
+            given[name] = value
+        env = step_environment(
+            paths,
+            given,
+            oidc=(issuer.token_url, issuer.request_token),
+            search_path=os.environ.get("PATH", "/usr/bin:/bin"),
+        )
         print("== the step's log (what the runner would show; ::add-mask:: lines are hidden there)")
         step = subprocess.run(
-            _action_command(), env=env, cwd=workspace, capture_output=True, text=True, check=False
+            console_script(),
+            env=env,
+            cwd=paths.workspace,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         masks = {c.data for c in parse_commands(step.stdout) if c.name == "add-mask"}
         for line in step.stdout.splitlines():
@@ -93,15 +76,15 @@ def run_demo(role: str, extra_inputs: Sequence[str]) -> int:
         if step.returncode != 0:
             return step.returncode
 
-        exported = dict(read_file_commands(files["set_env"]))
+        exported = dict(read_file_commands(paths.env_file))
         print("\n== what the next step receives (GITHUB_ENV, parsed as the runner parses it)")
         for name, value in exported.items():
             print(f"{name}={_shown(name, value, masks)}")
         print("\n== step outputs (GITHUB_OUTPUT)")
-        for name, value in read_file_commands(files["set_output"]):
+        for name, value in read_file_commands(paths.output_file):
             print(f"{name}={_shown(name, value, masks)}")
         print("\n== job summary (GITHUB_STEP_SUMMARY)")
-        print(files["summary.md"].read_text().rstrip())
+        print(paths.summary_file.read_text().rstrip())
 
         print("\n== a later step: `aws sts get-caller-identity` with those credentials")
         import boto3

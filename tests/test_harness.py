@@ -21,6 +21,16 @@ import requests
 
 from localdev.forward_proxy import ForwardProxy
 from localdev.oidc_issuer import OidcIssuer, derive_sub
+from localdev.runner_files import (
+    FileCommandError,
+    check_env_entries,
+    mask_values,
+    parse_commands,
+    parse_env_file,
+    parse_file_commands,
+    split_lines,
+    unescape_data,
+)
 from localdev.sts_faults import (
     MSG_CHAINING,
     MSG_MAX_SESSION,
@@ -37,16 +47,6 @@ from tests.support.harness import (
     make_sts_client,
 )
 from tests.support.leakcheck import Secret, find_leaks
-from tests.support.runner_files import (
-    FileCommandError,
-    check_env_entries,
-    mask_values,
-    parse_commands,
-    parse_env_file,
-    parse_file_commands,
-    split_lines,
-    unescape_data,
-)
 
 ROLE = "arn:aws:iam::111122223333:role/gha-entry"
 TARGET = "arn:aws:iam::444455556666:role/target"

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from . import config, export
-from .assume import Chain
+from .assume import Chain, Outcome, existing_credentials_are_valid
 from .config import Settings, Source
 from .errors import AccessDeniedError, ActionError, StsError
 from .proxy import secret_parts
@@ -70,26 +70,6 @@ def _describe(settings: Settings, exc: StsError) -> str:
     return f"Could not assume role with {settings.source.value}{where}"
 
 
-def _use_existing(settings: Settings, runner: Runner, deadline: Deadline) -> bool:
-    """``use-existing-credentials: true``: True when existing credentials are valid."""
-    from . import sts
-
-    creds = sts.existing_credentials(runner)
-    if creds is not None:
-        try:
-            sts.get_caller_identity(sts.StsClients(settings, runner, deadline).signed(creds))
-        except Exception as exc:  # noqa: BLE001 - any failure means "not valid"
-            runner.debug(f"Existing credentials did not validate: {type(exc).__name__}")
-        else:
-            runner.notice("Pre-existing credentials are valid. No need to generate new ones.")
-            if settings.output_env_credentials:
-                for name in export.REGION_VARS:
-                    runner.export_variable(name, settings.region)
-            return True
-    runner.notice("No valid credentials exist. Running as normal.")
-    return False
-
-
 def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
     runner = Runner(environ, stream)
     watchdog: Watchdog | None = None
@@ -98,10 +78,8 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         # Inside the try: a bad 'translate-env-variables' is an input error like any other.
         runner = Runner(config.translate_env(environ), stream)
         settings = config.load_settings(runner)
-        if settings.mask_account_id:
-            for role in settings.roles:
-                account = role.split(":")[4] if role.startswith("arn:") else ""
-                runner.mask(account)
+        for role in settings.roles:
+            settings.mask_account(runner, role)
         proxy_secrets = secret_parts(settings.proxy)
         for secret in proxy_secrets:
             # Not the URL when it holds a password: its mask line would print the password,
@@ -111,7 +89,12 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         deadline = Deadline(settings.action_timeout_s or None)
         watchdog = Watchdog(settings.action_timeout_s, runner)
 
-        if settings.use_existing_credentials and _use_existing(settings, runner, deadline):
+        if settings.use_existing_credentials and existing_credentials_are_valid(
+            settings, runner, deadline
+        ):
+            if settings.output_env_credentials:
+                for name in export.REGION_VARS:
+                    runner.export_variable(name, settings.region)
             with watchdog.finishing():
                 runner.commit()
             return 0
@@ -124,13 +107,7 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
                 from .diagnose import report_denial
 
                 role = settings.roles[0]
-                hints = report_denial(runner, chain.claims, settings.audience, role)
-                remedy = (
-                    "The role's trust policy does not accept this token: compare its conditions "
-                    "with the claims printed above"
-                    + (f" ({hints[0]})" if hints else "")
-                    + ". Check offline: py-aws-oidc trust check POLICY.json --claims claims.json"
-                )
+                remedy = report_denial(runner, chain.claims, settings.audience, role)
             else:
                 remedy = (
                     "The role's trust policy does not allow the caller (or the caller may not "
@@ -151,22 +128,7 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
             ) from None
 
         export.check_allowed_account(settings, outcome.account)
-        refresh = None
-        if settings.refresh_credentials:
-            from .refresh import bundle
-
-            refresh = bundle.write(settings, outcome, runner.environ, settings.aws_profile)
-        try:
-            export.stage(settings, outcome, runner, environ, refresh)
-            export.write_profile(settings, outcome, runner)
-            with watchdog.finishing():
-                runner.commit()
-        except BaseException:
-            if refresh is not None:  # nothing points at it: do not leave it behind
-                from .refresh import bundle
-
-                bundle.remove(refresh.local)
-            raise
+        _hand_over(settings, outcome, runner, environ, watchdog)
         return 0
     except ActionError as exc:
         return _fail(runner, watchdog, str(exc))
@@ -179,6 +141,33 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
             f"Unexpected error ({type(exc).__module__}.{type(exc).__name__}). This is a bug in "
             "py-aws-oidc; please report it with the log. Nothing was exported.",
         )
+
+
+def _hand_over(
+    settings: Settings,
+    outcome: Outcome,
+    runner: Runner,
+    environ: Mapping[str, str],
+    watchdog: Watchdog,
+) -> None:
+    """Write what later steps get: the refresh directory (refresh-credentials), then the
+    buffered exports, outputs and summary, and the profile files."""
+    refresh = None
+    if settings.refresh_credentials:
+        from .refresh import bundle
+
+        refresh = bundle.write(settings, outcome, runner.environ, settings.aws_profile)
+    try:
+        export.stage(settings, outcome, runner, environ, refresh)
+        export.write_profile(settings, outcome, runner)
+        with watchdog.finishing():
+            runner.commit()
+    except BaseException:
+        if refresh is not None:  # nothing points at it: do not leave it behind
+            from .refresh import bundle
+
+            bundle.remove(refresh.local)
+        raise
 
 
 def _fail(runner: Runner, watchdog: Watchdog | None, message: str) -> int:
@@ -195,15 +184,17 @@ def _fail(runner: Runner, watchdog: Watchdog | None, message: str) -> int:
 def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
     """The post step: blank the exported variables, as configure-aws-credentials does."""
     runner = Runner(environ, stream)
-    if environ.get("AWS_SKIP_CLEANUP_STEP", "").strip() == "true":
-        runner.info("AWS_SKIP_CLEANUP_STEP is true: leaving the exported credentials in place.")
-        return 0
     try:
-        _post_refresh(runner)
-        profile = runner.get_input("aws-profile")
-        if runner.get_bool("output-env-credentials", not profile):
+        post = config.load_post_settings(runner)
+        if post.skip_cleanup:
+            runner.info("AWS_SKIP_CLEANUP_STEP is true: leaving the exported credentials in place.")
+            return 0
+        _post_refresh(runner, post.refresh_dir)
+        if post.clear_env:
             names = (
-                export.CREDENTIAL_VARS + export.REGION_VARS + (("AWS_PROFILE",) if profile else ())
+                export.CREDENTIAL_VARS
+                + export.REGION_VARS
+                + (("AWS_PROFILE",) if post.aws_profile else ())
             )
             for name in names:
                 runner.export_variable(name, "")
@@ -218,9 +209,8 @@ def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
     return 0
 
 
-def _post_refresh(runner: Runner) -> None:
+def _post_refresh(runner: Runner, saved: str) -> None:
     """``refresh-credentials``: delete the directory the main step made, blank its variables."""
-    saved = runner.environ.get(f"STATE_{export.REFRESH_STATE}", "")
     if not saved:
         return
     from pathlib import Path

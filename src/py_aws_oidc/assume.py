@@ -7,6 +7,11 @@ session, and only the last session is exported.
 
 Durations: intermediate sessions live 900 s (they only sign the next hop); the final one gets
 ``role-duration-seconds``, capped at 3600 s when STS treats the hop as role chaining.
+
+What each hop does is decided first, from the settings alone, by :func:`plan` (method, chained,
+final, durations, session policies, SourceIdentity); :meth:`Chain.run` executes the plan, adding
+what only the run knows: role names expanded with the caller's account, the tags (default values
+from the verified token's claims, minus inherited transitive tags), and the credentials.
 """
 
 from __future__ import annotations
@@ -19,10 +24,16 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from . import oidc, partitions, proxy, safefiles, sts, tags
-from .config import CHAINED_MAX_DURATION, MIN_DURATION, TOKEN_FILE_WHAT, Settings, Source
+from .config import (
+    CHAINED_MAX_DURATION,
+    MIN_DURATION,
+    TOKEN_FILE_WHAT,
+    Duration,
+    Settings,
+    Source,
+)
 from .errors import (
     AccessDeniedError,
-    ConflictingInputsError,
     CredentialsNotFoundError,
     DurationRefusedError,
     StsError,
@@ -34,23 +45,84 @@ T = TypeVar("T")
 
 # `max`: ask for 12 h, then step down on "exceeds the MaxSessionDuration" (same token).
 MAX_DURATION_STEPS = (43200, 21600, 14400, 10800, 7200, 3600)
-# CAC's log wording ("Assuming role with OIDC"), kept for users who grep their logs.
-_SOURCE_WORDS = {
-    Source.OIDC: "OIDC",
-    Source.TOKEN_FILE: "web identity token file",
-    Source.KEYS: "user credentials",
-    Source.EXISTING: "existing credentials",
-}
+WEB_IDENTITY = "AssumeRoleWithWebIdentity"
+ASSUME_ROLE = "AssumeRole"
 # GitHub's tokens live 5 minutes; past this age a retry fetches a new one.
 TOKEN_REFRESH_AGE_S = 240.0
 
 
-@dataclass
+@dataclass(frozen=True)
 class Hop:
+    """One planned STS call of the chain (what :func:`plan` decides before any request)."""
+
+    number: int
+    total: int
+    entry: str  # the role-to-assume line: an ARN, or a name expanded with the caller's account
+    method: str  # WEB_IDENTITY or ASSUME_ROLE
+    final: bool
+    # STS's "role chaining" (AssumeRole from a role session) caps the session at one hour.
+    chained: bool
+    durations: tuple[int, ...]  # tried in order: `max` steps down on MaxSessionDuration
+    duration_capped: bool  # an asked duration was cut to the chaining cap (worth a notice)
+    # Session policies restrict the exported session only: the final hop carries them.
+    policy: str | None
+    policy_arns: tuple[str, ...]
+    source_identity: str | None  # set once, on the first AssumeRole; later hops inherit it
+
+
+def plan(settings: Settings, *, source_has_session_token: bool = False) -> list[Hop]:
+    """The chain's calls, in order. ``source_has_session_token``: the existing credentials are
+    a role session (then the first AssumeRole is already role chaining)."""
+    s = settings
+    hops = []
+    source_identity = s.source_identity
+    for index, entry in enumerate(s.roles):
+        number = index + 1
+        final = number == len(s.roles)
+        method = WEB_IDENTITY if index == 0 and s.source.is_web_identity else ASSUME_ROLE
+        chained = method == ASSUME_ROLE and (
+            index > 0 or (s.source is Source.EXISTING and source_has_session_token)
+        )
+        durations, capped = _durations(s.duration, final=final, chained=chained)
+        hops.append(
+            Hop(
+                number=number,
+                total=len(s.roles),
+                entry=entry,
+                method=method,
+                final=final,
+                chained=chained,
+                durations=durations,
+                duration_capped=capped,
+                policy=s.inline_policy if final else None,
+                policy_arns=s.managed_policies if final else (),
+                source_identity=source_identity if method == ASSUME_ROLE else None,
+            )
+        )
+        if method == ASSUME_ROLE:
+            source_identity = None
+    return hops
+
+
+def _durations(d: Duration, *, final: bool, chained: bool) -> tuple[tuple[int, ...], bool]:
+    """The durations to ask for, and whether an asked duration was capped by role chaining."""
+    if not final:
+        return (MIN_DURATION,), False  # intermediate sessions only sign the next hop
+    if chained and (d.is_max or d.seconds > CHAINED_MAX_DURATION):
+        return (CHAINED_MAX_DURATION,), d.is_max or d.explicit
+    if d.is_max:
+        return MAX_DURATION_STEPS, False
+    return (d.seconds,), False
+
+
+@dataclass
+class HopRecord:
+    """What a hop did: for the job summary."""
+
     number: int
     role_arn: str
     method: str
-    duration_s: int
+    duration_s: int = 0
     tags: list[tags.Tag] = field(default_factory=list)
     transitive_tag_keys: list[str] = field(default_factory=list)
     session_arn: str = ""
@@ -61,7 +133,7 @@ class Outcome:
     credentials: sts.Credentials
     account: str
     arn: str
-    hops: list[Hop]
+    hops: list[HopRecord]
     claims: dict[str, Any] | None
     export_credentials: bool = True
 
@@ -71,7 +143,6 @@ class _ChainState:
     """What the next hop starts from."""
 
     credentials: sts.Credentials | None
-    source_identity: str | None
     account: str | None = None
     inherited_transitive: set[str] = field(default_factory=set)
 
@@ -109,22 +180,14 @@ class TokenSource:
             ).strip()
             self.runner.mask(token)
             return token
-        session = oidc.new_session(self.runner.environ)
-        proxies = proxy.requests_proxies(self.settings.proxy, self._url)
-        return call_with_retries(
-            lambda _attempt: oidc.fetch_token(
-                session,
-                self._url,
-                self._request_token,
-                self.settings.audience,
-                runner=self.runner,
-                deadline=self.deadline,
-                proxies=proxies,
-            ),
-            label="getIDToken",
-            max_attempts=self.settings.max_attempts,
-            deadline=self.deadline,
+        return oidc.fetch_token_with_retries(
+            self._url,
+            self._request_token,
+            self.settings.audience,
             runner=self.runner,
+            deadline=self.deadline,
+            proxies=proxy.requests_proxies(self.settings.proxy, self._url),
+            max_attempts=self.settings.max_attempts,
         )
 
     def get(self, *, fresh: bool = False) -> str:
@@ -137,6 +200,22 @@ class TokenSource:
         if self._token is None or fresh or too_old:
             self._token = self._fetch()
         return self._token
+
+
+def existing_credentials_are_valid(settings: Settings, runner: Runner, deadline: Deadline) -> bool:
+    """``use-existing-credentials: true``: True when the credentials found (environment, shared
+    files, container or instance role) pass sts:GetCallerIdentity; then no role is assumed."""
+    creds = sts.existing_credentials(runner)
+    if creds is not None:
+        try:
+            sts.get_caller_identity(sts.StsClients(settings, runner, deadline).signed(creds))
+        except Exception as exc:  # noqa: BLE001 - any failure means "not valid"
+            runner.debug(f"Existing credentials did not validate: {type(exc).__name__}")
+        else:
+            runner.notice("Pre-existing credentials are valid. No need to generate new ones.")
+            return True
+    runner.notice("No valid credentials exist. Running as normal.")
+    return False
 
 
 class Chain:
@@ -191,23 +270,15 @@ class Chain:
             return entry
         return partitions.role_arn(self.s.partition.name, account(), entry)
 
-    def _durations(self, hop: int, final: bool, chained: bool) -> tuple[int, ...]:
-        if not final:
-            return (MIN_DURATION,)
+    def _notice_capped(self, hop: Hop) -> None:
         d = self.s.duration
-        if chained and (d.is_max or d.seconds > CHAINED_MAX_DURATION):
-            if d.is_max or d.explicit:
-                self.runner.notice(
-                    f"Hop {hop} is role chaining (sts:AssumeRole from a role session): STS "
-                    f"caps it at {CHAINED_MAX_DURATION} s, so the session lasts "
-                    f"{CHAINED_MAX_DURATION} s instead of "
-                    f"{'the maximum' if d.is_max else f'{d.seconds} s'}.",
-                    title="Session duration capped",
-                )
-            return (CHAINED_MAX_DURATION,)
-        if d.is_max:
-            return MAX_DURATION_STEPS
-        return (d.seconds,)
+        self.runner.notice(
+            f"Hop {hop.number} is role chaining (sts:AssumeRole from a role session): STS "
+            f"caps it at {CHAINED_MAX_DURATION} s, so the session lasts "
+            f"{CHAINED_MAX_DURATION} s instead of "
+            f"{'the maximum' if d.is_max else f'{d.seconds} s'}.",
+            title="Session duration capped",
+        )
 
     def _with_durations(
         self,
@@ -246,9 +317,7 @@ class Chain:
 
     # -- hops ---------------------------------------------------------------------------------
 
-    def _web_identity_hop(
-        self, hop: int, role_arn: str, seconds: int, final: bool
-    ) -> sts.AssumedSession:
+    def _web_identity_hop(self, hop: Hop, role_arn: str, seconds: int) -> sts.AssumedSession:
         assert self.tokens is not None
         client = self.clients.unsigned()
         refresh = False
@@ -266,9 +335,9 @@ class Chain:
                     session_name=self.s.session_name,
                     token=token,
                     duration_s=seconds,
-                    policy=self.s.inline_policy if final else None,
-                    policy_arns=self.s.managed_policies if final else (),
-                    hop=hop,
+                    policy=hop.policy,
+                    policy_arns=hop.policy_arns,
+                    hop=hop.number,
                 )
             except sts.ExpiredWebIdentityToken as exc:
                 refresh = True
@@ -281,7 +350,7 @@ class Chain:
                 self.claims = oidc.decode_claims(token)
                 raise
 
-        session = self._retry(attempt, "AssumeRoleWithWebIdentity", hop)
+        session = self._retry(attempt, WEB_IDENTITY, hop.number)
         # STS accepted the token: its claims are now verified facts.
         self.claims = oidc.decode_claims(self.tokens.get())
         if self.claims:
@@ -299,38 +368,17 @@ class Chain:
                 self.environ, self.claims if self.s.source.is_web_identity else None
             )
         )
-        chosen = [
-            t for t in defaults + [t for _, t in self.s.user_tags] if t.key.lower() not in inherited
-        ]
-        present = {t.key.lower() for t in chosen}
-        transitive = []
-        for key in self.s.transitive_tag_keys:
-            if key.lower() in inherited:
-                continue
-            if key.lower() not in present:
-                raise ConflictingInputsError(
-                    f"'transitive-tag-keys' names '{key}', but no tag with that key is sent "
-                    "(its claim or variable is empty in this run).",
-                    remedy="Remove it from transitive-tag-keys, or give the tag in session-tags.",
-                )
-            transitive.append(key)
-        if len(chosen) > tags.MAX_TAGS:
-            raise ConflictingInputsError(
-                f"{len(chosen)} session tags would be sent; STS allows {tags.MAX_TAGS}.",
-                remedy="Send fewer tags in session-tags/custom-tags.",
-            )
-        return chosen, transitive
+        user_tags = [t for _, t in self.s.user_tags]
+        return tags.tags_for_hop(defaults, user_tags, self.s.transitive_tag_keys, inherited)
 
     def _assume_role_hop(
         self,
-        hop: int,
+        hop: Hop,
         role_arn: str,
         source: sts.Credentials,
         seconds: int,
-        final: bool,
         hop_tags: list[tags.Tag],
         transitive: list[str],
-        source_identity: str | None,
     ) -> tuple[sts.AssumedSession, list[tags.Tag]]:
         client = self.clients.signed(source)
         sent = list(hop_tags)
@@ -346,28 +394,21 @@ class Chain:
                     tags=tag_list,
                     transitive_tag_keys=transitive,
                     external_id=self.s.external_id,
-                    source_identity=source_identity,
-                    policy=self.s.inline_policy if final else None,
-                    policy_arns=self.s.managed_policies if final else (),
-                    hop=hop,
+                    source_identity=hop.source_identity,
+                    policy=hop.policy,
+                    policy_arns=hop.policy_arns,
+                    hop=hop.number,
                 ),
-                "AssumeRole",
-                hop,
+                ASSUME_ROLE,
+                hop.number,
             )
 
         try:
             return call(sent), sent
         except sts.PackedPolicyTooLarge as exc:
-            transitive_low = {k.lower() for k in transitive}
-            droppable = [
-                t
-                for t in sent
-                if t.key in tags.OPTIONAL_TAG_KEYS
-                and t.key.lower() not in transitive_low
-                and not any(t is u for _, u in self.s.user_tags)
-            ]
+            droppable = tags.droppable_tags(sent, transitive, [t for _, t in self.s.user_tags])
             if not droppable:
-                raise self._packed_error(hop, role_arn, exc.message, sent) from None
+                raise self._packed_error(hop.number, role_arn, exc.message, sent) from None
             self.runner.info(
                 "Session tag size is too large; dropping the optional tags "
                 f"({', '.join(t.key for t in droppable)}) and retrying once."
@@ -376,7 +417,7 @@ class Chain:
             try:
                 return call(kept), kept
             except sts.PackedPolicyTooLarge as again:
-                raise self._packed_error(hop, role_arn, again.message, kept) from None
+                raise self._packed_error(hop.number, role_arn, again.message, kept) from None
 
     @staticmethod
     def _packed_error(hop: int, role_arn: str, message: str, sent: list[tags.Tag]) -> StsError:
@@ -399,57 +440,49 @@ class Chain:
 
         if not s.roles:
             assert source_creds is not None
-            self.runner.info(
-                "Proceeding with IAM user credentials"
-                if s.source is Source.KEYS
-                else "Proceeding with existing credentials"
-            )
+            self.runner.info(s.source.without_role_log)
             account, arn = self._caller_identity(self.clients.signed(source_creds), 1)
             return Outcome(
                 source_creds, account, arn, [], None, export_credentials=s.source is Source.KEYS
             )
 
-        hops: list[Hop] = []
-        state = _ChainState(credentials=source_creds, source_identity=s.source_identity)
+        records: list[HopRecord] = []
+        state = _ChainState(credentials=source_creds)
         session: sts.AssumedSession | None = None
-        for index, entry in enumerate(s.roles):
-            number = index + 1
-            final = number == len(s.roles)
-            role_arn = self._role_arn(entry, functools.partial(self._account_of, state, number))
-            where = f" (hop {number} of {len(s.roles)})" if len(s.roles) > 1 else ""
-            via = _SOURCE_WORDS[s.source] if index == 0 else "the previous session"
-            self.runner.info(f"Assuming role with {via}: {role_arn}{where}")
-            if index == 0 and s.source.is_web_identity:
-                hop = Hop(number, role_arn, "AssumeRoleWithWebIdentity", 0)
-            else:
-                hop_tags, transitive = self._hop_tags(state.inherited_transitive)
-                hop = Hop(number, role_arn, "AssumeRole", 0, hop_tags, transitive)
-            chained = hop.method == "AssumeRole" and (
-                index > 0
-                or (
-                    s.source is Source.EXISTING
-                    and state.credentials is not None
-                    and state.credentials.session_token is not None
-                )
+        steps = plan(
+            s,
+            source_has_session_token=source_creds is not None
+            and source_creds.session_token is not None,
+        )
+        for hop in steps:
+            role_arn = self._role_arn(
+                hop.entry, functools.partial(self._account_of, state, hop.number)
             )
-            durations = self._durations(number, final, chained)
-            run_hop = functools.partial(self._one_hop, hop, state, final=final)
-            session, hop.duration_s = self._with_durations(number, role_arn, durations, run_hop)
-            if final and s.special_characters_workaround:
+            where = f" (hop {hop.number} of {hop.total})" if hop.total > 1 else ""
+            via = s.source.log_name if hop.number == 1 else "the previous session"
+            self.runner.info(f"Assuming role with {via}: {role_arn}{where}")
+            record = HopRecord(hop.number, role_arn, hop.method)
+            if hop.method == ASSUME_ROLE:
+                record.tags, record.transitive_tag_keys = self._hop_tags(state.inherited_transitive)
+            if hop.duration_capped:
+                self._notice_capped(hop)
+            run_hop = functools.partial(self._one_hop, hop, record, state)
+            session, record.duration_s = self._with_durations(
+                hop.number, role_arn, hop.durations, run_hop
+            )
+            if hop.final and s.special_characters_workaround:
                 session = self._without_special_characters(
-                    session, number, role_arn, functools.partial(run_hop, hop.duration_s)
+                    session, hop.number, role_arn, functools.partial(run_hop, record.duration_s)
                 )
-            if hop.method == "AssumeRole":
-                state.inherited_transitive |= {k.lower() for k in hop.transitive_tag_keys}
-                state.source_identity = None  # set once; later hops inherit it
-            hop.session_arn = session.arn
+            state.inherited_transitive |= {k.lower() for k in record.transitive_tag_keys}
+            record.session_arn = session.arn
             self.runner.info(f"Authenticated as {session.arn}")
-            hops.append(hop)
+            records.append(record)
             state.credentials = session.credentials
             state.account = session.account
 
         assert session is not None
-        return Outcome(session.credentials, session.account, session.arn, hops, self.claims)
+        return Outcome(session.credentials, session.account, session.arn, records, self.claims)
 
     def _account_of(self, state: _ChainState, hop: int) -> str:
         """The account for expanding a role name: the previous session's, else the source's."""
@@ -457,26 +490,23 @@ class Chain:
             return state.account
         assert state.credentials is not None
         state.account, _ = self._caller_identity(self.clients.signed(state.credentials), hop)
-        if self.s.mask_account_id:
-            # Before the expanded role ARN (which holds it) is logged.
-            self.runner.mask(state.account)
+        # Before the expanded role ARN (which holds it) is logged.
+        self.s.mask_account(self.runner, state.account)
         return state.account
 
     def _one_hop(
-        self, hop: Hop, state: _ChainState, seconds: int, final: bool
+        self, hop: Hop, record: HopRecord, state: _ChainState, seconds: int
     ) -> sts.AssumedSession:
-        if hop.method == "AssumeRoleWithWebIdentity":
-            return self._web_identity_hop(hop.number, hop.role_arn, seconds, final)
+        if hop.method == WEB_IDENTITY:
+            return self._web_identity_hop(hop, record.role_arn, seconds)
         assert state.credentials is not None
-        session, hop.tags = self._assume_role_hop(
-            hop.number,
-            hop.role_arn,
+        session, record.tags = self._assume_role_hop(
+            hop,
+            record.role_arn,
             state.credentials,
             seconds,
-            final,
-            hop.tags,
-            hop.transitive_tag_keys,
-            state.source_identity,
+            record.tags,
+            record.transitive_tag_keys,
         )
         return session
 

@@ -18,6 +18,8 @@ from .errors import ConflictingInputsError, InputError
 from .proxy import ProxySettings, resolve_proxy_settings
 from .runner import Runner, input_env_name, show
 
+# The main step's saved state (GITHUB_STATE) naming its refresh directory, for the post step.
+REFRESH_STATE = "refresh_dir"
 DEFAULT_DURATION = 3600
 MIN_DURATION = 900
 MAX_DURATION = 43200
@@ -75,6 +77,20 @@ class Source(enum.Enum):
     def is_web_identity(self) -> bool:
         return self in (Source.OIDC, Source.TOKEN_FILE)
 
+    @property
+    def log_name(self) -> str:
+        """CAC's wording ("Assuming role with OIDC"), kept for users who grep their logs."""
+        return "OIDC" if self is Source.OIDC else self.value
+
+    @property
+    def without_role_log(self) -> str:
+        """CAC's line when no role is assumed (keys or existing credentials are exported)."""
+        return (
+            "Proceeding with IAM user credentials"
+            if self is Source.KEYS
+            else "Proceeding with existing credentials"
+        )
+
 
 @dataclass(frozen=True)
 class Duration:
@@ -125,16 +141,33 @@ class Settings:
     aws_profile: str | None
     overwrite_aws_profile: bool
     refresh_credentials: bool = False
+    # The inputs set to a non-empty value (after translate_env), for the applicability checks.
+    given: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         return f"Settings(source={self.source.name}, roles={self.roles!r}, region={self.region!r})"
 
     @property
     def assume_role_hops(self) -> int:
-        """How many sts:AssumeRole calls the chain makes (web identity hops excluded)."""
-        if not self.roles:
-            return 0
-        return len(self.roles) - (1 if self.source.is_web_identity else 0)
+        return count_assume_role_hops(self.source, self.roles)
+
+    def mask_account(self, runner: Runner, arn_or_account: str) -> None:
+        """With ``mask-aws-account-id``, mask an account ID (given, or inside an ARN). The
+        account's mask also hides it inside every ARN; a mask line for a whole ARN would print
+        the account itself (SPEC: a secret is never printed, masked or not)."""
+        if not self.mask_account_id:
+            return
+        if arn_or_account.startswith("arn:"):
+            runner.mask(partitions.account_of(arn_or_account))
+        else:
+            runner.mask(arn_or_account)
+
+
+def count_assume_role_hops(source: Source, roles: tuple[str, ...]) -> int:
+    """How many sts:AssumeRole calls the chain makes (web identity hops excluded)."""
+    if not roles:
+        return 0
+    return len(roles) - (1 if source.is_web_identity else 0)
 
 
 def translate_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -209,8 +242,8 @@ def _url(input_name: str, raw: str) -> str:
     return raw
 
 
-def _non_negative(runner: Runner, input_name: str, default: int, maximum: int) -> int:
-    raw = runner.get_input(input_name)
+def _non_negative(inputs: _Inputs, input_name: str, default: int, maximum: int) -> int:
+    raw = inputs.get(input_name)
     if not raw:
         return default
     if not (raw.isascii() and raw.isdigit()):
@@ -221,8 +254,8 @@ def _non_negative(runner: Runner, input_name: str, default: int, maximum: int) -
     return value
 
 
-def _policy(runner: Runner) -> str | None:
-    raw = runner.get_input("inline-session-policy")
+def _policy(inputs: _Inputs) -> str | None:
+    raw = inputs.get("inline-session-policy")
     if not raw:
         return None
     try:
@@ -248,8 +281,8 @@ def _policy(runner: Runner) -> str | None:
     return compact
 
 
-def _roles(runner: Runner, partition: partitions.Partition) -> tuple[str, ...]:
-    roles = runner.get_lines("role-to-assume")
+def _roles(inputs: _Inputs, partition: partitions.Partition) -> tuple[str, ...]:
+    roles = inputs.lines("role-to-assume")
     for role in roles:
         if role.startswith("arn:"):
             match = partitions.ROLE_ARN.match(role)
@@ -275,13 +308,13 @@ def _roles(runner: Runner, partition: partitions.Partition) -> tuple[str, ...]:
     return tuple(roles)
 
 
-def _keys(runner: Runner) -> StaticKeys | None:
-    key_id = runner.get_input("aws-access-key-id")
-    secret = runner.get_input("aws-secret-access-key")
-    token = runner.get_input("aws-session-token")
+def _keys(inputs: _Inputs) -> StaticKeys | None:
+    key_id = inputs.get("aws-access-key-id")
+    secret = inputs.get("aws-secret-access-key")
+    token = inputs.get("aws-session-token")
     # Mask before anything else can print them, even if validation fails below.
     for value in (key_id, secret, token):
-        runner.mask(value)
+        inputs.runner.mask(value)
     if key_id and not secret:
         raise InputError(
             "aws-secret-access-key",
@@ -303,18 +336,17 @@ def _keys(runner: Runner) -> StaticKeys | None:
     return StaticKeys(key_id, secret, token or None)
 
 
-def _token_file(runner: Runner, environ: Mapping[str, str]) -> Path | None:
-    raw = runner.get_input("web-identity-token-file")
+def _token_file(inputs: _Inputs) -> Path | None:
+    raw = inputs.get("web-identity-token-file")
     if not raw:
         return None
     path = Path(raw)
     if not path.is_absolute():
-        path = Path(environ.get("GITHUB_WORKSPACE") or ".") / path
+        path = Path(inputs.environ.get("GITHUB_WORKSPACE") or ".") / path
     return path
 
 
 def _choose_source(
-    runner: Runner,
     roles: tuple[str, ...],
     keys: StaticKeys | None,
     token_file: Path | None,
@@ -351,11 +383,82 @@ def _choose_source(
     return Source.EXISTING
 
 
-def load_settings(runner: Runner) -> Settings:
-    """Read and validate every input. No network, no file writes."""
-    environ: Mapping[str, str] = runner.environ
+class _Inputs:
+    """The step's inputs, read through the runner, remembering which ones were given (set to
+    a non-empty value): :func:`_check_applicability` warns about those without re-reading."""
 
-    region = runner.get_input("aws-region")
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.environ: Mapping[str, str] = runner.environ
+        self.given: set[str] = set()
+
+    def get(self, name: str) -> str:
+        value = self.runner.get_input(name)
+        if value:
+            self.given.add(name)
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        self.get(name)
+        return self.runner.get_bool(name, default)
+
+    def lines(self, name: str, *, commas: bool = False) -> list[str]:
+        self.get(name)
+        return self.runner.get_lines(name, commas=commas)
+
+
+# -- one reader per concern, each returning its part of Settings ---------------------------------
+
+
+@dataclass(frozen=True)
+class _SourceAndRoles:
+    source: Source
+    roles: tuple[str, ...]
+    keys: StaticKeys | None
+    token_file: Path | None
+    audience: str
+    use_existing_credentials: bool
+
+    @property
+    def assume_role_hops(self) -> int:
+        return count_assume_role_hops(self.source, self.roles)
+
+
+@dataclass(frozen=True)
+class _Session:
+    duration: Duration
+    session_name: str
+    external_id: str | None
+    source_identity: str | None
+
+
+@dataclass(frozen=True)
+class _Tags:
+    skip_session_tagging: bool
+    user_tags: tuple[tuple[str, tags.Tag], ...]
+    transitive_tag_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Policies:
+    inline_policy: str | None
+    managed_policies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Export:
+    mask_account_id: bool
+    output_credentials: bool
+    output_env_credentials: bool
+    unset_current_credentials: bool
+    special_characters_workaround: bool
+    allowed_account_ids: tuple[str, ...]
+    aws_profile: str | None
+    overwrite_aws_profile: bool
+
+
+def _read_region(inputs: _Inputs) -> tuple[str, partitions.Partition]:
+    region = inputs.get("aws-region")
     if not region:
         raise InputError(
             "aws-region",
@@ -364,17 +467,17 @@ def load_settings(runner: Runner) -> Settings:
         )
     if not partitions.REGION_PATTERN.match(region):
         raise InputError("aws-region", f"Region is not valid: {show(region)}")
-    partition = partitions.partition_for_region(region)
+    return region, partitions.partition_for_region(region)
 
-    keys = _keys(runner)
-    proxy = resolve_proxy_settings(
-        runner.get_input("http-proxy"), runner.get_input("no-proxy"), environ
-    )
-    roles = _roles(runner, partition)
-    token_file = _token_file(runner, environ)
-    role_chaining = runner.get_bool("role-chaining", False)
-    force_skip_oidc = runner.get_bool("force-skip-oidc", False)
-    source = _choose_source(runner, roles, keys, token_file, role_chaining, force_skip_oidc)
+
+def _read_source_and_roles(
+    inputs: _Inputs, partition: partitions.Partition, keys: StaticKeys | None
+) -> _SourceAndRoles:
+    roles = _roles(inputs, partition)
+    token_file = _token_file(inputs)
+    role_chaining = inputs.flag("role-chaining", False)
+    force_skip_oidc = inputs.flag("force-skip-oidc", False)
+    source = _choose_source(roles, keys, token_file, role_chaining, force_skip_oidc)
     if source.is_web_identity and not roles[0].startswith("arn:"):
         raise InputError(
             "role-to-assume",
@@ -385,41 +488,51 @@ def load_settings(runner: Runner) -> Settings:
     if token_file is not None:
         # Validate now (exists, regular file, no symlink), and mask what it holds at once.
         token = safefiles.read_regular_file(token_file, what=TOKEN_FILE_WHAT).strip()
-        runner.mask(token)
+        inputs.runner.mask(token)
         if not token:
             raise InputError("web-identity-token-file", f"{token_file} is empty.")
-
-    audience = runner.get_input("audience") or partition.default_audience
-    duration = parse_duration(runner.get_input("role-duration-seconds"))
-
-    session_name = check_session_name(
-        runner.get_input("role-session-name") or default_session_name(environ)
+    return _SourceAndRoles(
+        source=source,
+        roles=roles,
+        keys=keys,
+        token_file=token_file,
+        audience=inputs.get("audience") or partition.default_audience,
+        use_existing_credentials=inputs.flag("use-existing-credentials", False),
     )
-    external_id = runner.get_input("role-external-id") or None
+
+
+def _read_session(inputs: _Inputs) -> _Session:
+    duration = parse_duration(inputs.get("role-duration-seconds"))
+    session_name = check_session_name(
+        inputs.get("role-session-name") or default_session_name(inputs.environ)
+    )
+    external_id = inputs.get("role-external-id") or None
     if external_id is not None and not EXTERNAL_ID.match(external_id):
         raise InputError("role-external-id", r"must be 2-1224 characters of [\w+=,.@:/-].")
-    source_identity = runner.get_input("source-identity") or None
+    source_identity = inputs.get("source-identity") or None
     if source_identity is not None and (
         not SOURCE_IDENTITY.match(source_identity) or source_identity.lower().startswith("aws:")
     ):
         raise InputError(
             "source-identity", r"must be 2-64 characters of [\w+=,.@-], not starting with aws:."
         )
+    return _Session(duration, session_name, external_id, source_identity)
 
-    skip_tagging = runner.get_bool("role-skip-session-tagging", False)
+
+def _read_tags(inputs: _Inputs, assume_role_hops: int) -> _Tags:
+    skip_tagging = inputs.flag("role-skip-session-tagging", False)
     user_tags = [
         ("custom-tags", t)
-        for t in tags.parse_tags("custom-tags", runner.get_input("custom-tags"), allow_lines=False)
+        for t in tags.parse_tags("custom-tags", inputs.get("custom-tags"), allow_lines=False)
     ] + [
         ("session-tags", t)
-        for t in tags.parse_tags("session-tags", runner.get_input("session-tags"), allow_lines=True)
+        for t in tags.parse_tags("session-tags", inputs.get("session-tags"), allow_lines=True)
     ]
-    transitive = tuple(runner.get_lines("transitive-tag-keys"))
-    hops = _assume_role_hops(source, roles)
+    transitive = tuple(inputs.lines("transitive-tag-keys"))
     default_keys = (
         []
-        if skip_tagging or hops == 0
-        else tags.default_tag_keys_for_validation(environ)
+        if skip_tagging or assume_role_hops == 0
+        else tags.default_tag_keys_for_validation(inputs.environ)
     )
     tags.check_user_tags(
         user_tags,
@@ -427,9 +540,12 @@ def load_settings(runner: Runner) -> Settings:
         default_keys=default_keys,
         transitive_keys=transitive,
     )
+    return _Tags(skip_tagging, tuple(user_tags), transitive)
 
-    inline_policy = _policy(runner)
-    managed = tuple(runner.get_lines("managed-session-policies"))
+
+def _read_policies(inputs: _Inputs) -> _Policies:
+    inline_policy = _policy(inputs)
+    managed = tuple(inputs.lines("managed-session-policies"))
     if len(managed) > MAX_MANAGED_POLICIES:
         raise InputError(
             "managed-session-policies",
@@ -438,84 +554,62 @@ def load_settings(runner: Runner) -> Settings:
     for arn in managed:
         if not POLICY_ARN.match(arn):
             raise InputError("managed-session-policies", f"{show(arn)} is not a policy ARN.")
+    return _Policies(inline_policy, managed)
 
-    aws_profile = runner.get_input("aws-profile") or None
+
+def _read_export(inputs: _Inputs) -> _Export:
+    """Where and how the credentials go: environment, outputs, a profile; which accounts."""
+    aws_profile = inputs.get("aws-profile") or None
     if aws_profile is not None:
         profiles.validate_profile_name(aws_profile)
-    output_env = runner.get_bool("output-env-credentials", aws_profile is None)
-
-    disable_retry = runner.get_bool("disable-retry", False)
-    max_attempts = _non_negative(runner, "retry-max-attempts", DEFAULT_MAX_ATTEMPTS, 100)
-    if disable_retry or max_attempts == 0:
-        max_attempts = 1
-
-    allowed = tuple(runner.get_lines("allowed-account-ids", commas=True))
+    output_env = inputs.flag("output-env-credentials", aws_profile is None)
+    allowed = tuple(inputs.lines("allowed-account-ids", commas=True))
     for account in allowed:
         if not partitions.ACCOUNT_ID.match(account):
             raise InputError(
                 "allowed-account-ids", f"{show(account)} is not a 12-digit account ID."
             )
-
-    sts_endpoint = runner.get_input("sts-endpoint") or None
-    if sts_endpoint is not None:
-        _url("sts-endpoint", sts_endpoint)
-
-    settings = Settings(
-        region=region,
-        partition=partition,
-        source=source,
-        roles=roles,
-        keys=keys,
-        token_file=token_file,
-        audience=audience,
-        proxy=proxy,
-        mask_account_id=runner.get_bool("mask-aws-account-id", False),
-        duration=duration,
-        external_id=external_id,
-        session_name=session_name,
-        source_identity=source_identity,
-        skip_session_tagging=skip_tagging,
-        user_tags=tuple(user_tags),
-        transitive_tag_keys=transitive,
-        inline_policy=inline_policy,
-        managed_policies=managed,
-        output_credentials=runner.get_bool("output-credentials", False),
+    return _Export(
+        mask_account_id=inputs.flag("mask-aws-account-id", False),
+        output_credentials=inputs.flag("output-credentials", False),
         output_env_credentials=output_env,
-        unset_current_credentials=runner.get_bool("unset-current-credentials", False),
-        max_attempts=max_attempts,
-        special_characters_workaround=runner.get_bool("special-characters-workaround", False),
-        use_existing_credentials=runner.get_bool("use-existing-credentials", False),
+        unset_current_credentials=inputs.flag("unset-current-credentials", False),
+        special_characters_workaround=inputs.flag("special-characters-workaround", False),
         allowed_account_ids=allowed,
-        action_timeout_s=_non_negative(runner, "action-timeout-s", 0, 6 * 3600),
-        sts_endpoint=sts_endpoint,
         aws_profile=aws_profile,
-        overwrite_aws_profile=runner.get_bool("overwrite-aws-profile", False),
-        refresh_credentials=_refresh_credentials(runner, source),
+        overwrite_aws_profile=inputs.flag("overwrite-aws-profile", False),
     )
-    _check_applicability(runner, settings)
-    return settings
 
 
-def _refresh_credentials(runner: Runner, source: Source) -> bool:
+def _read_retry(inputs: _Inputs) -> tuple[int, int]:
+    """``(max_attempts, action_timeout_s)``."""
+    disable_retry = inputs.flag("disable-retry", False)
+    max_attempts = _non_negative(inputs, "retry-max-attempts", DEFAULT_MAX_ATTEMPTS, 100)
+    if disable_retry or max_attempts == 0:
+        max_attempts = 1
+    return max_attempts, _non_negative(inputs, "action-timeout-s", 0, 6 * 3600)
+
+
+def _read_refresh(inputs: _Inputs, chosen: _SourceAndRoles, export: _Export) -> bool:
     """``refresh-credentials``: web-identity sources only (a refresh from keys would keep a
     long-lived secret on disk), and only where its exports are wanted."""
-    if not runner.get_bool("refresh-credentials", False):
+    if not inputs.flag("refresh-credentials", False):
         return False
-    if not source.is_web_identity:
+    if not chosen.source.is_web_identity:
         raise InputError(
             "refresh-credentials",
             f"works only with a web-identity source (GitHub OIDC or 'web-identity-token-file'); "
-            f"this run uses {source.value}, and refreshing those would mean keeping a long-lived "
-            "secret on disk for later steps.",
+            f"this run uses {chosen.source.value}, and refreshing those would mean keeping a "
+            "long-lived secret on disk for later steps.",
             remedy="Remove 'refresh-credentials', or assume the role with GitHub OIDC.",
         )
-    if runner.get_bool("use-existing-credentials", False):
+    if chosen.use_existing_credentials:
         raise ConflictingInputsError(
             "'refresh-credentials' and 'use-existing-credentials' do not go together: valid "
             "existing credentials would skip the refresh set-up.",
             remedy="Keep only one of them.",
         )
-    if not runner.get_bool("output-env-credentials", True):
+    if "output-env-credentials" in inputs.given and not export.output_env_credentials:
         raise ConflictingInputsError(
             "'refresh-credentials' hands the session to later steps through AWS_CONFIG_FILE and "
             "AWS_PROFILE, which 'output-env-credentials: false' would not export.",
@@ -525,10 +619,62 @@ def _refresh_credentials(runner: Runner, source: Source) -> bool:
     return True
 
 
-def _assume_role_hops(source: Source, roles: tuple[str, ...]) -> int:
-    if not roles:
-        return 0
-    return len(roles) - (1 if source.is_web_identity else 0)
+def _read_sts_endpoint(inputs: _Inputs) -> str | None:
+    sts_endpoint = inputs.get("sts-endpoint") or None
+    if sts_endpoint is not None:
+        _url("sts-endpoint", sts_endpoint)
+    return sts_endpoint
+
+
+def load_settings(runner: Runner) -> Settings:
+    """Read and validate every input. No network, no file writes.
+
+    The readers run in a fixed order (the first invalid input is the one reported)."""
+    inputs = _Inputs(runner)
+    region, partition = _read_region(inputs)
+    keys = _keys(inputs)
+    proxy = resolve_proxy_settings(inputs.get("http-proxy"), inputs.get("no-proxy"), runner.environ)
+    chosen = _read_source_and_roles(inputs, partition, keys)
+    session = _read_session(inputs)
+    tag_part = _read_tags(inputs, chosen.assume_role_hops)
+    policies = _read_policies(inputs)
+    export = _read_export(inputs)
+    max_attempts, action_timeout_s = _read_retry(inputs)
+    settings = Settings(
+        region=region,
+        partition=partition,
+        source=chosen.source,
+        roles=chosen.roles,
+        keys=chosen.keys,
+        token_file=chosen.token_file,
+        audience=chosen.audience,
+        proxy=proxy,
+        mask_account_id=export.mask_account_id,
+        duration=session.duration,
+        external_id=session.external_id,
+        session_name=session.session_name,
+        source_identity=session.source_identity,
+        skip_session_tagging=tag_part.skip_session_tagging,
+        user_tags=tag_part.user_tags,
+        transitive_tag_keys=tag_part.transitive_tag_keys,
+        inline_policy=policies.inline_policy,
+        managed_policies=policies.managed_policies,
+        output_credentials=export.output_credentials,
+        output_env_credentials=export.output_env_credentials,
+        unset_current_credentials=export.unset_current_credentials,
+        max_attempts=max_attempts,
+        special_characters_workaround=export.special_characters_workaround,
+        use_existing_credentials=chosen.use_existing_credentials,
+        allowed_account_ids=export.allowed_account_ids,
+        action_timeout_s=action_timeout_s,
+        sts_endpoint=_read_sts_endpoint(inputs),
+        aws_profile=export.aws_profile,
+        overwrite_aws_profile=export.overwrite_aws_profile,
+        refresh_credentials=_read_refresh(inputs, chosen, export),
+        given=frozenset(inputs.given),
+    )
+    _check_applicability(runner, settings)
+    return settings
 
 
 def _check_applicability(runner: Runner, s: Settings) -> None:
@@ -570,11 +716,37 @@ def _check_applicability(runner: Runner, s: Settings) -> None:
             "'inline-session-policy' and 'managed-session-policies' need 'role-to-assume' "
             "(they restrict an assumed-role session).",
         )
-    if s.source is not Source.OIDC and runner.get_input("audience"):
+    if s.source is not Source.OIDC and "audience" in s.given:
         runner.warning(f"'audience' is only used with GitHub OIDC; this run uses {s.source.value}.")
-    if not s.roles and (
-        runner.get_input("role-duration-seconds") or runner.get_input("role-session-name")
-    ):
+    if not s.roles and ({"role-duration-seconds", "role-session-name"} & s.given):
         runner.warning(
             "'role-duration-seconds' and 'role-session-name' need 'role-to-assume'; ignored."
         )
+
+
+# -- the post step --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostSettings:
+    """What the post step needs: whether to clean up, and which variables the main step set."""
+
+    skip_cleanup: bool
+    clear_env: bool
+    aws_profile: str | None
+    # refresh-credentials: the directory the main step made (its saved state), or "".
+    refresh_dir: str = ""
+
+
+def load_post_settings(runner: Runner) -> PostSettings:
+    """The post step's settings (the runner passes the step's inputs to its post step too).
+    ``AWS_SKIP_CLEANUP_STEP=true`` skips the clean-up, and the inputs are then not read."""
+    if runner.environ.get("AWS_SKIP_CLEANUP_STEP", "").strip() == "true":
+        return PostSettings(skip_cleanup=True, clear_env=False, aws_profile=None)
+    aws_profile = runner.get_input("aws-profile") or None
+    return PostSettings(
+        skip_cleanup=False,
+        clear_env=runner.get_bool("output-env-credentials", aws_profile is None),
+        aws_profile=aws_profile,
+        refresh_dir=runner.environ.get(f"STATE_{REFRESH_STATE}", "").strip(),
+    )

@@ -18,26 +18,31 @@ from .runner import Runner
 
 def report_denial(
     runner: Runner, claims: Mapping[str, Any] | None, audience: str, role_arn: str
-) -> list[str]:
-    """Log the claims and hints; return the hint lines (for the error's remedy)."""
-    from .trust.hints import claims_json, claims_summary, denial_hints
+) -> str:
+    """Log the claims and hints (and put them in the job summary); return the error's remedy."""
+    from .trust.hints import CHECK_COMMAND, claims_json, claims_summary, denial_hints
 
+    hints: list[str] = []
     if not claims:
         runner.info("The token's claims could not be read, so no trust-policy hint can be given.")
-        return []
-    shown = claims_summary(claims)
-    runner.info(f"STS refused the token for {role_arn}. The token's claims (not secret):")
-    for key, value in shown:
-        runner.info(f"  {key}: {value}")
-    runner.info(f"  as JSON (for trust check --claims): {claims_json(claims)}")
-    hints = denial_hints(claims, audience)
-    for hint in hints:
-        runner.info(f"Hint: {hint}")
-    as_json = json.dumps(json.loads(claims_json(claims)), indent=2)
-    runner.add_summary(
-        "### STS refused the web identity token\n\n"
-        f"Role: `{role_arn}`\n\nClaims (save as `claims.json` for "
-        "`py-aws-oidc trust check POLICY.json --claims claims.json`):\n\n"
-        f"```json\n{as_json}\n```\n\n" + "\n".join(f"- {h}" for h in hints) + "\n"
+    else:
+        shown = claims_summary(claims)
+        runner.info(f"STS refused the token for {role_arn}. The token's claims (not secret):")
+        for key, value in shown:
+            runner.info(f"  {key}: {value}")
+        runner.info(f"  as JSON (for trust check --claims): {claims_json(claims)}")
+        hints = denial_hints(claims, audience)
+        for hint in hints:
+            runner.info(f"Hint: {hint}")
+        as_json = json.dumps(json.loads(claims_json(claims)), indent=2)
+        runner.add_summary(
+            "### STS refused the web identity token\n\n"
+            f"Role: `{role_arn}`\n\nClaims (save as `claims.json` for `{CHECK_COMMAND}`):\n\n"
+            f"```json\n{as_json}\n```\n\n" + "\n".join(f"- {h}" for h in hints) + "\n"
+        )
+    return (
+        "The role's trust policy does not accept this token: compare its conditions with the "
+        "claims printed above"
+        + (f" ({hints[0]})" if hints else "")
+        + f". Check offline: {CHECK_COMMAND}"
     )
-    return hints

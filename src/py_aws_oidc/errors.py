@@ -1,7 +1,7 @@
 """The errors a user can fix, one class per remedy.
 
-``cli.main`` catches :class:`ActionError` and prints exactly one ``::error::`` line with the
-message (what is wrong) and the remedy (how to fix it); anything else is a bug and is reported
+``action.run_main`` (and ``action.run_post``) catch :class:`ActionError` and print exactly one
+``::error::`` line with the message (what is wrong) and the remedy (how to fix it); anything else is a bug and is reported
 as such, still without a traceback. Messages never contain secrets: they are built from input
 names, ARNs, error codes and claims, never from tokens or keys.
 """

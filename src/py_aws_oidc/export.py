@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from . import profiles
 from .assume import Outcome
-from .config import Settings
+from .config import REFRESH_STATE, Settings
 from .errors import AccountNotAllowedError
 from .runner import Runner
 from .sts import iso8601
@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 CREDENTIAL_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 REGION_VARS = ("AWS_DEFAULT_REGION", "AWS_REGION")
 REFRESH_VARS = ("AWS_PROFILE", "AWS_CONFIG_FILE")
-REFRESH_STATE = "refresh_dir"
 
 
 def check_allowed_account(settings: Settings, account: str) -> None:
@@ -44,10 +43,7 @@ def stage(
 ) -> None:
     """Buffer the exports, outputs and summary for one successful run."""
     creds = outcome.credentials
-    if settings.mask_account_id:
-        # The account's mask also hides it inside every ARN; a separate mask line for the ARN
-        # would print the account itself (SPEC: a secret is never printed, masked or not).
-        runner.mask(outcome.account)
+    settings.mask_account(runner, outcome.account)
 
     if refresh is not None:
         stage_refresh(settings, refresh, runner)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import OidcPermissionError, OidcTokenError
-from .retry import Deadline, TransientFailure
+from .retry import Deadline, TransientFailure, call_with_retries
 from .runner import Runner
 
 if TYPE_CHECKING:
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 URL_VAR = "ACTIONS_ID_TOKEN_REQUEST_URL"
 TOKEN_VAR = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"  # noqa: S105 - a variable name
+# The audience configure-aws-credentials asks for in the aws partition (and what trust check
+# --from-env asks for by default); the action takes its partition's (partitions.py).
+DEFAULT_AUDIENCE = "sts.amazonaws.com"
 
 
 ACTION_PURPOSE = (
@@ -112,24 +115,67 @@ def fetch_token(
     return value
 
 
-def decode_claims(token: str) -> dict[str, Any]:
-    """The token's claims, unverified (STS verifies the signature). ``{}`` if unreadable.
+def fetch_token_with_retries(
+    url: str,
+    request_token: str,
+    audience: str,
+    *,
+    runner: Runner,
+    deadline: Deadline,
+    proxies: Mapping[str, str],
+    max_attempts: int,
+) -> str:
+    """The token, with transient failures retried (retry.py's backoff and deadline)."""
+    session = new_session(runner.environ)
+    return call_with_retries(
+        lambda _attempt: fetch_token(
+            session,
+            url,
+            request_token,
+            audience,
+            runner=runner,
+            deadline=deadline,
+            proxies=proxies,
+        ),
+        label="getIDToken",
+        max_attempts=max_attempts,
+        deadline=deadline,
+        runner=runner,
+    )
 
-    The standard library only, no pyjwt: the credential process (refresh/) runs this on the
-    runner's host Python 3.10, where pyjwt would need typing_extensions.
+
+def decode_unverified(token: str) -> dict[str, Any]:
+    """A JWT's payload, without verifying the signature (STS verifies it). Raises
+    :class:`ValueError` saying what is wrong; the message never quotes the token.
+
+    The standard library only, no pyjwt: the credential process of ``refresh-credentials``
+    runs this on the runner's host Python 3.10, where pyjwt would need typing_extensions.
     """
     import base64
     import binascii
     import json
 
-    parts = token.split(".")
-    if len(parts) != 3:
-        return {}
+    token = token.strip()
+    if token.count(".") != 2:
+        raise ValueError("the token is not a JWT (expected three dot-separated parts)")
+    decoded: list[Any] = []
+    for part in token.split(".")[:2]:
+        try:
+            raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+            decoded.append(json.loads(raw.decode("utf-8")))
+        except (binascii.Error, ValueError) as exc:
+            raise ValueError(f"the token could not be decoded ({type(exc).__name__})") from None
+    header, claims = decoded
+    if not isinstance(header, dict):
+        raise ValueError("the token could not be decoded (its header is not a JSON object)")
+    if not isinstance(claims, dict):
+        raise ValueError("the token's payload is not a JSON object")
+    return claims
+
+
+def decode_claims(token: str) -> dict[str, Any]:
+    """The token's claims, unverified (STS verifies the signature). ``{}`` if unreadable."""
     try:
-        header, claims = (
-            json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
-            for part in parts[:2]
-        )
-    except (binascii.Error, ValueError):
+        return decode_unverified(token)
+    except ValueError:
         return {}
-    return claims if isinstance(header, dict) and isinstance(claims, dict) else {}

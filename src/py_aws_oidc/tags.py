@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .errors import InputError
+from .errors import ConflictingInputsError, InputError
 
 MAX_TAGS = 50
 MAX_KEY = 128
@@ -165,14 +165,62 @@ def check_user_tags(
             f"total session tags ({total}) would exceed the AWS limit of {MAX_TAGS} "
             f"({len(default_keys)} default tags + {len(tags)} of yours).",
         )
-    known = {t.key.lower() for _, t in tags} | {k.lower() for k in default_keys}
-    for key in transitive_keys:
-        if key.lower() not in known:
-            raise InputError(
-                "transitive-tag-keys",
-                f"'{key[:60]}' names no session tag that this run sends.",
-                remedy="List only keys from session-tags, custom-tags or the default tags.",
-            )
+    known = [t.key for _, t in tags] + list(default_keys)
+    for key in unsent_keys(transitive_keys, known)[:1]:
+        raise InputError(
+            "transitive-tag-keys",
+            f"'{key[:60]}' names no session tag that this run sends.",
+            remedy="List only keys from session-tags, custom-tags or the default tags.",
+        )
+
+
+def unsent_keys(keys: Sequence[str], sent_keys: Sequence[str]) -> list[str]:
+    """The ``keys`` (transitive tag keys) that name none of ``sent_keys`` (case-insensitive,
+    as STS compares tag keys)."""
+    sent = {k.lower() for k in sent_keys}
+    return [k for k in keys if k.lower() not in sent]
+
+
+def tags_for_hop(
+    defaults: Sequence[Tag],
+    user_tags: Sequence[Tag],
+    transitive_keys: Sequence[str],
+    inherited: set[str],
+) -> tuple[list[Tag], list[str]]:
+    """The tags and transitive keys one sts:AssumeRole sends. ``inherited`` (lower-case keys)
+    are transitive tags of an earlier hop: STS refuses a request that sets them again.
+
+    The inputs were checked before any request (:func:`check_user_tags`); this checks the run's
+    actual tags, whose default values may come from the token's claims."""
+    chosen = [t for t in [*defaults, *user_tags] if t.key.lower() not in inherited]
+    transitive = [k for k in transitive_keys if k.lower() not in inherited]
+    for key in unsent_keys(transitive, [t.key for t in chosen])[:1]:
+        raise ConflictingInputsError(
+            f"'transitive-tag-keys' names '{key}', but no tag with that key is sent "
+            "(its claim or variable is empty in this run).",
+            remedy="Remove it from transitive-tag-keys, or give the tag in session-tags.",
+        )
+    if len(chosen) > MAX_TAGS:
+        raise ConflictingInputsError(
+            f"{len(chosen)} session tags would be sent; STS allows {MAX_TAGS}.",
+            remedy="Send fewer tags in session-tags/custom-tags.",
+        )
+    return chosen, transitive
+
+
+def droppable_tags(
+    sent: Sequence[Tag], transitive_keys: Sequence[str], user_tags: Sequence[Tag]
+) -> list[Tag]:
+    """CAC's answer to PackedPolicyTooLarge: the optional default tags this hop sent, except
+    transitive ones and the user's own (which are never dropped)."""
+    transitive = {k.lower() for k in transitive_keys}
+    return [
+        t
+        for t in sent
+        if t.key in OPTIONAL_TAG_KEYS
+        and t.key.lower() not in transitive
+        and not any(t is u for u in user_tags)
+    ]
 
 
 def default_tags(

@@ -21,10 +21,10 @@ import pytest
 import yaml
 
 from localdev.oidc_issuer import OidcIssuer
+from localdev.runner_files import parse_env_file, split_lines, try_parse_v2
 from localdev.sts_faults import StsFaultProxy
 from tests.container.support import TIMINGS, PodmanEnv, read_timings
 from tests.support.harness import ActionHarness, ActionResult, make_sts_client
-from tests.support.runner_files import parse_env_file, split_lines, try_parse_v2
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import uuid
 
+from localdev.runner_files import try_parse_v2
 from tests.support.harness import ActionResult
-from tests.support.runner_files import try_parse_v2
 
 REGION = "us-east-1"
 ACCOUNT = "111122223333"

@@ -7,7 +7,7 @@ runs fail before botocore is imported, so each takes a fraction of a second.
 
 Hostile input: newlines, heredoc delimiters, workflow-command sequences and over-long values can
 never add a GITHUB_ENV / GITHUB_OUTPUT entry or forge a workflow command. stdout is read with the
-runner's own command parser (``tests/support/runner_files.py``).
+runner's own command parser (``localdev/runner_files.py``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.runner_files import parse_commands
+from localdev.runner_files import parse_commands
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::111122223333:role/gha-entry"

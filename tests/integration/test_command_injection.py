@@ -16,11 +16,11 @@ import json
 import pytest
 
 from localdev.oidc_issuer import OidcIssuer
+from localdev.runner_files import parse_commands, split_lines
 from localdev.sts_faults import ARWWI, StsFaultProxy
 from py_aws_oidc.runner import restore_line
 from tests.conftest import RunAction
 from tests.support.harness import ActionResult
-from tests.support.runner_files import parse_commands, split_lines
 
 REGION = "us-east-1"
 ACCOUNT = "111122223333"

@@ -1,6 +1,6 @@
 """The runner-like test harness: the runner's parsers, the action runner, the leak check.
 
-* :mod:`tests.support.runner_files`: GITHUB_ENV/OUTPUT/STATE and workflow-command parsers.
+* :mod:`localdev.runner_files`: GITHUB_ENV/OUTPUT/STATE and workflow-command parsers.
 * :mod:`tests.support.action_yml`: the runner's input defaults from ``action.yml``.
 * :mod:`tests.support.harness`: :class:`ActionHarness` / :class:`ActionResult`.
 * :mod:`tests.support.leakcheck`: the leak check every ``run_action`` result goes through.

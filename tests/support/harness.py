@@ -5,7 +5,7 @@
 request variables of the local issuer, and ``sts-endpoint`` pointing at the fault layer. It runs
 the ``py-aws-oidc`` console script as a subprocess and parses stdout, ``GITHUB_ENV``,
 ``GITHUB_OUTPUT``, ``GITHUB_STATE`` and the summary with the runner's own parsers
-(:mod:`tests.support.runner_files`); a file the runner would reject fails the test.
+(:mod:`localdev.runner_files`); a file the runner would reject fails the test.
 
 In tests use the ``run_action`` fixture (``tests/conftest.py``), which also feeds every result to
 the leak check (:mod:`tests.support.leakcheck`).
@@ -13,9 +13,7 @@ the leak check (:mod:`tests.support.leakcheck`).
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -27,11 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from localdev.oidc_issuer import OidcIssuer, TokenRequest
-from localdev.runner_context import RUNNER_CONTEXT
-from localdev.sts_faults import StsCall, StsFaultProxy
-
-from .action_yml import REPO_ROOT, input_environment
-from .runner_files import (
+from localdev.runner_files import (
     Command,
     FileCommandError,
     check_env_entries,
@@ -39,6 +33,14 @@ from .runner_files import (
     parse_commands,
     read_file_commands,
 )
+from localdev.runner_step import (
+    SYSTEM_PATH,
+    RunnerPaths,
+    console_script,
+    make_runner_paths,
+    step_environment,
+)
+from localdev.sts_faults import StsCall, StsFaultProxy
 
 SECRET_INPUTS = ("aws-access-key-id", "aws-secret-access-key", "aws-session-token")
 SECRET_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
@@ -47,22 +49,6 @@ SECRET_ENV = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 
 class ActionTimeout(AssertionError):
     """The step ran longer than ``timeout``; the process group was killed."""
-
-
-@dataclass(frozen=True)
-class RunnerPaths:
-    root: Path
-    home: Path
-    temp: Path
-    workspace: Path
-    env_file: Path
-    output_file: Path
-    state_file: Path
-    summary_file: Path
-    path_file: Path
-    event_file: Path
-    aws_config: Path
-    aws_credentials: Path
 
 
 @dataclass
@@ -140,53 +126,6 @@ def _read_text(path: Path) -> str:
         return ""
 
 
-def make_runner_paths(
-    root: Path, workspace: Path | None = None, job_dir: Path | None = None
-) -> RunnerPaths:
-    """A runner-like layout for one step under ``root``: fresh file-command files, created empty
-    as the runner does before each step. HOME, RUNNER_TEMP and the (absent) AWS config paths
-    live in ``job_dir`` (default ``root``): like ``/github/home``, they are shared by the steps of
-    a job, so a post step sees what the main step left there."""
-    job = job_dir or root
-    commands = root / "_runner_file_commands"
-    for d in (root, job / "home", job / "temp", commands):
-        d.mkdir(parents=True, exist_ok=True)
-    workspace = workspace or (root / "workspace")
-    workspace.mkdir(parents=True, exist_ok=True)
-    suffix = str(uuid.uuid4())
-    paths = RunnerPaths(
-        root=root,
-        home=job / "home",
-        temp=job / "temp",
-        workspace=workspace,
-        env_file=commands / f"set_env_{suffix}",
-        output_file=commands / f"set_output_{suffix}",
-        state_file=commands / f"save_state_{suffix}",
-        summary_file=commands / f"step_summary_{suffix}",
-        path_file=commands / f"add_path_{suffix}",
-        event_file=root / "event.json",
-        aws_config=job / "aws-absent" / "config",
-        aws_credentials=job / "aws-absent" / "credentials",
-    )
-    # The runner creates every file-command file empty before the step.
-    for f in (paths.env_file, paths.output_file, paths.state_file, paths.summary_file,
-              paths.path_file):
-        f.touch()
-    paths.event_file.write_text(json.dumps({"ref": "refs/heads/main"}), encoding="utf-8")
-    return paths
-
-
-def default_command() -> list[str]:
-    """The installed console script (the venv's, else PATH's), else ``python -m py_aws_oidc``."""
-    beside = Path(sys.executable).parent / "py-aws-oidc"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return [str(beside)]
-    found = shutil.which("py-aws-oidc")
-    if found:
-        return [found]
-    return [sys.executable, "-m", "py_aws_oidc"]
-
-
 class ActionHarness:
     """Runs the action against the local servers; ``run_action`` is the entry point."""
 
@@ -204,7 +143,7 @@ class ActionHarness:
         self.issuer = issuer
         self.sts = sts
         self.workspace = workspace
-        self.command = list(command) if command is not None else default_command()
+        self.command = list(command) if command is not None else console_script()
         self.on_result = on_result
         self.results: list[ActionResult] = []
 
@@ -225,34 +164,20 @@ class ActionHarness:
         env: Mapping[str, str | None] | None = None,
         oidc: bool = True,
     ) -> dict[str, str]:
-        environ: dict[str, str] = dict(RUNNER_CONTEXT)
-        venv_bin = str(Path(sys.executable).parent)
-        environ.update({
-            "PATH": f"{venv_bin}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            "HOME": str(paths.home),
-            "RUNNER_TEMP": str(paths.temp),
-            "RUNNER_TOOL_CACHE": str(paths.temp / "toolcache"),
-            "GITHUB_WORKSPACE": str(paths.workspace),
-            "GITHUB_ENV": str(paths.env_file),
-            "GITHUB_OUTPUT": str(paths.output_file),
-            "GITHUB_STATE": str(paths.state_file),
-            "GITHUB_STEP_SUMMARY": str(paths.summary_file),
-            "GITHUB_PATH": str(paths.path_file),
-            "GITHUB_EVENT_PATH": str(paths.event_file),
-            "AWS_CONFIG_FILE": str(paths.aws_config),
-            "AWS_SHARED_CREDENTIALS_FILE": str(paths.aws_credentials),
-        })
-        if self.command[1:3] == ["-m", "py_aws_oidc"]:
-            environ["PYTHONPATH"] = str(REPO_ROOT / "src")
-        if oidc:
-            if self.issuer is None:
-                raise ValueError("oidc=True needs an issuer")
-            environ["ACTIONS_ID_TOKEN_REQUEST_URL"] = self.issuer.token_url
-            environ["ACTIONS_ID_TOKEN_REQUEST_TOKEN"] = self.issuer.request_token
         given = dict(inputs)
         if "sts-endpoint" not in given and self.sts is not None:
             given["sts-endpoint"] = self.sts.url
-        environ.update(input_environment(given))
+        if oidc and self.issuer is None:
+            raise ValueError("oidc=True needs an issuer")
+        environ = step_environment(
+            paths,
+            given,
+            oidc=(self.issuer.token_url, self.issuer.request_token)
+            if oidc and self.issuer is not None
+            else None,
+            command=self.command,
+            search_path=f"{Path(sys.executable).parent}:{SYSTEM_PATH}",
+        )
         for name, value in (env or {}).items():
             if value is None:
                 environ.pop(name, None)

@@ -31,8 +31,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from localdev.runner_files import Command, masked_set, parse_commands, split_lines, try_parse_v2
+
 from .harness import SECRET_ENV, SECRET_INPUTS, ActionResult
-from .runner_files import Command, masked_set, parse_commands, split_lines, try_parse_v2
 
 if TYPE_CHECKING:
     from localdev.oidc_issuer import OidcIssuer

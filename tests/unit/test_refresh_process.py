@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from py_aws_oidc import tags
-from py_aws_oidc.assume import Hop, Outcome
+from py_aws_oidc.assume import ASSUME_ROLE, WEB_IDENTITY, HopRecord, Outcome
 from py_aws_oidc.config import Duration, Settings, Source
 from py_aws_oidc.errors import AccessDeniedError, InputError, OidcPermissionError
 from py_aws_oidc.partitions import partition_for_region
@@ -200,8 +200,8 @@ def _settings(**changes: object) -> Settings:
 
 def _outcome() -> Outcome:
     sent = [tags.Tag("GitHub", "Actions"), tags.Tag("Team", "a")]
-    hops = [Hop(1, "arn:aws:iam::111122223333:role/a", "AssumeRoleWithWebIdentity", 900),
-            Hop(2, "arn:aws:iam::111122223333:role/b", "AssumeRole", 3600, sent, ["Team"])]
+    hops = [HopRecord(1, "arn:aws:iam::111122223333:role/a", WEB_IDENTITY, 900),
+            HopRecord(2, "arn:aws:iam::111122223333:role/b", ASSUME_ROLE, 3600, sent, ["Team"])]
     creds = Credentials("ASIAX", "secret", "token", dt.datetime(2031, 1, 1, tzinfo=dt.UTC))
     return Outcome(creds, "111122223333", "arn:aws:sts::111122223333:assumed-role/b/s", hops, {})
 

@@ -10,6 +10,12 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from localdev.runner_files import (
+    DOTNET_WHITESPACE,
+    parse_commands,
+    parse_file_commands,
+    try_parse,
+)
 from py_aws_oidc.errors import FileCommandInjectionError, InputError
 from py_aws_oidc.runner import (
     Runner,
@@ -21,12 +27,6 @@ from py_aws_oidc.runner import (
     parse_bool,
     restore_line,
     show,
-)
-from tests.support.runner_files import (
-    DOTNET_WHITESPACE,
-    parse_commands,
-    parse_file_commands,
-    try_parse,
 )
 
 

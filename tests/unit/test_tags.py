@@ -264,3 +264,48 @@ def test_default_key_count_for_validation_counts_the_set_variables_like_cac() ->
     assert counted == ["GitHub"] + [
         k for k in tags.DEFAULT_TAG_KEYS[1:] if k in as_dict(default_tags(ENV, None))
     ]
+
+
+# =================================================================================================
+# One hop's tags (tags_for_hop) and the PackedPolicyTooLarge choice (droppable_tags)
+# =================================================================================================
+
+
+def test_a_hop_leaves_out_inherited_transitive_tags_and_their_keys() -> None:
+    defaults = [Tag("GitHub", "Actions"), Tag("RunId", "7")]
+    chosen, transitive = tags.tags_for_hop(
+        defaults, [Tag("Team", "a"), Tag("Env", "b")], ["team", "Env"], inherited={"team"}
+    )
+    assert chosen == [Tag("GitHub", "Actions"), Tag("RunId", "7"), Tag("Env", "b")]
+    assert transitive == ["Env"]
+
+
+def test_a_hop_refuses_a_transitive_key_whose_tag_is_not_sent() -> None:
+    from py_aws_oidc.errors import ConflictingInputsError
+
+    with pytest.raises(ConflictingInputsError, match="'Branch'"):
+        tags.tags_for_hop([Tag("GitHub", "Actions")], [], ["Branch"], inherited=set())
+
+
+@pytest.mark.parametrize(("count", "ok"), [(tags.MAX_TAGS, True), (tags.MAX_TAGS + 1, False)])
+def test_a_hop_sends_at_most_the_sts_limit(count: int, ok: bool) -> None:
+    from py_aws_oidc.errors import ConflictingInputsError
+
+    user = [Tag(f"K{i}", "v") for i in range(count)]
+    if ok:
+        assert len(tags.tags_for_hop([], user, [], inherited=set())[0]) == count
+    else:
+        with pytest.raises(ConflictingInputsError, match=f"{count} session tags"):
+            tags.tags_for_hop([], user, [], inherited=set())
+
+
+def test_unsent_keys_compare_case_insensitively() -> None:
+    assert tags.unsent_keys(["team", "Env", "x"], ["TEAM", "env"]) == ["x"]
+
+
+def test_droppable_tags_are_optional_defaults_not_transitive_not_the_users() -> None:
+    users_run_id = Tag("RunId", "mine")
+    sent = [Tag("GitHub", "Actions"), Tag("Repository", "o/r"), Tag("EventName", "push"),
+            Tag("Job", "build"), Tag("HeadRef", "x"), users_run_id]
+    dropped = tags.droppable_tags(sent, ["job"], [users_run_id])
+    assert dropped == [Tag("EventName", "push"), Tag("HeadRef", "x")]

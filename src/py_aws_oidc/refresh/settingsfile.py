@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import partitions, tags
-from ..assume import Outcome
+from ..assume import ASSUME_ROLE, Outcome
 from ..config import Duration, Settings, Source
 from ..proxy import ProxySettings
 from . import layout
@@ -51,7 +51,7 @@ def document(settings: Settings, outcome: Outcome, environ: Mapping[str, str]) -
     """The settings file's content for a successful web-identity run."""
     if settings.source not in _SOURCES:
         raise ValueError("refresh needs a web-identity source")
-    assume_hops = [hop for hop in outcome.hops if hop.method == "AssumeRole"]
+    assume_hops = [hop for hop in outcome.hops if hop.method == ASSUME_ROLE]
     first = assume_hops[0] if assume_hops else None
     return {
         "format": layout.SETTINGS_FORMAT,

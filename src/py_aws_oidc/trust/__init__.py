@@ -12,38 +12,6 @@ One module per concern:
 * :mod:`.hints`     - the action's AccessDenied hints, in the evaluator's vocabulary
 * :mod:`.cli`       - ``py-aws-oidc trust generate | lint | check``
 
-Importing this package is cheap: requests, pyjwt and hcl2 load only when a command needs them.
+Importing this package is cheap: it re-exports nothing (the action imports only :mod:`.hints`,
+on the AccessDenied path), and requests, pyjwt and hcl2 load only when a command needs them.
 """
-
-from __future__ import annotations
-
-from .claims import Subject, parse_subject
-from .errors import ClaimsError, GenerateError, MalformedPolicyError, TrustError
-from .evaluate import Decision, Request, evaluate, evaluate_claims
-from .generate import GenerateOptions, generate
-from .hints import claims_json, claims_summary, denial_hints
-from .lint import Finding, lint_policy
-from .policy import Policy, parse_policy_document, parse_policy_text
-
-__all__ = [
-    "ClaimsError",
-    "Decision",
-    "Finding",
-    "GenerateError",
-    "GenerateOptions",
-    "MalformedPolicyError",
-    "Policy",
-    "Request",
-    "Subject",
-    "TrustError",
-    "claims_json",
-    "claims_summary",
-    "denial_hints",
-    "evaluate",
-    "evaluate_claims",
-    "generate",
-    "lint_policy",
-    "parse_policy_document",
-    "parse_policy_text",
-    "parse_subject",
-]

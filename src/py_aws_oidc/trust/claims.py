@@ -18,11 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from ..oidc import DEFAULT_AUDIENCE, decode_unverified
 from .errors import ClaimsError
 
-URL_VAR = "ACTIONS_ID_TOKEN_REQUEST_URL"
-TOKEN_VAR = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"  # noqa: S105 - a variable name, not a secret
-DEFAULT_AUDIENCE = "sts.amazonaws.com"
 ABSENT = "(absent)"
 
 
@@ -52,18 +50,10 @@ def load_claims_file(path: str) -> dict[str, object]:
 
 def decode_token(token: str) -> dict[str, object]:
     """The JWT's payload, unverified. Errors never quote the token."""
-    import jwt
-
-    token = token.strip()
-    if token.count(".") != 2:
-        raise ClaimsError("the token is not a JWT (expected three dot-separated parts)")
     try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError as exc:
-        raise ClaimsError(f"the token could not be decoded ({exc.__class__.__name__})") from None
-    if not isinstance(claims, dict):
-        raise ClaimsError("the token's payload is not a JSON object")
-    return claims
+        return decode_unverified(token)
+    except ValueError as exc:
+        raise ClaimsError(str(exc)) from None
 
 
 def load_token_file(path: str) -> dict[str, object]:
@@ -78,9 +68,9 @@ def fetch_token_from_env(
     """Request the current job's OIDC token with the action's own code (same request, timeouts,
     retries and masking: the token's ``::add-mask::`` goes to stdout). Returns the token."""
     from ..errors import ActionError
-    from ..oidc import fetch_token, new_session, request_credentials
+    from ..oidc import fetch_token_with_retries, request_credentials
     from ..proxy import requests_proxies, resolve_proxy_settings
-    from ..retry import Deadline, call_with_retries
+    from ..retry import Deadline
     from ..runner import Runner
 
     env = os.environ if environ is None else environ
@@ -88,17 +78,14 @@ def fetch_token_from_env(
         url, bearer = request_credentials(env, "trust check --from-env needs the job's OIDC token")
         runner = Runner(env, stream)
         runner.mask(bearer)
-        proxies = requests_proxies(resolve_proxy_settings("", "", env), url)
-        deadline = Deadline(None)
-        session = new_session(env)
-        return call_with_retries(
-            lambda _attempt: fetch_token(
-                session, url, bearer, audience, runner=runner, deadline=deadline, proxies=proxies
-            ),
-            label="getIDToken",
-            max_attempts=3,
-            deadline=deadline,
+        return fetch_token_with_retries(
+            url,
+            bearer,
+            audience,
             runner=runner,
+            deadline=Deadline(None),
+            proxies=requests_proxies(resolve_proxy_settings("", "", env), url),
+            max_attempts=3,  # an interactive diagnostic: fail fast
         )
     except ActionError as exc:
         raise ClaimsError(f"--from-env: {exc}") from None
