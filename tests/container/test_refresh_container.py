@@ -96,7 +96,7 @@ def test_image_writes_through_github_home_and_host_steps_refresh(
     assert step.env["AWS_PROFILE"] == "py-aws-oidc"
     assert step.state["refresh_dir"] == f"/github/home/{directory.name}"
     assert read_profile(config, "py-aws-oidc")["credential_process"] == \
-        f"python3 -I -S {directory / 'lib'}"
+        f"python3 -I -S {directory / 'lib' / '__main__.py'}"
     # Written by root in the container, owned by the runner's user, private.
     for relative, mode, uid, is_dir in tree_modes(directory):
         assert uid == RUNNER_UID, relative

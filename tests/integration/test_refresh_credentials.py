@@ -137,7 +137,7 @@ def test_step_exports_a_profile_and_leaves_a_private_directory_for_the_runner_us
     profile = read_profile(directory / "config", "py-aws-oidc")
     assert profile == {
         "region": REGION,
-        "credential_process": f"python3 -I -S {directory / 'lib'}",
+        "credential_process": f"python3 -I -S {directory / 'lib' / '__main__.py'}",
     }
     # The cache holds the step's session; the settings file holds no credential of it.
     cached = json.loads((directory / "session.json").read_text())

@@ -323,13 +323,14 @@ def test_the_launcher_parses_on_old_pythons_and_the_hit_path_imports_no_client(
     directory = tmp_path / "refresh"
     directory.mkdir(mode=0o700)
     bundle._copy_lib(directory / "lib", os.stat(directory))
-    launcher = (directory / "lib" / "__main__.py").read_text()
-    compile(launcher, "__main__.py", "exec", flags=0, dont_inherit=True)
-    assert "f\"" not in launcher and "f'" not in launcher  # no f-strings before the check
+    source = (directory / "lib" / "__main__.py").read_text()
+    compile(source, "__main__.py", "exec", flags=0, dont_inherit=True)
+    assert "f\"" not in source and "f'" not in source  # no f-strings before the check
     cache = directory / "session.json"
     cache.write_text(json.dumps({**DOC, "Expiration": "2099-01-01T00:00:00Z"}))
     cache.chmod(0o600)
-    done = subprocess.run([python3, "-I", "-S", "-X", "importtime", str(directory / "lib")],
+    launcher = str(directory / "lib" / "__main__.py")
+    done = subprocess.run([python3, "-I", "-S", "-X", "importtime", launcher],
                           capture_output=True, text=True, check=False, env={"PATH": "/usr/bin"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout)["AccessKeyId"] == DOC["AccessKeyId"]
@@ -337,7 +338,7 @@ def test_the_launcher_parses_on_old_pythons_and_the_hit_path_imports_no_client(
                 if line.startswith("import time:")}
     assert "py_aws_oidc.refresh.process" in imported
     heavy = {m for m in imported if m.split(".")[0] in
-             ("botocore", "requests", "urllib3", "ssl", "http", "typing")}
+             ("botocore", "requests", "urllib3", "ssl", "http", "typing", "runpy")}
     assert heavy == set(), heavy
     assert not {m for m in imported if m.startswith(("py_aws_oidc.refresh.mint", "py_aws_oidc.sts",
                                                      "py_aws_oidc.assume"))}

@@ -12,11 +12,12 @@ What (all files 0600, directories 0700, owned by the owner of the directory they
 in, so the runner's user can read, lock and replace them when the container ran as root):
 
 * ``lib/``: this package (without the trust doctor) and its pure-Python dependencies, copied
-  from the interpreter that runs the step; ``lib/__main__.py`` checks the Python version first;
+  from the interpreter that runs the step; ``lib/__main__.py`` (the launcher, run as a file or
+  through its directory) checks the Python version first;
 * ``settings.json`` (:mod:`.settingsfile`), ``session.json`` (the step's session: the first
   call is a cache hit), ``lock``;
 * ``config``: the AWS config file, ``[profile NAME]`` with ``region`` and
-  ``credential_process = python3 -I -S <dir>/lib`` (``-I``: no ``PYTHON*`` variables, no user
+  ``credential_process = python3 -I -S <dir>/lib/__main__.py`` (``-I``: no ``PYTHON*`` variables, no user
   site, no current directory; ``-S``: no site-packages).
 """
 
@@ -80,6 +81,11 @@ if sys.version_info < {min_python!r}:
     )
     sys.exit(1)
 
+import os  # noqa: E402
+
+# Run as a file (no runpy to import): -I leaves the script's directory off sys.path.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 from py_aws_oidc.refresh.process import run  # noqa: E402
 
 sys.exit(run(__file__))
@@ -103,7 +109,8 @@ class RefreshSetup:
 
     @property
     def credential_process(self) -> str:
-        return f"python3 -I -S {shlex.quote(str(self.host / layout.LIB_DIR))}"
+        launcher = self.host / layout.LIB_DIR / layout.LAUNCHER_FILE
+        return f"python3 -I -S {shlex.quote(str(launcher))}"
 
 
 # --- where ---------------------------------------------------------------------------------------
@@ -271,7 +278,7 @@ def _copy_lib(lib: Path, owner: os.stat_result) -> None:
     launcher = LAUNCHER.format(
         min_python=layout.MIN_PYTHON, min_text=".".join(map(str, layout.MIN_PYTHON))
     )
-    _write_new(lib / "__main__.py", launcher.encode("utf-8"), owner)
+    _write_new(lib / layout.LAUNCHER_FILE, launcher.encode("utf-8"), owner)
 
 
 def config_text(profile: str, region: str, credential_process: str) -> str:

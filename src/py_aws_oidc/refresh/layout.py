@@ -12,6 +12,7 @@ MAX_MARGIN_S = 43200
 DEFAULT_PROFILE = "py-aws-oidc"
 DIR_PREFIX = "py-aws-oidc-refresh-"
 LIB_DIR = "lib"
+LAUNCHER_FILE = "__main__.py"
 SETTINGS_FILE = "settings.json"
 CACHE_FILE = "session.json"
 LOCK_FILE = "lock"

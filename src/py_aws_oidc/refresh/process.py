@@ -1,4 +1,4 @@
-"""The credential process: ``python3 -I -S <dir>/lib`` from a later step's SDK or AWS CLI.
+"""The credential process: ``python3 -I -S <dir>/lib/__main__.py`` from a later step's SDK or AWS CLI.
 
 It prints one credential_process document on stdout and nothing else there::
 
