@@ -14,7 +14,8 @@ split with ``shlex`` (no shell), a fresh process each time:
 * ``mint``: before each run the cache's Expiration is moved to 5 minutes from now (less than the
   1200 s margin): must make exactly one token request and one AssumeRoleWithWebIdentity.
 
-The two kinds are interleaved, so machine load hits them alike. Also printed: how many modules
+The two kinds are interleaved with ``python3 -I -S -c pass`` (the interpreter alone, for scale),
+so machine load hits them alike. Also printed: how many modules
 the hit path imports (``-X importtime``), none of them botocore, requests or urllib3.
 """
 
@@ -73,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
                    "ACTIONS_ID_TOKEN_REQUEST_TOKEN": issuer.request_token}
 
             def once(kind: str) -> float:
+                if kind == "baseline":  # the interpreter alone, for scale
+                    t0 = time.perf_counter()
+                    subprocess.run([python3, "-I", "-S", "-c", "pass"], check=True)
+                    return time.perf_counter() - t0
                 if kind == "mint":
                     doc = json.loads(cache.read_text())
                     doc["Expiration"] = time.strftime("%Y-%m-%dT%H:%M:%SZ",
@@ -92,10 +97,10 @@ def main(argv: list[str] | None = None) -> int:
 
             once("mint")  # warm-up: the first mint writes the bytecode caches
             once("hit")
-            samples: dict[str, list[float]] = {"hit": [], "mint": []}
+            samples: dict[str, list[float]] = {"baseline": [], "hit": [], "mint": []}
             for _ in range(args.runs):
-                for kind in ("hit", "mint"):
-                    samples[kind].append(once(kind))
+                for kind, values in samples.items():
+                    values.append(once(kind))
             imports = subprocess.run([*command[:1], "-X", "importtime", *command[1:]], env=env,
                                      capture_output=True, text=True, check=True).stderr
             modules = [row.split("|")[-1].strip() for row in imports.splitlines()
@@ -114,9 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         "hit_path_heavy_modules": heavy,
     }
     print(f"credential process: {results['command']}  ({results['python3']})")
-    for kind in ("hit", "mint"):
+    for kind in samples:
         r = results[f"{kind}_ms"]
-        print(f"  {kind:<5} median {r['median']:7.1f} ms   min {r['min']:7.1f} ms   "
+        print(f"  {kind:<8} median {r['median']:7.1f} ms   min {r['min']:7.1f} ms   "
               f"({args.runs} runs)")
     print(f"  the hit path imports {len(modules)} modules; botocore/requests/urllib3: "
           f"{heavy or 'none'}")
