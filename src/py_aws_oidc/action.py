@@ -225,7 +225,7 @@ def _post_refresh(runner: Runner, saved: str) -> None:
     elif bundle.remove(local):
         runner.info(f"Removed the refresh directory {saved}.")
     else:
-        runner.info(f"The refresh directory {saved} was already gone.")
+        runner.warning(f"The refresh directory {saved} was already gone, or could not be removed.")
     for name in export.REFRESH_VARS:
         runner.export_variable(name, "")
 

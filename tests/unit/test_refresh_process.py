@@ -320,9 +320,10 @@ def test_the_launcher_parses_on_old_pythons_and_the_hit_path_imports_no_client(
     python3 = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")
     if python3 is None:
         pytest.skip("no host python3")
+    tree = bundle._Tree(tmp_path, "refresh")
+    bundle._copy_lib(tree)
+    tree.close()
     directory = tmp_path / "refresh"
-    directory.mkdir(mode=0o700)
-    bundle._copy_lib(directory / "lib", os.stat(directory))
     source = (directory / "lib" / "__main__.py").read_text()
     compile(source, "__main__.py", "exec", flags=0, dont_inherit=True)
     assert "f\"" not in source and "f'" not in source  # no f-strings before the check

@@ -23,7 +23,6 @@ in, so the runner's user can read, lock and replace them when the container ran 
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import json
 import os
@@ -236,49 +235,80 @@ def lib_files() -> list[tuple[Path, str]]:
 # --- writing -------------------------------------------------------------------------------------
 
 
-def _secure(fd: int, mode: int, owner: os.stat_result) -> None:
-    os.fchmod(fd, mode)
-    if os.geteuid() == 0 and (owner.st_uid, owner.st_gid) != (0, 0):
-        os.fchown(fd, owner.st_uid, owner.st_gid)
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-def _make_dir(path: Path, owner: os.stat_result) -> None:
-    os.mkdir(path, 0o700)
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    try:
-        _secure(fd, 0o700, owner)
-    finally:
-        os.close(fd)
+class _Tree:
+    """Writes below one directory through descriptors (``openat``), never through a path.
+
+    The step makes the directory inside RUNNER_TEMP (or /github/home), which belongs to the
+    runner's user: a process of that user could rename it and put a symbolic link in its place.
+    Holding a descriptor makes every later write land in the directory that was made, and while
+    it is this process's own 0700 directory (until :meth:`give`) no one else can enter it."""
+
+    def __init__(self, parent: Path, name: str) -> None:
+        parent_fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            self.fd = self._mkdir(parent_fd, name)
+        finally:
+            os.close(parent_fd)
+        self._dirs: dict[str, int] = {"": self.fd}
+
+    @staticmethod
+    def _mkdir(parent_fd: int, name: str) -> int:
+        os.mkdir(name, 0o700, dir_fd=parent_fd)
+        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+        os.fchmod(fd, 0o700)  # mkdir's mode is reduced by the umask
+        return fd
+
+    def directory(self, relative: str) -> int:
+        """The descriptor of ``relative`` (``a/b``), made (0700) with its parents if needed."""
+        if relative not in self._dirs:
+            parent, _, name = relative.rpartition("/")
+            self._dirs[relative] = self._mkdir(self.directory(parent), name)
+        return self._dirs[relative]
+
+    def write(self, relative: str, data: bytes) -> None:
+        parent, _, name = relative.rpartition("/")
+        fd = os.open(name, _NEW_FILE_FLAGS, 0o600, dir_fd=self.directory(parent))
+        try:
+            os.fchmod(fd, 0o600)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+    def give(self, owner: os.stat_result) -> None:
+        """Hand the finished tree to ``owner`` (the parent's owner), the directory itself last;
+        nothing is followed. Only root changes owners; root's own parent keeps root's files."""
+        if os.geteuid() != 0 or (owner.st_uid, owner.st_gid) == (0, 0):
+            return
+        uid, gid = owner.st_uid, owner.st_gid
+        for _root, dirs, files, root_fd in os.fwalk(dir_fd=self.fd, topdown=False):
+            for name in [*files, *dirs]:
+                os.chown(name, uid, gid, dir_fd=root_fd, follow_symlinks=False)
+        os.fchown(self.fd, uid, gid)
+
+    def close(self) -> None:
+        for fd in self._dirs.values():
+            os.close(fd)
+        self._dirs = {}
 
 
-def _write_new(path: Path, data: bytes, owner: os.stat_result) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    try:
-        _secure(fd, 0o600, owner)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
-
-
-def _copy_lib(lib: Path, owner: os.stat_result) -> None:
-    _make_dir(lib, owner)
-    made = {lib}
+def _copy_lib(tree: _Tree) -> None:
+    lib = layout.LIB_DIR
+    tree.directory(lib)
     for source, relative in lib_files():
-        target = lib / relative
-        for parent in reversed(target.parents):
-            if parent not in made and lib in parent.parents:
-                _make_dir(parent, owner)
-                made.add(parent)
-        _write_new(target, source.read_bytes(), owner)
+        tree.write(f"{lib}/{relative}", source.read_bytes())
     # Python writes bytecode beside the sources on first import: give it private directories.
-    for directory in sorted(made):
-        _make_dir(directory / "__pycache__", owner)
+    for directory in sorted(d for d in tree._dirs if d.startswith(lib)):
+        tree.directory(f"{directory}/__pycache__")
     launcher = LAUNCHER.format(
         min_python=layout.MIN_PYTHON, min_text=".".join(map(str, layout.MIN_PYTHON))
     )
-    _write_new(lib / layout.LAUNCHER_FILE, launcher.encode("utf-8"), owner)
+    tree.write(f"{lib}/{layout.LAUNCHER_FILE}", launcher.encode("utf-8"))
 
 
 def config_text(profile: str, region: str, credential_process: str) -> str:
@@ -309,12 +339,13 @@ def write(
         expiration=iso8601(creds.expiration),
         duration_s=outcome.hops[-1].duration_s if outcome.hops else 0,
     )
+    tree: _Tree | None = None
     try:
         owner = os.stat(local_parent)
         if not stat.S_ISDIR(owner.st_mode):
             raise NotADirectoryError(str(local_parent))
-        _make_dir(local, owner)
-        _copy_lib(local / layout.LIB_DIR, owner)
+        tree = _Tree(local_parent, name)
+        _copy_lib(tree)
         session = {
             "Version": 1,
             "AccessKeyId": creds.access_key_id,
@@ -330,17 +361,23 @@ def write(
                                             setup.credential_process),
         }
         for file_name, text in files.items():
-            _write_new(local / file_name, text.encode("utf-8"), owner)
+            tree.write(file_name, text.encode("utf-8"))
+        tree.give(owner)
     except OSError as exc:
-        remove(local)
+        if tree is not None:
+            remove(local)
         raise RunnerEnvironmentError(
             f"Input 'refresh-credentials': could not write {local} ({exc.strerror or exc}). "
             "Nothing was exported.",
             remedy="Check the free space and permissions of RUNNER_TEMP.",
         ) from None
     except BaseException:
-        remove(local)
+        if tree is not None:
+            remove(local)
         raise
+    finally:
+        if tree is not None:
+            tree.close()
     return setup
 
 
@@ -348,13 +385,13 @@ def remove(local: Path) -> bool:
     """Delete a refresh directory (symbolic links inside are removed, never followed)."""
     if not local.name.startswith(layout.DIR_PREFIX):
         return False
-    with contextlib.suppress(FileNotFoundError):
-        st = os.lstat(local)
-        if not stat.S_ISDIR(st.st_mode):
+    try:
+        if not stat.S_ISDIR(os.lstat(local).st_mode):
             return False
-        shutil.rmtree(local)
-        return True
-    return False
+        shutil.rmtree(local)  # fd-based: refuses a top that became a link, follows none inside
+    except OSError:
+        return False
+    return True
 
 
 __all__ = ["RefreshSetup", "config_text", "host_parent", "local_parent", "remove", "write"]
