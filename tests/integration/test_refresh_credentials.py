@@ -503,3 +503,26 @@ def test_post_step_removes_nothing_outside_runner_temp(
     assert post.ok, post.explain()
     assert (elsewhere / "keep").exists()
     assert any("Left the refresh directory" in w for w in post.warnings)
+
+
+def test_the_callers_python_variables_and_directory_load_no_code(
+    job: tuple[RunnerLayout, ActionHarness], sts: StsFaultProxy, oidc_issuer: OidcIssuer
+) -> None:
+    """An earlier step can set PYTHONPATH or leave a json.py in the working directory: the
+    process (python3 -I -S) imports neither."""
+    laid_out, _ = job
+    step = run_step(job, REFRESH)
+    assert step.ok, step.explain()
+    trap = laid_out.user_home / "trap"
+    trap.mkdir()
+    marker = laid_out.user_home / "trapped"
+    for module in ("json", "fcntl", "py_aws_oidc", "sitecustomize"):
+        (trap / f"{module}.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    shutil.copy(trap / "json.py", laid_out.user_home / "json.py")  # the caller's cwd
+    for path in (trap, *trap.iterdir(), laid_out.user_home / "json.py"):
+        os.chown(path, RUNNER_UID, RUNNER_UID)
+    run = later(job, step, oidc_issuer).credential_process(
+        {"PYTHONPATH": str(trap), "PYTHONSTARTUP": str(trap / "json.py"),
+         "PYTHONHOME": str(trap)})
+    run.document()
+    assert not marker.exists()
