@@ -372,3 +372,22 @@ def test_the_error_line_cannot_carry_a_workflow_command(
     assert err.count("\n") == 1
     assert "##[" not in err
     assert err.startswith(process.PREFIX)
+
+
+def test_the_image_archive_holds_the_same_lib(tmp_path: Path) -> None:
+    """The image keeps bytecode only; its build packs the process's sources (Dockerfile)."""
+    archive = tmp_path / "share" / "refresh-lib.zip"
+    assert bundle.pack(archive) == len(bundle.lib_files())
+    from_sources = dict(bundle.lib_entries(tmp_path / "absent.zip"))
+    assert dict(bundle.lib_entries(archive)) == from_sources
+    import zipfile
+
+    with zipfile.ZipFile(archive, "a") as zf:
+        zf.writestr("../escape.py", "x")
+        zf.writestr("/abs.py", "x")
+    assert dict(bundle.lib_entries(archive)) == from_sources
+    tree = bundle._Tree(tmp_path, "refresh")
+    bundle._copy_lib(tree, archive)
+    tree.close()
+    assert (tmp_path / "refresh" / "lib" / "py_aws_oidc" / "refresh" / "process.py").is_file()
+    assert not (tmp_path / "refresh" / "escape.py").exists()

@@ -31,7 +31,9 @@ import secrets
 import shlex
 import shutil
 import stat
-from collections.abc import Mapping
+import sys
+import zipfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +46,9 @@ from . import layout
 from .settingsfile import document
 
 CONTAINER_HOME = "/github/home"
+# The image keeps its own modules as bytecode for its Python only (scripts/image_build.py), which
+# the host's python3 cannot load: the image's build packs the sources here (Dockerfile).
+ARCHIVE = Path(sys.prefix) / "share" / "py-aws-oidc" / "refresh-lib.zip"
 MOUNTINFO = "/proc/self/mountinfo"
 # Top-level modules the mint path imports (requests, botocore and what they import; not pyjwt,
 # which needs typing_extensions on Python 3.10). charset_normalizer: requests warns on stderr
@@ -297,11 +302,37 @@ class _Tree:
         self._dirs = {}
 
 
-def _copy_lib(tree: _Tree) -> None:
+def pack(dest: Path) -> int:
+    """Write the process's sources to the archive :data:`ARCHIVE` (at the image's build, before
+    its modules become bytecode for the image's Python only); returns how many files."""
+    files = lib_files()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for source, relative in files:
+            archive.write(source, relative)
+    return len(files)
+
+
+def lib_entries(archive_path: Path = ARCHIVE) -> Iterator[tuple[str, bytes]]:
+    """(path inside lib/, content): from the archive the image carries, else from the sources
+    of the interpreter running the step (a ``pip install`` on a host)."""
+    if not archive_path.is_file():
+        for source, relative in lib_files():
+            yield relative, source.read_bytes()
+        return
+    with zipfile.ZipFile(archive_path) as archive:
+        for info in archive.infolist():
+            parts = info.filename.split("/")
+            if info.is_dir() or info.filename.startswith("/") or "" in parts or ".." in parts:
+                continue  # only plain relative file names (we wrote them)
+            yield info.filename, archive.read(info)
+
+
+def _copy_lib(tree: _Tree, archive_path: Path = ARCHIVE) -> None:
     lib = layout.LIB_DIR
     tree.directory(lib)
-    for source, relative in lib_files():
-        tree.write(f"{lib}/{relative}", source.read_bytes())
+    for relative, content in lib_entries(archive_path):
+        tree.write(f"{lib}/{relative}", content)
     # Python writes bytecode beside the sources on first import: give it private directories.
     for directory in sorted(d for d in tree._dirs if d.startswith(lib)):
         tree.directory(f"{directory}/__pycache__")
@@ -394,4 +425,12 @@ def remove(local: Path) -> bool:
     return True
 
 
-__all__ = ["RefreshSetup", "config_text", "host_parent", "local_parent", "remove", "write"]
+__all__ = [
+    "ARCHIVE", "RefreshSetup", "config_text", "host_parent", "local_parent", "pack", "remove",
+    "write",
+]
+
+
+if __name__ == "__main__":  # the image's build: python -m py_aws_oidc.refresh.bundle ARCHIVE
+    count = pack(Path(sys.argv[1]) if len(sys.argv) > 1 else ARCHIVE)
+    print(f"py_aws_oidc.refresh.bundle: packed {count} files for the credential process")
