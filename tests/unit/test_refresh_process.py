@@ -391,3 +391,24 @@ def test_the_image_archive_holds_the_same_lib(tmp_path: Path) -> None:
     tree.close()
     assert (tmp_path / "refresh" / "lib" / "py_aws_oidc" / "refresh" / "process.py").is_file()
     assert not (tmp_path / "refresh" / "escape.py").exists()
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2026-11-25T20:34:17Z", dt.datetime(2026, 11, 25, 20, 34, 17, tzinfo=dt.UTC)),
+    ("2026-11-25T20:34:17.982379Z", dt.datetime(2026, 11, 25, 20, 34, 17, 982379, tzinfo=dt.UTC)),
+    ("2026-11-25T20:34:17.9Z", dt.datetime(2026, 11, 25, 20, 34, 17, 900000, tzinfo=dt.UTC)),
+    ("2026-11-25T20:34:17.123456789Z",
+     dt.datetime(2026, 11, 25, 20, 34, 17, 123456, tzinfo=dt.UTC)),
+    ("2026-11-25T20:34:17", dt.datetime(2026, 11, 25, 20, 34, 17, tzinfo=dt.UTC)),
+    ("2026-11-25T21:34:17+0100", dt.datetime(2026, 11, 25, 20, 34, 17, tzinfo=dt.UTC)),
+    ("tomorrow", None),
+    ("2026-13-25T20:34:17Z", None),
+])
+def test_sts_timestamps_parse_without_3_11_fromisoformat(
+    text: str, expected: dt.datetime | None
+) -> None:
+    """STS's Expiration, read the same on the host's Python 3.10 (credential process), whose
+    fromisoformat takes neither "Z" nor fractions other than 3 or 6 digits."""
+    from py_aws_oidc.sts import parse_timestamp
+
+    assert parse_timestamp(text) == expected
