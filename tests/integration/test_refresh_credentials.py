@@ -526,3 +526,14 @@ def test_the_callers_python_variables_and_directory_load_no_code(
          "PYTHONHOME": str(trap)})
     run.document()
     assert not marker.exists()
+
+
+def test_a_session_no_longer_than_the_margin_is_warned_about(
+    job: tuple[RunnerLayout, ActionHarness],
+) -> None:
+    step = run_step(job, {**REFRESH, "role-duration-seconds": "15m"})
+    assert step.ok, step.explain()
+    [warning] = step.warnings
+    assert "900 s" in warning and "PY_AWS_OIDC_REFRESH_MARGIN_S" in warning
+    long_step = run_step(job, REFRESH)
+    assert long_step.ok and long_step.warnings == []
