@@ -102,9 +102,7 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
             return 0
 
         main, named = _assume(settings, runner, deadline)
-        _check_and_write(settings, main, named, runner, environ)
-        with watchdog.finishing():
-            runner.commit()
+        _check_and_hand_over(settings, main, named, runner, environ, watchdog)
         return 0
     except ActionError as exc:
         return _fail(runner, watchdog, str(exc))
@@ -168,15 +166,17 @@ def _explain(settings: Settings, chain: Chain, exc: ActionError) -> ActionError:
     return exc
 
 
-def _check_and_write(
+def _check_and_hand_over(
     settings: Settings,
     main: Outcome | None,
     named: list[tuple[ProfileSpec, Outcome]],
     runner: Runner,
     environ: Mapping[str, str],
+    watchdog: Watchdog,
 ) -> None:
-    """Every check before anything is written (all or nothing), then the buffered exports, the
-    post step's record (written at once) and the profile files."""
+    """Every check before anything is written (all or nothing); then what later steps get: the
+    refresh directory (refresh-credentials), the buffered exports, outputs and summary, the post
+    step's record (written at once) and the profile files; then the commit."""
     if main is not None:
         export.check_allowed_account(settings, main.account)
     for spec, outcome in named:
@@ -184,17 +184,33 @@ def _check_and_write(
         export.check_allowed_account(settings, outcome.account, profile=spec.name)
     prepared = export.prepare_files(settings, main, named, runner)
 
-    if main is not None:
-        export.stage(settings, main, runner, environ)
-    else:
-        export.stage_region_only(settings, runner)
-    export.stage_profiles(settings, named, runner)
-    if prepared is not None:
-        export.stage_files(prepared, runner)
-        # The post step's record goes first: whatever happens next, it can clean up.
-        runner.commit_state()
-        names = [settings.aws_profile] if settings.aws_profile and main is not None else []
-        export.write_files(prepared, names + [spec.name for spec, _ in named], runner)
+    refresh = None
+    if settings.refresh_credentials and main is not None:
+        from .refresh import bundle
+
+        refresh = bundle.write(settings, main, runner.environ, settings.aws_profile)
+    try:
+        if main is not None:
+            export.stage(settings, main, runner, environ, refresh)
+        else:
+            export.stage_region_only(settings, runner)
+        export.stage_profiles(settings, named, runner)
+        if prepared is not None:
+            export.stage_files(prepared, runner)
+            # The post step's record goes first: whatever happens next, it can clean up.
+            runner.commit_state()
+            names = [spec.name for spec, _ in named]
+            if settings.aws_profile and main is not None and not settings.refresh_credentials:
+                names.insert(0, settings.aws_profile)
+            export.write_files(prepared, names, runner)
+        with watchdog.finishing():
+            runner.commit()
+    except BaseException:
+        if refresh is not None:  # nothing points at it: do not leave it behind
+            from .refresh import bundle
+
+            bundle.remove(refresh.local)
+        raise
 
 
 def _fail(runner: Runner, watchdog: Watchdog | None, message: str) -> int:
@@ -218,6 +234,7 @@ def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
             runner.info("AWS_SKIP_CLEANUP_STEP is true: leaving the exported credentials in place.")
             return 0
         removed = _remove_profile_files(runner, post.profile_files_record)
+        _post_refresh(runner, post.refresh_dir)
         names: tuple[str, ...] = ()
         if post.clear_env:
             names = (
@@ -257,6 +274,27 @@ def _remove_profile_files(runner: Runner, record_json: str) -> bool:
         runner.error(f"Could not remove the profiles this job wrote: {exc}")
         return False
     return True
+
+
+def _post_refresh(runner: Runner, saved: str) -> None:
+    """``refresh-credentials``: delete the directory the main step made, blank its variables."""
+    if not saved:
+        return
+    from pathlib import Path
+
+    from .refresh import bundle
+
+    local = Path(saved)
+    if local.parent != bundle.local_parent(runner.environ):
+        runner.warning(
+            f"Left the refresh directory {saved} in place: it is not where this step makes it."
+        )
+    elif bundle.remove(local):
+        runner.info(f"Removed the refresh directory {saved}.")
+    else:
+        runner.warning(f"The refresh directory {saved} was already gone, or could not be removed.")
+    for name in export.REFRESH_VARS:
+        runner.export_variable(name, "")
 
 
 __all__ = ["Source", "run_main", "run_post"]
