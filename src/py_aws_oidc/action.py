@@ -10,13 +10,14 @@ Order matters for the contract:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from . import config, export, profiles
+from . import config, export, profiles, safefiles
 from .assume import Chain, Outcome, existing_credentials_are_valid
 from .config import Settings, Source
 from .errors import AccessDeniedError, ActionError, StsError
@@ -24,6 +25,9 @@ from .named_profiles import ProfileSpec
 from .proxy import secret_parts
 from .retry import Deadline
 from .runner import Runner
+
+if TYPE_CHECKING:
+    from .refresh.bundle import RefreshSetup
 
 
 class Watchdog:
@@ -184,14 +188,13 @@ def _check_and_hand_over(
         export.check_allowed_account(settings, outcome.account, profile=spec.name)
     prepared = export.prepare_files(settings, main, named, runner)
 
-    refresh = None
-    if settings.refresh_credentials and main is not None:
-        from .refresh import bundle
-
-        refresh = bundle.write(settings, main, runner.environ, settings.aws_profile)
+    setups = _write_refresh(settings, main, named, runner) if settings.refresh_credentials else []
     try:
         if main is not None:
-            export.stage(settings, main, runner, environ, refresh)
+            refresh = setups[0] if setups else None
+            export.stage(settings, main, runner, environ, refresh, setups[1:])
+        elif setups:
+            export.stage_refresh(settings, setups[0], runner, setups[1:], export_profile=False)
         else:
             export.stage_region_only(settings, runner)
         export.stage_profiles(settings, named, runner)
@@ -206,11 +209,53 @@ def _check_and_hand_over(
         with watchdog.finishing():
             runner.commit()
     except BaseException:
-        if refresh is not None:  # nothing points at it: do not leave it behind
-            from .refresh import bundle
-
-            bundle.remove(refresh.local)
+        _remove_refresh(setups)  # nothing points at them: do not leave them behind
         raise
+
+
+def _write_refresh(
+    settings: Settings,
+    main: Outcome | None,
+    named: list[tuple[ProfileSpec, Outcome]],
+    runner: Runner,
+) -> list[RefreshSetup]:
+    """refresh-credentials: one refresh directory per session (role-to-assume's first, then each
+    profile's, each with its own chain, cache and lock). With profiles, the first directory's
+    config file lists every profile, each with its own credential_process."""
+    from .refresh import bundle
+    from .refresh.layout import CONFIG_FILE
+
+    setups: list[RefreshSetup] = []
+    try:
+        if main is not None:
+            setups.append(bundle.write(settings, main, runner.environ, settings.aws_profile))
+        for spec, outcome in named:
+            profile_settings = dataclasses.replace(settings, roles=spec.roles)
+            setups.append(bundle.write(profile_settings, outcome, runner.environ, spec.name))
+        if named:
+            text = profiles.render_ini(
+                {
+                    profiles.config_section_name(setup.profile): {
+                        "region": settings.region,
+                        "credential_process": setup.credential_process,
+                    }
+                    for setup in setups
+                }
+            )
+            safefiles.write_private_file(
+                setups[0].local / CONFIG_FILE, text, what="The refresh config file"
+            )
+    except BaseException:
+        _remove_refresh(setups)
+        raise
+    return setups
+
+
+def _remove_refresh(setups: list[RefreshSetup]) -> None:
+    from .refresh import bundle
+
+    for setup in setups:
+        bundle.remove(setup.local)
 
 
 def _fail(runner: Runner, watchdog: Watchdog | None, message: str) -> int:
@@ -276,23 +321,27 @@ def _remove_profile_files(runner: Runner, record_json: str) -> bool:
     return True
 
 
-def _post_refresh(runner: Runner, saved: str) -> None:
-    """``refresh-credentials``: delete the directory the main step made, blank its variables."""
-    if not saved:
+def _post_refresh(runner: Runner, saved_lines: str) -> None:
+    """``refresh-credentials``: delete the directories the main step made (one per session,
+    one per line), blank its variables."""
+    if not saved_lines:
         return
     from pathlib import Path
 
     from .refresh import bundle
 
-    local = Path(saved)
-    if local.parent != bundle.local_parent(runner.environ):
-        runner.warning(
-            f"Left the refresh directory {saved} in place: it is not where this step makes it."
-        )
-    elif bundle.remove(local):
-        runner.info(f"Removed the refresh directory {saved}.")
-    else:
-        runner.warning(f"The refresh directory {saved} was already gone, or could not be removed.")
+    for saved in (line.strip() for line in saved_lines.splitlines() if line.strip()):
+        local = Path(saved)
+        if local.parent != bundle.local_parent(runner.environ):
+            runner.warning(
+                f"Left the refresh directory {saved} in place: it is not where this step makes it."
+            )
+        elif bundle.remove(local):
+            runner.info(f"Removed the refresh directory {saved}.")
+        else:
+            runner.warning(
+                f"The refresh directory {saved} was already gone, or could not be removed."
+            )
     for name in export.REFRESH_VARS:
         runner.export_variable(name, "")
 

@@ -787,13 +787,6 @@ def _check_profiles(s: Settings) -> None:
             "'role-to-assume' there is none.",
             remedy=f"Add '{s.aws_profile} = ROLE_ARN' to 'profiles' instead of 'aws-profile'.",
         )
-    if s.refresh_credentials:
-        raise ConflictingInputsError(
-            "'refresh-credentials' does not apply to 'profiles' yet: the profiles would be "
-            "written with sessions that are not renewed, against what the input asks for.",
-            remedy="Mint the profiles in a step without 'refresh-credentials' (and the session "
-            "to renew in a separate step with 'role-to-assume').",
-        )
     if s.use_existing_credentials:
         raise ConflictingInputsError(
             "'use-existing-credentials' skips the step when valid credentials exist, but the "

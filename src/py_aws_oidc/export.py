@@ -53,13 +53,14 @@ def stage(
     runner: Runner,
     environ: Mapping[str, str],
     refresh: RefreshSetup | None = None,
+    profile_setups: Sequence[RefreshSetup] = (),
 ) -> None:
     """Buffer the exports, outputs and summary for one successful run."""
     creds = outcome.credentials
     settings.mask_account(runner, outcome.account)
 
     if refresh is not None:
-        stage_refresh(settings, refresh, runner)
+        stage_refresh(settings, refresh, runner, profile_setups)
     elif settings.output_env_credentials:
         if settings.unset_current_credentials:
             for name in CREDENTIAL_VARS + REGION_VARS:
@@ -90,16 +91,27 @@ def stage(
     runner.add_summary(summary_markdown(settings, outcome, refresh))
 
 
-def stage_refresh(settings: Settings, refresh: RefreshSetup, runner: Runner) -> None:
+def stage_refresh(
+    settings: Settings,
+    refresh: RefreshSetup,
+    runner: Runner,
+    profile_setups: Sequence[RefreshSetup] = (),
+    *,
+    export_profile: bool = True,
+) -> None:
     """``refresh-credentials``: the profile instead of the credential variables, which are
-    exported empty so that an earlier step's keys cannot shadow the profile."""
+    exported empty so that an earlier step's keys cannot shadow the profile. With ``profiles``,
+    ``refresh``'s config file holds every profile and each has its own directory
+    (``profile_setups``); ``export_profile`` is False when there is no role-to-assume session."""
     for name in CREDENTIAL_VARS:
         runner.export_variable(name, "")
     for name in REGION_VARS:
         runner.export_variable(name, settings.region)
     runner.export_variable("AWS_CONFIG_FILE", str(refresh.config_file))
-    runner.export_variable("AWS_PROFILE", refresh.profile)
-    runner.save_state(REFRESH_STATE, str(refresh.local))
+    if export_profile:
+        runner.export_variable("AWS_PROFILE", refresh.profile)
+    directories = dict.fromkeys(str(s.local) for s in (refresh, *profile_setups))
+    runner.save_state(REFRESH_STATE, "\n".join(directories))
     runner.info(
         f"Later steps get profile '{refresh.profile}' from {refresh.config_file}: its "
         "credential_process renews the session before it expires."
@@ -156,7 +168,8 @@ def prepare_files(
         and not settings.refresh_credentials
     ):
         entries.append(_keys(settings.aws_profile, main))
-    entries += [_keys(spec.name, outcome) for spec, outcome in results]
+    if not settings.refresh_credentials:  # else each profile renews itself (refresh directory)
+        entries += [_keys(spec.name, outcome) for spec, outcome in results]
     if not entries:
         return None
     return profiles.prepare_profiles(

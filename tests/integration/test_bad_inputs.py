@@ -166,8 +166,6 @@ CATALOGUE = [
                                                "profiles": f"dev = {ROLE}"}, "profiles"),
     case("profiles-aws-profile-without-role", {"aws-region": REGION, "aws-profile": "app",
                                                "profiles": f"dev = {ROLE}"}, "profiles"),
-    case("profiles-with-refresh", {"aws-region": REGION, "refresh-credentials": "true",
-                                   "profiles": f"dev = {ROLE}"}, "profiles"),
     case("profiles-with-use-existing", {"aws-region": REGION, "use-existing-credentials": "true",
                                         "profiles": f"dev = {ROLE}"}, "profiles"),
     case("allowed-accounts-short", {**OIDC, "allowed-account-ids": "1234"},

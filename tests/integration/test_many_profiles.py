@@ -12,6 +12,7 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import shlex
 import shutil
 import stat
 from collections.abc import Callable, Iterator
@@ -294,3 +295,54 @@ def test_an_expired_token_is_replaced_once_for_all_profiles(
     ok = [c for c in result.sts_calls if c.ok]
     assert sorted(c.role_arn or "" for c in ok) == sorted([DEV, PROD, DNS])
     assert {c.web_identity_token for c in ok} == {oidc_issuer.minted[1]}
+
+
+# -- refresh-credentials applies to each profile ---------------------------------------------------
+
+
+def test_refresh_credentials_gives_each_profile_its_own_credential_process(
+    harness: ActionHarness, sts: StsFaultProxy, oidc_issuer: OidcIssuer
+) -> None:
+    from tests.support.later_steps import LaterStep, read_profile, runner_layout, step_overrides
+
+    with runner_layout(nested=True) as laid_out:
+        step_harness = ActionHarness(base_dir=laid_out.harness_dir, issuer=harness.issuer,
+                                     sts=harness.sts, workspace=laid_out.workspace,
+                                     on_result=harness.on_result)
+        step = step_harness.run_action(
+            {"aws-region": REGION, "refresh-credentials": "true",
+             "profiles": f"dev = {DEV}\nprod = {ENTRY} > {PROD}"},
+            env=step_overrides(laid_out, nested=True))
+        assert step.ok, step.explain()
+        assert len(step.token_requests) == 1
+        config = Path(step.env["AWS_CONFIG_FILE"])
+        # No role-to-assume: no AWS_PROFILE; the credential variables blanked; no shared files.
+        assert "AWS_PROFILE" not in step.env
+        assert step.env["AWS_ACCESS_KEY_ID"] == ""
+        assert "AWS_SHARED_CREDENTIALS_FILE" not in step.env
+        assert not (laid_out.job_home / ".aws").exists()
+        processes = {name: read_profile(config, name)["credential_process"]
+                     for name in ("dev", "prod")}
+        assert processes["dev"] != processes["prod"]
+        directories = step.state["refresh_dir"].splitlines()
+        assert len(directories) == 2
+
+        later = LaterStep(laid_out, step.env, issuer_url=oidc_issuer.token_url,
+                          request_token=oidc_issuer.request_token)
+        before = len(sts.calls)
+        for name, role in (("dev", DEV), ("prod", PROD)):
+            run = later.credential_process(env={"AWS_PROFILE": name},
+                                           argv=shlex.split(processes[name]))
+            doc = run.document()
+            assert doc["AccessKeyId"] == final_credentials(step, role)["AccessKeyId"]
+            seen = later.botocore(sts.url, env={"AWS_PROFILE": name})
+            assert seen["access_key_id"] == doc["AccessKeyId"]
+            assert seen["arn"] == final_credentials(step, role)["Arn"]
+        assert [c.action for c in sts.calls[before:]] == ["GetCallerIdentity"] * 2
+
+        post = step_harness.run_action(dict(step.inputs), argv=("post",), oidc=False,
+                                       env={**step_overrides(laid_out, nested=True),
+                                            **step.env, **step.post_env()})
+        assert post.ok, post.explain()
+        for directory in directories:
+            assert not Path(directory).exists()
