@@ -11,12 +11,16 @@ from __future__ import annotations
 import configparser
 import json
 import os
+import shlex
 import shutil
 import stat
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
+from localdev.oidc_issuer import OidcIssuer
 from localdev.sts_faults import StsFaultProxy
 from tests.support.harness import ActionHarness, ActionResult
 from tests.support.later_step import (
@@ -26,6 +30,7 @@ from tests.support.later_step import (
     give_to_runner_user,
     job_dir_for_runner_user,
 )
+from tests.support.later_steps import LaterStep, read_profile, runner_layout, step_overrides
 
 REGION = "us-east-1"
 DEV = "arn:aws:iam::111111111111:role/deploy-dev"
@@ -138,3 +143,52 @@ def test_a_bad_profiles_value_in_the_image_fails_before_any_request(
     assert error.startswith("Input 'profiles':") and "twice" in error
     assert result.token_requests == [] and sts.calls == []
     assert result.raw_env_text == "" and result.raw_output_text == ""
+
+
+@pytest.mark.container
+def test_refresh_credentials_for_each_profile_in_the_image(
+    make_container_harness: Callable[..., ActionHarness], sts: StsFaultProxy,
+    oidc_issuer: OidcIssuer,
+) -> None:
+    template = make_container_harness()
+    with runner_layout(nested=True) as laid_out:
+        harness = ActionHarness(base_dir=laid_out.harness_dir, issuer=template.issuer,
+                                sts=template.sts, workspace=laid_out.workspace,
+                                command=template.command, on_result=template.on_result)
+        inputs: dict[str, str | None] = {
+            "aws-region": REGION, "role-to-assume": MAIN, "refresh-credentials": "true",
+            "profiles": f"dev = {DEV}\nprod = {ENTRY} > {PROD}"}
+        step = harness.run_action(inputs, env=step_overrides(laid_out, nested=True))
+        assert step.ok, step.explain()
+        config = Path(step.env["AWS_CONFIG_FILE"])
+        assert config.parent.parent == laid_out.runner_temp / "_github_home"
+        assert step.env["AWS_PROFILE"] == "py-aws-oidc"
+        directories = [laid_out.runner_temp / "_github_home" / Path(d).name
+                       for d in step.state["refresh_dir"].splitlines()]
+        assert len(directories) == 3 and all(d.is_dir() for d in directories)
+
+        later = LaterStep(laid_out, step.env, issuer_url=oidc_issuer.token_url,
+                          request_token=oidc_issuer.request_token)
+        for name, role in (("py-aws-oidc", MAIN), ("dev", DEV), ("prod", PROD)):
+            seen = later.botocore(sts.url, env={"AWS_PROFILE": name})
+            assert seen["method"] == "custom-process"
+            assert seen["access_key_id"] == final_credentials(step, role)["AccessKeyId"]
+
+        # prod's cache goes stale: its own chain is assumed again, from a new token.
+        prod_dir = directories[2]
+        cache = prod_dir / "session.json"
+        doc = json.loads(cache.read_text())
+        doc["Expiration"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 300))
+        cache.write_text(json.dumps(doc))
+        before = len(sts.calls)
+        argv = shlex.split(read_profile(config, "prod")["credential_process"])
+        fresh = later.credential_process(env={"AWS_PROFILE": "prod"}, argv=argv).document()
+        minted = [c for c in sts.calls[before:] if c.action != "GetCallerIdentity"]
+        assert [c.role_arn for c in minted] == [ENTRY, PROD]
+        assert fresh["AccessKeyId"] == minted[-1].response["AccessKeyId"]
+
+        post = harness.run_action(inputs, argv=("post",), oidc=False,
+                                  env={**step_overrides(laid_out, nested=True), **step.env,
+                                       **step.post_env()})
+        assert post.ok, post.explain()
+        assert not any(d.exists() for d in directories)
