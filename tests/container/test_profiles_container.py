@@ -23,14 +23,17 @@ import pytest
 from localdev.oidc_issuer import OidcIssuer
 from localdev.sts_faults import StsFaultProxy
 from tests.support.harness import ActionHarness, ActionResult
-from tests.support.later_step import (
+from tests.support.later_steps import (
     RUNNER_UID,
+    LaterStep,
     RunnerUserJob,
     fingerprint,
     give_to_runner_user,
     job_dir_for_runner_user,
+    read_profile,
+    runner_layout,
+    step_overrides,
 )
-from tests.support.later_steps import LaterStep, read_profile, runner_layout, step_overrides
 
 REGION = "us-east-1"
 DEV = "arn:aws:iam::111111111111:role/deploy-dev"

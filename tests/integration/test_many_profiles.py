@@ -30,13 +30,15 @@ from tests.integration.cac_support import (
     the_error,
 )
 from tests.support.harness import ActionHarness, ActionResult
-from tests.support.later_step import (
+from tests.support.later_steps import (
     RUNNER_UID,
+    LaterStep,
+    RunnerUserJob,
     fingerprint,
     job_dir_for_runner_user,
-)
-from tests.support.later_step import (
-    RunnerUserJob as Job,
+    read_profile,
+    runner_layout,
+    step_overrides,
 )
 
 DEV = "arn:aws:iam::111111111111:role/deploy-dev"
@@ -47,11 +49,11 @@ MAIN = "arn:aws:iam::555555555555:role/app"
 
 
 @pytest.fixture
-def job(make_harness: Callable[..., ActionHarness], sts: StsFaultProxy) -> Iterator[Job]:
+def job(make_harness: Callable[..., ActionHarness], sts: StsFaultProxy) -> Iterator[RunnerUserJob]:
     root = job_dir_for_runner_user()
     try:
         harness = make_harness(base_dir=root / "runner", workspace_dir=root / "workspace")
-        yield Job(harness, root, sts)
+        yield RunnerUserJob(harness, root, sts)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -70,7 +72,7 @@ def assert_runner_user_owns(path: Path, mode: int) -> None:
 
 
 def test_line_form_with_a_chain_one_token_and_a_later_step_as_the_runner_user(
-    job: Job, oidc_issuer: OidcIssuer
+    job: RunnerUserJob, oidc_issuer: OidcIssuer
 ) -> None:
     result = job.run({"profiles": f"# accounts\ndev = {DEV}\n\nprod = {ENTRY} > {PROD}\n"})
     assert result.ok, result.explain()
@@ -99,7 +101,7 @@ def test_line_form_with_a_chain_one_token_and_a_later_step_as_the_runner_user(
                               "arn": creds["Arn"]}
 
 
-def test_json_form_next_to_role_to_assume(job: Job) -> None:
+def test_json_form_next_to_role_to_assume(job: RunnerUserJob) -> None:
     profiles = json.dumps({"dns": DNS, "prod": [ENTRY, PROD]})
     result = job.run({"role-to-assume": MAIN, "profiles": profiles})
     assert result.ok, result.explain()
@@ -116,7 +118,7 @@ def test_json_form_next_to_role_to_assume(job: Job) -> None:
     assert seen["prod"]["arn"] == final_credentials(result, PROD)["Arn"]
 
 
-def test_every_other_input_applies_to_each_profile(job: Job, sts: StsFaultProxy) -> None:
+def test_every_other_input_applies_to_each_profile(job: RunnerUserJob, sts: StsFaultProxy) -> None:
     result = job.run({
         "profiles": f"dev = {ENTRY} > {DEV}\nprod = {ENTRY} > {PROD}",
         "role-session-name": "deploy-42", "role-duration-seconds": "15m",
@@ -134,7 +136,7 @@ def test_every_other_input_applies_to_each_profile(job: Job, sts: StsFaultProxy)
         assert call.duration_seconds == 900
 
 
-def test_profiles_are_assumed_concurrently(job: Job, sts: StsFaultProxy) -> None:
+def test_profiles_are_assumed_concurrently(job: RunnerUserJob, sts: StsFaultProxy) -> None:
     sts.stall_next(3, 1.5)
     result = job.run({"profiles": f"a = {DEV}\nb = {PROD}\nc = {DNS}"})
     assert result.ok, result.explain()
@@ -147,7 +149,7 @@ def test_profiles_are_assumed_concurrently(job: Job, sts: StsFaultProxy) -> None
 
 
 def test_one_failing_profile_writes_nothing_and_the_error_names_it(
-    job: Job, sts: StsFaultProxy
+    job: RunnerUserJob, sts: StsFaultProxy
 ) -> None:
     sts.deny_roles.add(PROD)
     result = job.run({"role-to-assume": MAIN, "profiles": f"dev = {DEV}\nprod = {PROD}"})
@@ -161,7 +163,7 @@ def test_one_failing_profile_writes_nothing_and_the_error_names_it(
     assert result.state == {}
 
 
-def test_allowed_account_ids_and_masking_apply_to_each_profile(job: Job) -> None:
+def test_allowed_account_ids_and_masking_apply_to_each_profile(job: RunnerUserJob) -> None:
     result = job.run({"profiles": f"dev = {DEV}\nprod = {PROD}",
                       "allowed-account-ids": "111111111111", "mask-aws-account-id": "true"})
     error = assert_failed_cleanly(result)
@@ -171,7 +173,7 @@ def test_allowed_account_ids_and_masking_apply_to_each_profile(job: Job) -> None
     assert not (job.home / ".aws").exists()
 
 
-def test_a_clash_with_an_existing_profile_writes_nothing(job: Job) -> None:
+def test_a_clash_with_an_existing_profile_writes_nothing(job: RunnerUserJob) -> None:
     aws = job.home / ".aws"
     aws.mkdir(mode=0o700)
     (aws / "credentials").write_text("[prod]\naws_access_key_id = AKIAUSERSOWN\n")
@@ -185,7 +187,7 @@ def test_a_clash_with_an_existing_profile_writes_nothing(job: Job) -> None:
 # -- aws-profile works in later steps with AWS_PROFILE alone ---------------------------------------
 
 
-def test_aws_profile_needs_only_aws_profile_in_a_later_step(job: Job) -> None:
+def test_aws_profile_needs_only_aws_profile_in_a_later_step(job: RunnerUserJob) -> None:
     result = job.run({"role-to-assume": DEV, "aws-profile": "deploy"})
     assert result.ok, result.explain()
     assert set(result.env) == {"AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"}
@@ -194,7 +196,7 @@ def test_aws_profile_needs_only_aws_profile_in_a_later_step(job: Job) -> None:
     assert seen[""]["region"] == REGION
 
 
-def test_variables_the_job_already_sets_are_not_exported(job: Job, tmp_path: Path) -> None:
+def test_variables_the_job_already_sets_are_not_exported(job: RunnerUserJob, tmp_path: Path) -> None:
     chosen = job.workspace / ".aws-ci" / "credentials"
     result = job.run({"profiles": f"dev = {DEV}"},
                      env={"AWS_SHARED_CREDENTIALS_FILE": str(chosen)})
@@ -208,7 +210,7 @@ def test_variables_the_job_already_sets_are_not_exported(job: Job, tmp_path: Pat
 # -- the post step removes what the step wrote -----------------------------------------------------
 
 
-def test_post_removes_the_step_s_profiles_and_keeps_foreign_sections(job: Job) -> None:
+def test_post_removes_the_step_s_profiles_and_keeps_foreign_sections(job: RunnerUserJob) -> None:
     aws = job.home / ".aws"
     aws.mkdir(mode=0o700)
     os.chown(aws, RUNNER_UID, RUNNER_UID)
@@ -236,7 +238,7 @@ def test_post_removes_the_step_s_profiles_and_keeps_foreign_sections(job: Job) -
     assert ("AWS_CONFIG_FILE", "") in post.env_entries
 
 
-def test_post_removes_files_and_directory_it_created(job: Job) -> None:
+def test_post_removes_files_and_directory_it_created(job: RunnerUserJob) -> None:
     main = job.run({"role-to-assume": DEV, "aws-profile": "deploy"})
     assert main.ok, main.explain()
     assert (job.home / ".aws" / "credentials").is_file()
@@ -246,7 +248,7 @@ def test_post_removes_files_and_directory_it_created(job: Job) -> None:
     assert "Removed" in post.stdout
 
 
-def test_post_with_files_at_a_chosen_place_keeps_the_variables(job: Job) -> None:
+def test_post_with_files_at_a_chosen_place_keeps_the_variables(job: RunnerUserJob) -> None:
     chosen = {"AWS_SHARED_CREDENTIALS_FILE": str(job.workspace / "c"),
               "AWS_CONFIG_FILE": str(job.workspace / "k")}
     main = job.run({"profiles": f"dev = {DEV}"}, env=chosen)
@@ -258,7 +260,7 @@ def test_post_with_files_at_a_chosen_place_keeps_the_variables(job: Job) -> None
     assert "AWS_CONFIG_FILE" not in post.env
 
 
-def test_error_of_a_failing_profile_is_the_only_error(job: Job, sts: StsFaultProxy) -> None:
+def test_error_of_a_failing_profile_is_the_only_error(job: RunnerUserJob, sts: StsFaultProxy) -> None:
     sts.deny_roles.update({DEV, PROD})
     result = job.run({"profiles": f"dev = {DEV}\nprod = {PROD}"})
     error = the_error(result)
@@ -266,7 +268,7 @@ def test_error_of_a_failing_profile_is_the_only_error(job: Job, sts: StsFaultPro
 
 
 def test_the_post_step_cleans_up_even_when_the_main_step_failed_after_writing(
-    job: Job,
+    job: RunnerUserJob,
 ) -> None:
     # GITHUB_ENV cannot be written (a directory): the step fails after the profile files were
     # written, but its record was saved first, so the post step still removes them.
@@ -282,7 +284,7 @@ def test_the_post_step_cleans_up_even_when_the_main_step_failed_after_writing(
 
 
 def test_an_expired_token_is_replaced_once_for_all_profiles(
-    job: Job, oidc_issuer: OidcIssuer
+    job: RunnerUserJob, oidc_issuer: OidcIssuer
 ) -> None:
     # The first token is already expired: every profile's first call is refused, and the
     # chain that asks first fetches the new token the others then use.
@@ -303,8 +305,6 @@ def test_an_expired_token_is_replaced_once_for_all_profiles(
 def test_refresh_credentials_gives_each_profile_its_own_credential_process(
     harness: ActionHarness, sts: StsFaultProxy, oidc_issuer: OidcIssuer
 ) -> None:
-    from tests.support.later_steps import LaterStep, read_profile, runner_layout, step_overrides
-
     with runner_layout(nested=True) as laid_out:
         step_harness = ActionHarness(base_dir=laid_out.harness_dir, issuer=harness.issuer,
                                      sts=harness.sts, workspace=laid_out.workspace,
