@@ -211,3 +211,33 @@ def test_missing_token_permission_fails_fast(
     assert oidc_issuer.requests == []
     for name in CREDENTIAL_VARS:
         assert name not in result.raw_env_text
+
+
+def _imported_modules(importtime_stderr: str) -> set[str]:
+    """The module names of ``python -X importtime``'s report (``import time: self | cumulative | name``)."""
+    names = set()
+    for line in importtime_stderr.splitlines():
+        if line.startswith("import time:") and line.count("|") == 2:
+            name = line.rsplit("|", 1)[1].strip()
+            if name != "imported package":  # the report's header line
+                names.add(name)
+    return names
+
+
+def test_oidc_path_imports_neither_botocore_nor_pyjwt(
+    make_harness: Any, sts: StsFaultProxy
+) -> None:
+    """Issue 15: the OIDC path imports only what it needs. No botocore (the unsigned call needs
+    no signer, and there is no SDK client) and no pyjwt (the claims are a base64 decode)."""
+    import sys
+
+    harness = make_harness(command=[sys.executable, "-X", "importtime", "-m", "py_aws_oidc"])
+    result = harness.run_action({"aws-region": REGION, "role-to-assume": ROLE})
+    assert result.ok, result.explain()
+    [call] = sts.calls
+    assert call.action == ARWWI
+    imported = _imported_modules(result.stderr)
+    # The report is real: the action's own modules and its HTTP stack are in it.
+    assert {"py_aws_oidc.sts", "py_aws_oidc.oidc", "requests"} <= imported, sorted(imported)
+    heavy = sorted(m for m in imported if m.split(".")[0] in {"botocore", "jwt", "boto3", "dateutil"})
+    assert heavy == [], heavy
