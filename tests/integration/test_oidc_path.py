@@ -241,3 +241,18 @@ def test_oidc_path_imports_neither_botocore_nor_pyjwt(
     assert {"py_aws_oidc.sts", "py_aws_oidc.oidc", "requests"} <= imported, sorted(imported)
     heavy = sorted(m for m in imported if m.split(".")[0] in {"botocore", "jwt", "boto3", "dateutil"})
     assert heavy == [], heavy
+
+
+def test_a_failing_validation_imports_no_http_stack(make_harness: Any, sts: StsFaultProxy) -> None:
+    """docs/DESIGN.md: requests is imported lazily, so an input error costs no HTTP stack."""
+    import sys
+
+    harness = make_harness(command=[sys.executable, "-X", "importtime", "-m", "py_aws_oidc"])
+    result = harness.run_action({"aws-region": REGION, "role-to-assume": "not-an-arn"})
+    assert result.returncode == 1 and len(result.errors) == 1, result.explain()
+    assert sts.calls == []
+    imported = _imported_modules(result.stderr)
+    assert "py_aws_oidc.config" in imported, sorted(imported)
+    network = sorted(m for m in imported
+                     if m.split(".")[0] in {"requests", "urllib3", "ssl", "botocore", "jwt"})
+    assert network == [], network
