@@ -256,3 +256,36 @@ def test_a_failing_validation_imports_no_http_stack(make_harness: Any, sts: StsF
     network = sorted(m for m in imported
                      if m.split(".")[0] in {"requests", "urllib3", "ssl", "botocore", "jwt"})
     assert network == [], network
+
+
+_COUNT_SESSIONS = """
+import os, sys
+import py_aws_oidc.oidc as oidc
+made = []
+original = oidc.new_session
+def counted(environ):
+    made.append(1)
+    return original(environ)
+oidc.new_session = counted
+from py_aws_oidc.action import run_main
+code = run_main(os.environ)
+sys.stderr.write(f"HTTP sessions made: {len(made)}\\n")
+sys.exit(code)
+"""
+
+
+def test_the_token_request_and_every_sts_call_share_one_http_session(
+    make_harness: Any, sts: StsFaultProxy, oidc_issuer: OidcIssuer
+) -> None:
+    """Issue 15: STS calls go over the HTTP session the token request already uses (one
+    session, one connection pool), here for a two-role chain."""
+    import sys
+
+    harness = make_harness(command=[sys.executable, "-c", _COUNT_SESSIONS])
+    second = "arn:aws:iam::444455556666:role/deploy"
+    result = harness.run_action({"aws-region": REGION, "role-to-assume": f"{ROLE}\n{second}"})
+    assert result.ok, result.explain()
+    assert [c.action for c in sts.calls] == [ARWWI, "AssumeRole"]
+    assert len(oidc_issuer.token_requests) == 1
+    stderr = result.stderr  # (a failed assertion shows this, not the whole result)
+    assert "HTTP sessions made: 1\n" in stderr, stderr
