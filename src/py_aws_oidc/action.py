@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from . import config, export
-from .assume import Chain, existing_credentials_are_valid
+from .assume import Chain, Outcome, existing_credentials_are_valid
 from .config import Settings, Source
 from .errors import AccessDeniedError, ActionError, StsError
 from .proxy import secret_parts
@@ -128,10 +128,7 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
             ) from None
 
         export.check_allowed_account(settings, outcome.account)
-        export.stage(settings, outcome, runner, environ)
-        export.write_profile(settings, outcome, runner)
-        with watchdog.finishing():
-            runner.commit()
+        _hand_over(settings, outcome, runner, environ, watchdog)
         return 0
     except ActionError as exc:
         return _fail(runner, watchdog, str(exc))
@@ -144,6 +141,33 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
             f"Unexpected error ({type(exc).__module__}.{type(exc).__name__}). This is a bug in "
             "py-aws-oidc; please report it with the log. Nothing was exported.",
         )
+
+
+def _hand_over(
+    settings: Settings,
+    outcome: Outcome,
+    runner: Runner,
+    environ: Mapping[str, str],
+    watchdog: Watchdog,
+) -> None:
+    """Write what later steps get: the refresh directory (refresh-credentials), then the
+    buffered exports, outputs and summary, and the profile files."""
+    refresh = None
+    if settings.refresh_credentials:
+        from .refresh import bundle
+
+        refresh = bundle.write(settings, outcome, runner.environ, settings.aws_profile)
+    try:
+        export.stage(settings, outcome, runner, environ, refresh)
+        export.write_profile(settings, outcome, runner)
+        with watchdog.finishing():
+            runner.commit()
+    except BaseException:
+        if refresh is not None:  # nothing points at it: do not leave it behind
+            from .refresh import bundle
+
+            bundle.remove(refresh.local)
+        raise
 
 
 def _fail(runner: Runner, watchdog: Watchdog | None, message: str) -> int:
@@ -165,6 +189,7 @@ def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         if post.skip_cleanup:
             runner.info("AWS_SKIP_CLEANUP_STEP is true: leaving the exported credentials in place.")
             return 0
+        _post_refresh(runner, post.refresh_dir)
         if post.clear_env:
             names = (
                 export.CREDENTIAL_VARS
@@ -182,6 +207,27 @@ def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         runner.error(f"Unexpected error in the post step ({type(exc).__name__}).")
         return 1
     return 0
+
+
+def _post_refresh(runner: Runner, saved: str) -> None:
+    """``refresh-credentials``: delete the directory the main step made, blank its variables."""
+    if not saved:
+        return
+    from pathlib import Path
+
+    from .refresh import bundle
+
+    local = Path(saved)
+    if local.parent != bundle.local_parent(runner.environ):
+        runner.warning(
+            f"Left the refresh directory {saved} in place: it is not where this step makes it."
+        )
+    elif bundle.remove(local):
+        runner.info(f"Removed the refresh directory {saved}.")
+    else:
+        runner.warning(f"The refresh directory {saved} was already gone, or could not be removed.")
+    for name in export.REFRESH_VARS:
+        runner.export_variable(name, "")
 
 
 __all__ = ["Source", "run_main", "run_post"]
