@@ -222,7 +222,7 @@ def check_session_name(name: str, input_name: str = "role-session-name") -> str:
             input_name,
             f"Role session name must be between 2 and 64 characters, got {len(name)}: {show(name)}",
         )
-    if not SESSION_NAME.match(name):
+    if not SESSION_NAME.fullmatch(name):  # fullmatch: `$` alone also matches before a final \n
         raise InputError(
             input_name,
             f"Role session name is not valid: {show(name)}. "

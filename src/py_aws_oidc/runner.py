@@ -246,19 +246,19 @@ class Runner:
     # -- file commands (buffered until commit) -------------------------------------------------
 
     def export_variable(self, name: str, value: str) -> None:
-        if not _ENV_NAME.match(name) or name in _FORBIDDEN_ENV:
+        if not _ENV_NAME.fullmatch(name) or name in _FORBIDDEN_ENV:
             raise FileCommandInjectionError(f"Refusing to export the variable name {show(name)}.")
         self._check_value(name, value)
         self._pending.env.append((name, value))
 
     def set_output(self, name: str, value: str) -> None:
-        if not _OUTPUT_NAME.match(name):
+        if not _OUTPUT_NAME.fullmatch(name):
             raise FileCommandInjectionError(f"Refusing to set the output name {show(name)}.")
         self._check_value(name, value)
         self._pending.output.append((name, value))
 
     def save_state(self, name: str, value: str) -> None:
-        if not _OUTPUT_NAME.match(name):
+        if not _OUTPUT_NAME.fullmatch(name):
             raise FileCommandInjectionError(f"Refusing to save the state name {show(name)}.")
         self._check_value(name, value)
         self._pending.state.append((name, value))

@@ -189,6 +189,14 @@ def test_file_command_format_is_a_heredoc_with_a_random_delimiter() -> None:
     assert one != two
 
 
+@pytest.mark.parametrize("name", ["AWS_REGION\n", "A\nB", "A=B", ""])
+def test_exported_names_with_a_newline_are_refused(name: str) -> None:
+    runner = Runner({}, io.StringIO())
+    for write in (runner.export_variable, runner.set_output, runner.save_state):
+        with pytest.raises(FileCommandInjectionError):
+            write(name, "v")
+
+
 @pytest.mark.parametrize("name", ["", "A=B", "A<<B", "A\nB", "A\rB"])
 def test_file_command_refuses_injecting_names(name: str) -> None:
     with pytest.raises(FileCommandInjectionError):
