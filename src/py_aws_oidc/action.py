@@ -53,12 +53,14 @@ class Watchdog:
 
     @contextmanager
     def finishing(self) -> Iterator[None]:
-        """Hold off the watchdog while the results are written; stop it afterwards."""
+        """Stop the watchdog for good before the results are written: once writing has begun it
+        cannot fire (its "Nothing was exported" would no longer be true), and a timer already
+        waiting for the lock finds the run finished."""
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
-            yield
             self._finished = True
+        yield
 
 
 def _describe(settings: Settings, exc: StsError) -> str:
@@ -127,22 +129,27 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
                 remedy=exc.remedy or None,
             ) from None
 
+        # Masked before the check, whose message (and every later line) could hold it.
+        settings.mask_account(runner, outcome.account)
         export.check_allowed_account(settings, outcome.account)
         export.stage(settings, outcome, runner, environ)
-        export.write_profile(settings, outcome, runner)
         with watchdog.finishing():
-            runner.commit()
+            # Every check has passed: the runner's files are opened (a bad path fails here,
+            # with nothing written), then the profile files are written, then the entries.
+            runner.commit(before_write=lambda: export.write_profile(settings, outcome, runner))
         return 0
     except ActionError as exc:
         return _fail(runner, watchdog, str(exc))
     except Exception as exc:  # noqa: BLE001 - a bug: still one clean ::error::, no traceback
         # Only the type: an exception's text can quote a response body or a request that holds
         # a secret we never saw (and so could not mask).
+        written = runner.written
+        done = f"Already written: {'; '.join(written)}." if written else "Nothing was exported."
         return _fail(
             runner,
             watchdog,
             f"Unexpected error ({type(exc).__module__}.{type(exc).__name__}). This is a bug in "
-            "py-aws-oidc; please report it with the log. Nothing was exported.",
+            f"py-aws-oidc; please report it with the log. {done}",
         )
 
 

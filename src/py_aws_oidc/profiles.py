@@ -287,6 +287,17 @@ def write_profile(
                 f"{labels[path]} {path} cannot be rewritten safely: {exc}.",
                 remedy="Fix that entry in the file, or point the variable at another file.",
             ) from None
+    written: list[str] = []
     for path, text in texts.items():
-        safefiles.write_private_file(path, text, what=labels[path])
+        try:
+            safefiles.write_private_file(path, text, what=labels[path])
+        except ProfileError as exc:
+            if not written:
+                raise
+            # Half-way: say which file already holds the new profile.
+            raise ProfileError(
+                f"{exc.message} The {' and the '.join(written)} was already written.",
+                remedy=exc.remedy,
+            ) from None
+        written.append(f"{labels[path]} {path}")
     return credentials_path, config_path
