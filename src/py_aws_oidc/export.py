@@ -25,10 +25,14 @@ def check_allowed_account(settings: Settings, account: str) -> None:
     before this check anyway (a later log line cannot print it either)."""
     if settings.allowed_account_ids and account not in settings.allowed_account_ids:
         shown = "(masked: mask-aws-account-id)" if settings.mask_account_id else account
+        # configure-aws-credentials' wording, unquoted (users grep for it), with the list as
+        # given: the same text as CAC's whenever it is written "A, B".
+        given = show(settings.allowed_account_ids_as_given)
+        if given.startswith("'"):
+            given = given[1:-1]
         raise AccountNotAllowedError(
             f"The account ID of the provided credentials ({shown}) does not match any of "
-            f"the expected account IDs in 'allowed-account-ids': "
-            f"{show(settings.allowed_account_ids_as_given)}",
+            f"the expected account IDs: {given}",
             remedy="Check 'role-to-assume' (or the keys), or add the account to "
             "'allowed-account-ids'.",
         )

@@ -193,7 +193,7 @@ CATALOGUE = [
          "inline-session-policy"),
     case("session-tags-json-nested-20k", {**TAGGED, "session-tags": '{"a":' * 20_000},
          "session-tags"),
-    case("custom-tags-json-nested-50k", {**TAGGED, "custom-tags": '{"a":[' * 50_000},
+    case("custom-tags-json-nested-20k", {**TAGGED, "custom-tags": '{"a":[' * 20_000},
          "custom-tags"),
     case("custom-tags-5000-digit-number", {**TAGGED, "custom-tags": '{"Team": ' + "9" * 5000 + "}"},
          "custom-tags"),
