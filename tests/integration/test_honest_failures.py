@@ -120,6 +120,22 @@ def test_a_masked_account_is_masked_before_the_allowed_accounts_check(
     assert not any(account in line for line in lines if line != mask_line)
 
 
+def test_a_masked_account_is_left_out_of_an_sts_refusal_that_quotes_it(
+    run_action: RunAction, sts: StsFaultProxy, secrets: Secrets
+) -> None:
+    """STS's AccessDenied quotes the caller's ARN: with keys as the source, that account has no
+    mask (only the role's has one), so the message must leave it out."""
+    secrets.add(MOTO_ACCOUNT, "account-id")
+    sts.fail_next("AssumeRole", "AccessDenied",
+                  f"User: arn:aws:iam::{MOTO_ACCOUNT}:user/ci is not authorized to perform: "
+                  f"sts:AssumeRole on resource: {ROLE}")
+    result = run_action({"aws-region": REGION, **KEYS, "role-to-assume": ROLE,
+                         "mask-aws-account-id": "true"}, timeout=30)
+    error = assert_failed_cleanly(result)
+    assert "User: arn:aws:iam::(masked):user/ci is not authorized" in error
+    assert MOTO_ACCOUNT not in result.stdout and ACCOUNT not in error
+
+
 # -- item 4: honest failure messages ----------------------------------------------------------------
 
 
