@@ -23,6 +23,7 @@ from py_aws_oidc.runner import (
     escape_property,
     format_file_command,
     input_env_name,
+    load_json_input,
     neutralise_line,
     parse_bool,
     restore_line,
@@ -277,3 +278,17 @@ def test_values_with_nul_or_cr_are_refused(value: str) -> None:
     runner, _ = make()
     with pytest.raises(FileCommandInjectionError):
         runner.set_output("x", value)
+
+
+def test_json_inputs_nest_32_levels_and_brackets_in_strings_do_not_count() -> None:
+    deep = '{"a":' * 32 + '"[[[[{{{{\\"]]]"' + "}" * 32
+    assert load_json_input("inline-session-policy", deep) is not None
+    with pytest.raises(InputError, match="'inline-session-policy': is JSON nested more than 32"):
+        load_json_input("inline-session-policy", "[" * 33 + "]" * 33)
+
+
+@pytest.mark.parametrize("raw", ["[" * 100_000, '{"a":' * 20_000, '{"n": ' + "1" * 5000 + "}",
+                                 '{"a": 1', "\udcff", ""])
+def test_any_bad_json_input_is_an_input_error_naming_it(raw: str) -> None:
+    with pytest.raises(InputError, match="^Input 'session-tags': is "):
+        load_json_input("session-tags", raw)
