@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import string
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,8 @@ from py_aws_oidc.trust.errors import GenerateError
 from py_aws_oidc.trust.evaluate import Request, evaluate
 from py_aws_oidc.trust.generate import GenerateOptions, generate
 from py_aws_oidc.trust.lint import lint_policy
-from py_aws_oidc.trust.policy import parse_policy_document
+from py_aws_oidc.trust.policy import Policy, parse_policy_document
+from py_aws_oidc.trust.terraform import parse_terraform
 from tests.trust.helpers import AUD, JWR, SUB, claims, run_cli
 
 
@@ -224,10 +226,13 @@ def test_generated_policy_allows_exactly_the_subjects(
     )
     doc = gen.policy
     findings = lint_policy(parse_policy_document(doc, "generated"))
-    # Clean: nothing above low, and with immutable ids nothing at all.
-    assert all(f.severity == "low" for f in findings), findings
-    assert all(f.rule == "name-based-subject" for f in findings)
-    assert not findings if immutable else len(findings) == 1
+    # Clean: name-based subjects are low (none with immutable ids); the one thing above low is
+    # what --pull-request asks for: the exact pull_request subject (medium, and said on stderr).
+    expected = ([] if immutable else [("name-based-subject", "low")]) + (
+        [("subject-pull-request", "medium")] if pull_request else []
+    )
+    assert sorted((f.rule, f.severity) for f in findings) == sorted(expected), findings
+    assert any(note.startswith("--pull-request:") for note in gen.notes) is pull_request
 
     prefix = f"repo:{owner}@1/{repo}@2" if immutable else f"repo:{owner}/{repo}"
     default = [] if branches or environments or pull_request else ["main"]
@@ -256,3 +261,75 @@ def test_generated_policy_allows_exactly_the_subjects(
         if sub not in asked:
             assert not decide(doc, sub=sub), sub
     assert not decide(doc, sub=first, aud="https://github.com/" + owner)
+
+
+PREVIOUS = "arn:aws:iam::111122223333:role/deploy"
+
+
+def _chained(*extra: str) -> dict[str, Any]:
+    code, out, err = run_cli("generate", "--chained-from", PREVIOUS, *extra)
+    assert code == 0, err
+    assert "sts:AssumeRole" in err and "1 hour" in err  # the caller's side and the chain limit
+    parsed: dict[str, Any] = json.loads(out)
+    return parsed
+
+
+def _allows(doc: Policy, role: str, action: str) -> bool:
+    return evaluate(doc, Request.from_role(role, action)).allowed
+
+
+@pytest.mark.parametrize("source_identity", [False, True])
+def test_chained_from_allows_exactly_the_previous_role_with_tag_session(
+    source_identity: bool,
+) -> None:
+    doc = parse_policy_document(
+        _chained(*(["--source-identity"] if source_identity else [])), "chained"
+    )
+    for action in ("sts:AssumeRole", "sts:TagSession"):
+        assert _allows(doc, PREVIOUS, action), action
+    assert _allows(doc, PREVIOUS, "sts:SetSourceIdentity") is source_identity
+    for other in (
+        "arn:aws:iam::111122223333:role/deploy-x",
+        "arn:aws:iam::111122223333:role/other",
+        "arn:aws:iam::444455556666:role/deploy",
+    ):
+        assert not _allows(doc, other, "sts:AssumeRole"), other
+    for action in ("sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML", "iam:PassRole"):
+        assert not _allows(doc, PREVIOUS, action), action
+    # GitHub's token cannot use it directly: the chain must go through the previous role.
+    assert not evaluate(doc, Request.from_claims(claims())).allowed
+
+
+def test_chained_from_terraform_reads_back_to_the_same_decisions(tmp_path: Path) -> None:
+    code, out, _ = run_cli(
+        "generate", "--chained-from", PREVIOUS, "--source-identity", "--format", "terraform"
+    )
+    assert code == 0
+    assert 'type        = "AWS"' in out and "oidc-provider" not in out
+    [read] = parse_terraform(out, "chained.tf").policies
+    assert read.unresolved == ()
+    for action in ("sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"):
+        assert _allows(read.policy, PREVIOUS, action), action
+    assert not _allows(read.policy, "arn:aws:iam::111122223333:role/other", "sts:AssumeRole")
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--chained-from", "deploy"], "expected the ARN of the role"),
+        (["--chained-from", "arn:aws:iam::111122223333:user/deploy"], "expected the ARN"),
+        (["--chained-from", PREVIOUS, "--branch", "main"], "--branch"),
+        (["--chained-from", PREVIOUS, "--account", "111122223333"], "--account"),
+        (["--chained-from", PREVIOUS, "--partition", "aws-cn"], "does not match the partition"),
+        (["--repo", "o/r", "--source-identity"], "use it with --chained-from"),
+    ],
+)
+def test_chained_from_refuses_what_it_would_ignore(argv: list[str], needle: str) -> None:
+    code, out, err = run_cli("generate", *argv)
+    assert code == 2 and out == ""
+    assert needle in err, err
+
+
+def test_chained_from_and_repo_are_exclusive() -> None:
+    assert run_cli("generate", "--repo", "o/r", "--chained-from", PREVIOUS)[0] == 2
+    assert run_cli("generate")[0] == 2

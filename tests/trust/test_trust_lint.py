@@ -9,9 +9,22 @@ from typing import Any
 
 import pytest
 
+from py_aws_oidc.trust.evaluate import Request, evaluate
 from py_aws_oidc.trust.lint import RULES, Finding, exit_code, lint_policy
 from py_aws_oidc.trust.policy import parse_policy_document, parse_policy_text
-from tests.trust.helpers import AUD, GH, JWR, MAIN, SUB, K, policy, run_cli, statement, write_json
+from tests.trust.helpers import (
+    AUD,
+    GH,
+    JWR,
+    MAIN,
+    SUB,
+    K,
+    claims,
+    policy,
+    run_cli,
+    statement,
+    write_json,
+)
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 JWR_SHA = f"octo-org/automation/.github/workflows/deploy.yml@{SHA}"
@@ -309,6 +322,89 @@ CASES: list[RuleCase] = [
         "aud-star",
     ),
     RuleCase(
+        "subject-pull-request",
+        "medium",
+        with_sub("StringEquals", "repo:octo-org/octo-repo:pull_request"),
+        with_sub("StringEquals", "repo:octo-org/octo-repo:ref:refs/pull/1/merge"),
+        "exact-pr-vs-a-ref",
+    ),
+    RuleCase(
+        "subject-pull-request",
+        "medium",
+        with_sub("StringEquals", [MAIN, "repo:octo-org@1/octo-repo@2:pull_request"]),
+        with_sub("StringEquals", [MAIN, "repo:octo-org/octo-repo:environment:pull_request"]),
+        "immutable-pr-in-a-list-vs-environment-named-pull_request",
+    ),
+    RuleCase(
+        "environment-literal-colon",
+        "medium",
+        with_sub("StringEquals", "repo:octo-org/octo-repo:environment:prod:eu"),
+        with_sub("StringEquals", "repo:octo-org/octo-repo:environment:prod%3Aeu"),
+        "literal-colon-vs-encoded",
+    ),
+    RuleCase(
+        "environment-literal-colon",
+        "medium",
+        with_sub("StringLike", "repo:octo-org/octo-repo:environment:stage:eu-*"),
+        with_sub(
+            "StringEquals",
+            "repo:octo-org/octo-repo:environment:prod:job_workflow_ref:"
+            f"octo-org/automation/.github/workflows/deploy.yml@{SHA}",
+        ),
+        "like-vs-custom-template-claim",
+    ),
+    RuleCase(
+        "stringlike-question-mark",
+        "low",
+        with_sub("StringLike", "repo:octo-org/octo-repo:ref:refs/tags/v?"),
+        with_sub("StringLike", "repo:octo-org/octo-repo:ref:refs/tags/v${?}"),
+        "question-mark-vs-literal",
+    ),
+    RuleCase(
+        "stringlike-question-mark",
+        "low",
+        with_sub("StringLike", "repo:octo-org/octo-repo:ref:refs/tags/v?.*"),
+        with_sub("StringEquals", "repo:octo-org/octo-repo:ref:refs/tags/v1"),
+        "like-vs-equals",
+    ),
+    RuleCase(
+        "mixed-subject-forms",
+        "low",
+        with_sub(
+            "StringEquals", [MAIN, "repo:octo-org@123456/octo-repo@7891011:ref:refs/heads/main"]
+        ),
+        with_sub("StringEquals", [MAIN, "repo:octo-org@123456/other-repo@42:ref:refs/heads/main"]),
+        "same-repo-both-forms-vs-two-repos",
+    ),
+    RuleCase(
+        "mixed-subject-forms",
+        "low",
+        policy(
+            statement({"StringEquals": {AUD: "sts.amazonaws.com", SUB: MAIN}}),
+            statement(
+                {
+                    "StringEquals": {
+                        AUD: "sts.amazonaws.com",
+                        SUB: "repo:Octo-Org@1/Octo-Repo@2:pull_request",
+                    }
+                }
+            ),
+        ),
+        policy(
+            statement({"StringEquals": {AUD: "sts.amazonaws.com", SUB: MAIN}}),
+            statement(
+                {
+                    "StringEquals": {
+                        AUD: "sts.amazonaws.com",
+                        SUB: "repo:octo-org@1/octo-repo@2:pull_request",
+                    }
+                },
+                effect="Deny",
+            ),
+        ),
+        "across-statements-vs-deny",
+    ),
+    RuleCase(
         "name-based-subject",
         "low",
         policy(statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}})),
@@ -536,3 +632,29 @@ def test_lint_exit_zero_for_medium_and_low_only(tmp_path: Path) -> None:
     code, out, _ = run_cli("lint", str(path))
     assert code == 0
     assert "[MEDIUM] subject-repo-wide" in out
+
+
+def test_environment_colon_value_never_matches_and_is_not_loose() -> None:
+    # A value that never matches does not make the list "as loose as" it, and stays medium.
+    doc = with_sub(
+        "StringEquals",
+        ["repo:octo-org/octo-repo:environment:prod:eu", "repo:octo-org/octo-repo:environment:dev"],
+    )
+    found = [f for f in findings_for(doc) if f.rule == "environment-literal-colon"]
+    assert len(found) == 1
+    assert "environment:prod%3Aeu" in found[0].message and "loosest" not in found[0].message
+    # The evaluator agrees: GitHub's encoded form is denied by the literal value.
+    parsed = parse_policy_document(doc, "policy.json")
+    encoded = claims(sub="repo:octo-org/octo-repo:environment:prod%3Aeu", repository_id="1")
+    assert not evaluate(parsed, Request.from_claims(encoded)).allowed
+
+
+def test_question_mark_is_one_character_in_the_evaluator() -> None:
+    parsed = parse_policy_document(
+        with_sub("StringLike", "repo:octo-org/octo-repo:ref:refs/tags/v?"), "policy.json"
+    )
+    for tag, allowed in (("v1", True), ("v10", False), ("v", False)):
+        request = Request.from_claims(
+            claims(sub=f"repo:octo-org/octo-repo:ref:refs/tags/{tag}", repository_id="1")
+        )
+        assert evaluate(parsed, request).allowed is allowed, tag

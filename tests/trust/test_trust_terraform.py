@@ -29,6 +29,8 @@ def _trust_section() -> str:
     start = text.index("\n## Setting up AWS\n")
     end = text.find("\n## ", start + 1)
     return text[start : end if end != -1 else len(text)]
+
+
 PROVIDER = """resource "aws_iam_openid_connect_provider" "github" {
   url            = "https://token.actions.githubusercontent.com"
   client_id_list = ["sts.amazonaws.com"]

@@ -12,7 +12,7 @@ import sys
 from typing import Any, TextIO
 
 from ..runner import neutralise_line
-from .errors import TrustError
+from .errors import NoTrustPolicyError, TrustError
 
 _LINE_END = re.compile(r"(\r\n|\r|\n)")
 
@@ -29,6 +29,7 @@ def log_safe(text: str, *, machine: bool = False) -> str:
         return text.replace("##[", "##\\u005b")
     parts = _LINE_END.split(text)
     return "".join(p if i % 2 else neutralise_line(p) for i, p in enumerate(parts))
+
 
 PROG = "py-aws-oidc trust"
 
@@ -49,13 +50,23 @@ pattern after refs/tags/ (StringLike only when it holds * or ?); --environment N
 --pull-request add their subjects. With none of them, branch 'main' only (said on stderr).
 --job-workflow-ref is AND-ed through the token.actions.githubusercontent.com:job_workflow_ref key.
 
-example: py-aws-oidc trust generate --repo octo-org/octo-repo --environment production
+--chained-from ROLE_ARN (instead of --repo): the trust policy of a role assumed as a later hop of
+a chain (role-chaining): the previous role as principal, sts:AssumeRole and sts:TagSession (session
+tags ride on chained hops), plus sts:SetSourceIdentity with --source-identity.
+
+examples:
+  py-aws-oidc trust generate --repo octo-org/octo-repo --environment production
+  py-aws-oidc trust generate --chained-from arn:aws:iam::111122223333:role/deploy --format terraform
 """
 
 _LINT_EPILOG = """\
 FILE: a JSON trust policy, or a .tf file (data "aws_iam_policy_document" blocks with principals,
 aws_iam_role assume_role_policy as a JSON string, heredoc, jsonencode({...}) or file(...)).
-Exit status: 1 when any finding is high or critical, 0 otherwise, 2 on a malformed policy.
+Several FILEs are linted together. --format sarif prints SARIF 2.1.0 for code scanning.
+--skip-non-policies (the pre-commit hook): a .json file without a statement that has a Principal,
+or a .tf file without a trust policy, is skipped with a note instead of exit 2.
+Exit status: 1 when any finding is high or critical, 0 otherwise, 2 when a FILE is malformed or
+unreadable (the other FILEs are still linted).
 """
 
 _CHECK_EPILOG = """\
@@ -90,7 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_GENERATE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    gen.add_argument("--repo", required=True, metavar="OWNER/REPO")
+    first_hop = gen.add_mutually_exclusive_group(required=True)
+    first_hop.add_argument("--repo", metavar="OWNER/REPO", help="the repository whose jobs assume")
+    first_hop.add_argument(
+        "--chained-from",
+        metavar="ROLE_ARN",
+        help="a later hop of a role chain: trust this role (the previous hop) instead of GitHub",
+    )
     gen.add_argument(
         "--branch",
         action="append",
@@ -134,8 +151,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="12-digit account of the OIDC provider (default: a placeholder)",
     )
-    gen.add_argument("--partition", choices=("aws", "aws-cn", "aws-us-gov"), default="aws")
+    gen.add_argument("--partition", choices=("aws", "aws-cn", "aws-us-gov"), help="default: aws")
     gen.add_argument("--role-name", metavar="NAME", help="role name in the Terraform output")
+    gen.add_argument(
+        "--source-identity",
+        action="store_true",
+        help="with --chained-from: also allow sts:SetSourceIdentity (role-source-identity)",
+    )
     gen.add_argument("--format", choices=("json", "terraform"), default="json")
 
     lint = sub.add_parser(
@@ -145,8 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_LINT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    lint.add_argument("file", metavar="FILE")
-    lint.add_argument("--format", choices=("text", "json"), default="text")
+    lint.add_argument("files", metavar="FILE", nargs="+")
+    lint.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    lint.add_argument(
+        "--skip-non-policies",
+        action="store_true",
+        help="skip files that hold no trust policy instead of exit 2 (for pre-commit hooks)",
+    )
 
     check = sub.add_parser(
         "check",
@@ -194,6 +221,8 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             account=args.account,
             partition=args.partition,
             role_name=args.role_name,
+            chained_from=args.chained_from,
+            source_identity=args.source_identity,
         )
     )
     notes = list(result.notes)
@@ -208,21 +237,45 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _lint(args: argparse.Namespace, out: TextIO) -> int:
-    from .files import read_policy_file
+def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .files import holds_trust_policy, read_policy_file
     from .lint import exit_code, lint_policy, render_json, render_text
+    from .sarif import LintedFile, render_sarif
 
-    policy_file = read_policy_file(args.file)
-    findings = [
-        finding
-        for loaded in policy_file.policies
-        for finding in lint_policy(loaded.policy, loaded.unresolved)
-    ]
-    sources = [loaded.policy.source for loaded in policy_file.policies]
-    render = render_json if args.format == "json" else render_text
-    out.write(log_safe(render(findings, sources, policy_file.skipped),
-                       machine=args.format == "json"))
-    return exit_code(findings)
+    linted: list[LintedFile] = []
+    for path in args.files:
+        try:
+            if args.skip_non_policies and not holds_trust_policy(path):
+                err.write(log_safe(f"note: {path}: skipped, it holds no trust policy\n"))
+                continue
+            policy_file = read_policy_file(path)
+        except NoTrustPolicyError as exc:
+            if args.skip_non_policies:
+                err.write(log_safe(f"note: {path}: skipped, it holds no trust policy\n"))
+                continue
+            linted.append(LintedFile(path, None, error=exc.message))
+        except TrustError as exc:
+            linted.append(LintedFile(path, None, error=exc.message))
+        else:
+            found = tuple(
+                finding
+                for loaded in policy_file.policies
+                for finding in lint_policy(loaded.policy, loaded.unresolved)
+            )
+            linted.append(LintedFile(path, policy_file, found))
+    errors = [item.error for item in linted if item.error is not None]
+    findings = [finding for item in linted for finding in item.findings]
+    if args.format == "sarif":
+        out.write(log_safe(render_sarif(linted), machine=True))
+    elif linted and len(errors) < len(linted):
+        read = [item.policy_file for item in linted if item.policy_file is not None]
+        sources = [loaded.policy.source for pf in read for loaded in pf.policies]
+        skipped = [note for pf in read for note in pf.skipped]
+        render = render_json if args.format == "json" else render_text
+        out.write(log_safe(render(findings, sources, skipped), machine=args.format == "json"))
+    for error in errors:
+        err.write(log_safe(f"error: {error}\n"))
+    return 2 if errors else exit_code(findings)
 
 
 def _claims(args: argparse.Namespace, out: TextIO) -> dict[str, object]:
@@ -264,7 +317,7 @@ def main(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None
         if args.command == "generate":
             return _generate(args, out, err)
         if args.command == "lint":
-            return _lint(args, out)
+            return _lint(args, out, err)
         return _check(args, out)
     except TrustError as exc:
         err.write(log_safe(f"error: {exc.message}\n"))

@@ -15,9 +15,17 @@ class MalformedPolicyError(TrustError):
     """The policy document is not a trust policy IAM would accept."""
 
 
+class NoTrustPolicyError(MalformedPolicyError):
+    """A Terraform file holds no trust policy (maybe only permission policies)."""
+
+
 class ClaimsError(TrustError):
     """The claims (a file, a token, the runner's token endpoint) could not be read."""
 
 
 class GenerateError(TrustError):
     """``trust generate`` was asked for something it cannot express safely."""
+
+
+class UnreadableFileError(TrustError):
+    """A file to read is missing, not a regular file, too large, outside its module, or not text."""

@@ -101,6 +101,22 @@ class Request:
     provider_arn: str | None
     context: Mapping[str, tuple[str, ...]]  # lower-cased key name -> values
     action: str = ACTION
+    role_arn: str | None = None  # the caller is a session of this role (a chained hop)
+
+    @classmethod
+    def from_role(
+        cls, role_arn: str, action: str, context: Mapping[str, object] | None = None
+    ) -> Request:
+        """A later hop of a chain: a session of ``role_arn`` calls ``action`` (sts:AssumeRole,
+        sts:TagSession, sts:SetSourceIdentity) with these ``aws:...`` condition keys."""
+        values = {
+            name.lower(): found
+            for name, value in (context or {}).items()
+            if (found := claim_values(value)) is not None
+        }
+        return cls(
+            key_prefix="", provider_arn=None, context=values, action=action, role_arn=role_arn
+        )
 
     @classmethod
     def from_claims(
@@ -127,6 +143,8 @@ class Request:
         return self.context.get(key.lower())
 
     def describe_principal(self) -> str:
+        if self.role_arn:
+            return self.role_arn
         if self.provider_arn:
             return self.provider_arn
         return f"arn:<partition>:iam::<account>:oidc-provider/{self.key_prefix}"
@@ -135,27 +153,70 @@ class Request:
 # --- matching primitives -------------------------------------------------------------------
 
 
+Segment = tuple[str | None, ...]  # characters to match in order; None is `?` (any one character)
+
+
 @lru_cache(maxsize=4096)
-def _glob(pattern: tuple[tuple[str, bool], ...], ignore_case: bool) -> re.Pattern[str]:
-    parts = []
+def _segments(pattern: tuple[tuple[str, bool], ...]) -> tuple[Segment, ...]:
+    """A pattern split at its ``*`` wildcards (literal segments keep their ``*`` and ``?``)."""
+    segments: list[list[str | None]] = [[]]
     for text, literal in pattern:
-        if literal:
-            parts.append(re.escape(text))
-            continue
         for char in text:
-            if char == "*":
-                parts.append(".*")
-            elif char == "?":
-                parts.append(".")
+            if not literal and char == "*":
+                segments.append([])
             else:
-                parts.append(re.escape(char))
-    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    return re.compile("".join(parts), flags)
+                segments[-1].append(None if not literal and char == "?" else char)
+    return tuple(tuple(segment) for segment in segments)
+
+
+def _segment_at(segment: Segment, value: str, pos: int, fold: bool) -> bool:
+    if pos < 0 or pos + len(segment) > len(value):
+        return False
+    for offset, want in enumerate(segment):
+        have = value[pos + offset]
+        if want is not None and have != want and not (fold and have.lower() == want.lower()):
+            return False
+    return True
+
+
+def _find_segment(segment: Segment, value: str, start: int, end: int, fold: bool) -> int:
+    """The leftmost position >= start where ``segment`` fits inside ``value[:end]``, or -1."""
+    if not fold and None not in segment:
+        return value.find("".join(char or "" for char in segment), start, end)
+    for pos in range(start, end - len(segment) + 1):
+        if _segment_at(segment, value, pos, fold):
+            return pos
+    return -1
+
+
+def _glob_match(pattern: tuple[tuple[str, bool], ...], value: str, fold: bool) -> bool:
+    """IAM's wildcard match without a regex: no backtracking, so hostile patterns stay cheap.
+
+    The first segment is anchored at the start, the last at the end; each one between is found
+    at its leftmost place after the previous one (leftmost is always right for ``*``: it leaves
+    the most room to the rest). Cost: O(len(value) x longest segment), not exponential.
+    """
+    segments = _segments(pattern)
+    if len(segments) == 1:
+        return len(segments[0]) == len(value) and _segment_at(segments[0], value, 0, fold)
+    first, *middle, last = segments
+    end = len(value) - len(last)
+    if len(first) > end or not _segment_at(first, value, 0, fold):
+        return False
+    if not _segment_at(last, value, end, fold):
+        return False
+    pos = len(first)
+    for segment in middle:
+        found = _find_segment(segment, value, pos, end, fold)
+        if found < 0:
+            return False
+        pos = found + len(segment)
+    return True
 
 
 def wildcard_match(pattern: str, value: str, *, ignore_case: bool = False) -> bool:
     """IAM's ``StringLike``: ``*`` any run (also empty, ``/`` and ``:``), ``?`` one character."""
-    return _glob(((pattern, False),), ignore_case).fullmatch(value) is not None
+    return _glob_match(((pattern, False),), value, ignore_case)
 
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -230,7 +291,7 @@ def _value_matches(positive: str, request_value: str, template: Template) -> boo
     if positive == "StringEqualsIgnoreCase":
         return request_value.casefold() == policy_value.casefold()
     if positive == "StringLike":
-        return _glob(template, False).fullmatch(request_value) is not None
+        return _glob_match(template, request_value, False)
     if positive == "Bool":
         return request_value.lower() == policy_value.lower()
     if positive.startswith(("Numeric", "Date")):
@@ -344,11 +405,22 @@ def _principal_values_match(principal: Principal, request: Request) -> bool:
         return True
     if "*" in principal.values("AWS") or "*" in principal.values("Federated"):
         return True
+    if request.role_arn is not None:
+        return _role_matches(principal.values("AWS"), request.role_arn)
     federated = principal.values("Federated")
     if request.provider_arn is not None:
         return request.provider_arn in federated
     pattern = provider_arn_pattern(request.key_prefix)
     return any(pattern.fullmatch(arn) for arn in federated)
+
+
+def _role_matches(trusted: tuple[str, ...], role_arn: str) -> bool:
+    """IAM names a role session's caller by its role ARN; an account (ID or ``:root`` ARN) as
+    principal trusts every principal of that account whose own policy allows the call."""
+    parts = role_arn.split(":", 5)
+    account = parts[4] if len(parts) == 6 else ""
+    root = f"{':'.join(parts[:2])}:iam::{account}:root" if account else None
+    return any(value in (role_arn, account, root) for value in trusted)
 
 
 @lru_cache(maxsize=64)

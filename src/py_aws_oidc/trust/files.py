@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import MalformedPolicyError
+from .errors import NoTrustPolicyError, UnreadableFileError
 from .policy import Policy, parse_policy_text
+
+# IAM caps a trust policy at a few KiB; Terraform modules are larger but not megabytes. The cap
+# keeps a hostile or mistaken FILE (a 20 MB blob, /dev/zero) from costing memory or minutes.
+MAX_FILE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -20,21 +27,68 @@ class PolicyFile:
     path: str
     policies: tuple[LoadedPolicy, ...]
     skipped: tuple[str, ...] = ()
+    text: str = ""  # the file's text, for locating findings (SARIF)
 
 
 def is_terraform(path: str) -> bool:
     return path.endswith(".tf")
 
 
+def read_text_file(path: str | Path, what: str | None = None) -> str:
+    """The UTF-8 text of a regular file of at most :data:`MAX_FILE_BYTES`, or a clear error.
+
+    Devices, FIFOs and directories are refused before anything is read (``/dev/zero`` would
+    never end); the size is checked on the open file, and at most one byte past the cap is read
+    even if the file grows meanwhile.
+    """
+    shown = what or str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise UnreadableFileError(f"{shown}: no such file (it does not exist)") from None
+    except OSError as exc:
+        raise UnreadableFileError(f"{shown}: cannot open it ({exc.strerror})") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise UnreadableFileError(
+                f"{shown}: not a regular file (a device, a FIFO or a directory); give a file"
+            )
+        if info.st_size > MAX_FILE_BYTES:
+            raise UnreadableFileError(
+                f"{shown}: {info.st_size} bytes, more than the {MAX_FILE_BYTES} bytes a trust "
+                "policy or Terraform file can sensibly hold"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FILE_BYTES and (chunk := os.read(fd, MAX_FILE_BYTES + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise UnreadableFileError(f"{shown}: cannot read it ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableFileError(f"{shown}: more than {MAX_FILE_BYTES} bytes")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableFileError(
+            f"{shown}: not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
+
+
 def read_policy_file(path: str) -> PolicyFile:
     """Every trust policy in ``path``; :class:`MalformedPolicyError` if there is none to read."""
+    text = read_text_file(path)
     if is_terraform(path):
-        from .terraform import read_terraform
+        from .terraform import parse_terraform
 
-        tf = read_terraform(path)
+        tf = parse_terraform(text, path, base_dir=Path(path).parent)
         if not tf.policies:
             why = "".join(f"; skipped {note}" for note in tf.skipped)
-            raise MalformedPolicyError(
+            raise NoTrustPolicyError(
                 f"{path}: no trust policy found (no aws_iam_policy_document with principals, no "
                 f"aws_iam_role assume_role_policy){why}"
             )
@@ -48,11 +102,33 @@ def read_policy_file(path: str) -> PolicyFile:
                 for p in tf.policies
             ),
             skipped=tf.skipped,
+            text=text,
         )
+    return PolicyFile(path=path, policies=(LoadedPolicy(parse_policy_text(text, path)),), text=text)
+
+
+def holds_trust_policy(path: str) -> bool:
+    """For hooks that see every ``*.json``/``*.tf`` file: might this file be a trust policy?
+
+    A ``.tf`` file: it mentions ``assume_role_policy`` or ``aws_iam_policy_document``. A JSON
+    file: its text mentions ``"Statement"`` and either it is not valid JSON (a broken policy is
+    reported, not skipped) or some statement has a ``Principal`` or ``NotPrincipal`` (identity
+    policies have none). Anything else (package.json, tsconfig.json, ...) is skipped.
+    """
+    text = read_text_file(path)
+    if is_terraform(path):
+        return "assume_role_policy" in text or "aws_iam_policy_document" in text
+    if '"Statement"' not in text:
+        return False
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise MalformedPolicyError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MalformedPolicyError(f"{path}: cannot read it ({exc.__class__.__name__})") from None
-    return PolicyFile(path=path, policies=(LoadedPolicy(parse_policy_text(text, path)),))
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        return True
+    if not isinstance(doc, dict):
+        return False
+    raw = doc.get("Statement")
+    statements = raw if isinstance(raw, list) else [raw]
+    return any(
+        isinstance(item, dict) and ("Principal" in item or "NotPrincipal" in item)
+        for item in statements
+    )

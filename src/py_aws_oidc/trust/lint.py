@@ -178,6 +178,47 @@ RULES: tuple[Rule, ...] = (
         "Write the key with the provider's issuer as prefix.",
     ),
     Rule(
+        "subject-pull-request",
+        "medium",
+        "An exact `repo:org/repo:pull_request` subject: every pull_request workflow run",
+        "GitHub gives this subject to every workflow run for a pull_request event, whatever the "
+        "head branch, and the run uses the workflow file and code of the pull request's head: "
+        "anyone who can push a branch and open a pull request (and fork pull requests, where the "
+        "repository sends them write tokens) can assume the role with code nobody reviewed.",
+        "Give pull requests a read-only role; or put the job in an environment with required "
+        "reviewers and trust ...:environment:NAME instead; or AND a job_workflow_ref pinned to a "
+        "reviewed workflow at a commit SHA.",
+    ),
+    Rule(
+        "environment-literal-colon",
+        "medium",
+        "An environment name written with a literal `:` in the subject; GitHub writes it `%3A`",
+        "GitHub percent-encodes `:` inside the environment name of the sub claim "
+        "(environment:prod%3Aeu), so a value with a literal `:` never matches: the role cannot "
+        "be assumed from that environment.",
+        "Write the `:` of the environment name as %3A (`py-aws-oidc trust generate "
+        "--environment NAME` does).",
+    ),
+    Rule(
+        "stringlike-question-mark",
+        "low",
+        "`?` in a StringLike value: it matches exactly one character",
+        '`?` is one character, not "optional" and not "one or more": `refs/tags/v?` matches '
+        "v1 but not v10, and `?` also matches `/` and `:`.",
+        "Spell the values out with StringEquals, or use `*` deliberately; for a literal "
+        "question mark write ${?}.",
+    ),
+    Rule(
+        "mixed-subject-forms",
+        "low",
+        "Both the name-based and the immutable subject forms of one repository are trusted",
+        "Fine during a migration (a repository renamed, transferred or opted in to immutable "
+        "subjects): once its tokens carry repo:OWNER@ID/REPO@ID, the name-based values only "
+        "serve a new repository that takes the old name.",
+        "Remove the name-based values when every workflow of the repository gets the immutable "
+        "form.",
+    ),
+    Rule(
         "subject-tag-pattern",
         "low",
         "A tag pattern such as `refs/tags/v*`: anyone who can push a matching tag can assume",
@@ -232,6 +273,7 @@ class Finding:
     message: str
     why: str
     fix: str
+    statement_index: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -256,7 +298,8 @@ class _Issue:
 
     @property
     def loose(self) -> bool:
-        return self.severity in ("critical", "high", "medium")
+        """Does the value admit more than it should? (A value that never matches does not.)"""
+        return self.severity in ("critical", "high", "medium") and self.rule not in _NEVER_MATCHES
 
 
 def _issue(
@@ -282,6 +325,7 @@ _SHA = re.compile(r"^[0-9a-f]{40}$")
 _STRING_POSITIVE = ("StringEquals", "StringLike", "StringEqualsIgnoreCase")
 _IDENTITY = ("sub", "job_workflow_ref")
 _TRUSTING = ("github", "wildcard", "unknown", "not-principal")
+_NEVER_MATCHES = frozenset({"environment-literal-colon"})
 
 
 def _wild(text: str) -> bool:
@@ -374,8 +418,54 @@ def grade_subject(value: str, *, wildcards: bool) -> list[_Issue]:
             )
         ]
     if wild(context):
-        return [_grade_context_wildcard(value, context)]
-    return []
+        return [
+            _grade_context_wildcard(value, context),
+            *_grade_environment_name(value, context, wildcards=wildcards),
+        ]
+    if context == "pull_request":
+        return [
+            _issue(
+                "subject-pull-request",
+                f'sub "{value}" admits every pull_request workflow run of the repository, from '
+                "any head branch, running the pull request's own workflow code",
+            )
+        ]
+    return _grade_environment_name(value, context, wildcards=wildcards)
+
+
+# Claims GitHub lets a customised subject template append after the environment.
+_TEMPLATE_CLAIMS = frozenset(
+    {
+        "actor", "actor_id", "base_ref", "context", "enterprise", "enterprise_id", "environment",
+        "event_name", "head_ref", "job_workflow_ref", "job_workflow_sha", "ref", "ref_protected",
+        "ref_type", "repo", "repository", "repository_id", "repository_owner",
+        "repository_owner_id", "repository_visibility", "runner_environment", "workflow",
+        "workflow_ref", "workflow_sha",
+    }
+)  # fmt: skip
+
+
+def _grade_environment_name(value: str, context: str, *, wildcards: bool) -> list[_Issue]:
+    """``environment:prod:eu`` never matches: GitHub writes the name's ``:`` as ``%3A``."""
+    if not context.startswith("environment:"):
+        return []
+    fields = context[len("environment:") :].split(":")
+    name = fields[0]
+    for index, field_ in enumerate(fields[1:], start=1):
+        if field_ in _TEMPLATE_CLAIMS:  # a customised template goes on with another claim
+            break
+        name += ":" + field_
+        if wildcards and _wild(fields[index - 1][-1:] + field_[:1]):
+            return []  # a `*` next to the `:` may also span a %3A
+    if ":" not in name:
+        return []
+    return [
+        _issue(
+            "environment-literal-colon",
+            f'sub "{value}": the environment name {name!r} holds a literal ":", but GitHub writes '
+            f"it as %3A (environment:{name.replace(':', '%3A')}), so this value never matches",
+        )
+    ]
 
 
 def _grade_context_wildcard(value: str, context: str) -> _Issue:
@@ -504,6 +594,7 @@ class _Collector:
                 message=issue.message,
                 why=issue.why,
                 fix=issue.fix,
+                statement_index=statement.index if statement is not None else None,
             )
         )
 
@@ -534,6 +625,7 @@ def lint_policy(
         kind = _principal_kind(statement)
         trusted = trusted or (statement.effect == "Allow" and kind in _TRUSTING)
         _lint_statement(statement, kind, out)
+    _lint_subject_forms(policy, out)
     if not trusted:
         out.add(
             None,
@@ -572,6 +664,7 @@ def _lint_statement(statement: Statement, kind: str, out: _Collector) -> None:
                     fix=f"Use {cond.operator.text.partition(':')[2]} without the qualifier.",
                 ),
             )
+        _lint_question_mark(statement, cond, claim, out)
         if claim not in IAM_GITHUB_CLAIM_KEYS:
             out.add(
                 statement,
@@ -614,6 +707,60 @@ def _lint_statement(statement: Statement, kind: str, out: _Collector) -> None:
     _lint_identity_operators(statement, github_keys, out)
     _lint_identity(statement, github_keys, out)
     _lint_aud(statement, github_keys, out)
+
+
+def _lint_question_mark(statement: Statement, cond: Condition, claim: str, out: _Collector) -> None:
+    if cond.operator.positive != "StringLike":
+        return
+    for value in cond.values:
+        if "?" in value.replace("${?}", ""):
+            out.add(
+                statement,
+                cond,
+                _issue(
+                    "stringlike-question-mark",
+                    f'{cond.operator.text} {claim} "{value}": each ? is exactly one character '
+                    "(v? matches v1, not v10)",
+                ),
+            )
+            return
+
+
+def _repository_forms(
+    policy: Policy,
+) -> dict[tuple[str, str], dict[bool, tuple[Statement, Condition]]]:
+    """(owner, repo) -> {immutable?: where a positive sub value names it in that form}."""
+    found: dict[tuple[str, str], dict[bool, tuple[Statement, Condition]]] = {}
+    for statement in policy.statements:
+        if statement.effect != "Allow" or _principal_kind(statement) != "github":
+            continue
+        for cond in statement.conditions:
+            if _split_key(cond.key)[1] != "sub" or not _positive(cond):
+                continue
+            for value in cond.values:
+                if not value.startswith("repo:"):
+                    continue
+                owner, _, repo = value[len("repo:") :].partition(":")[0].partition("/")
+                immutable = "@" in owner and "@" in repo
+                names = (owner.split("@")[0].lower(), repo.split("@")[0].lower())
+                if all(names) and not any(_wild(name) for name in names):
+                    found.setdefault(names, {}).setdefault(immutable, (statement, cond))
+    return found
+
+
+def _lint_subject_forms(policy: Policy, out: _Collector) -> None:
+    for (owner, repo), forms in _repository_forms(policy).items():
+        if len(forms) == 2:
+            statement, cond = forms[False]
+            out.add(
+                statement,
+                cond,
+                _issue(
+                    "mixed-subject-forms",
+                    f"{owner}/{repo} is trusted under both its name-based (repo:{owner}/{repo}:...) "
+                    f"and its immutable (repo:{owner}@ID/{repo}@ID:...) subjects",
+                ),
+            )
 
 
 def _lint_identity_operators(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import MalformedPolicyError
+from .errors import MalformedPolicyError, UnreadableFileError
 from .policy import (
     DuplicateKey,
     Policy,
@@ -187,8 +187,26 @@ class _Resolver:
         return self.string(raw)
 
 
+MAX_NESTING = 100  # real modules nest a few levels; the HCL parser recurses per level
+
+
+def _check_nesting(text: str, source: str) -> None:
+    """Refuse absurd nesting before the parser spends seconds and memory recursing into it.
+    Brackets inside strings count too: harmless, no real policy holds 100 of them."""
+    depth = 0
+    for match in re.finditer(r"[\[\]{}()]", text):
+        depth += 1 if match.group(0) in "[{(" else -1
+        if depth > MAX_NESTING:
+            raise MalformedPolicyError(
+                f"{source}: brackets nested more than {MAX_NESTING} levels deep; not a Terraform "
+                "file the linter reads"
+            )
+
+
 def _hcl_loads(text: str, source: str) -> dict[str, Any]:
     import hcl2
+
+    _check_nesting(text, source)
     from hcl2 import SerializationOptions
 
     options = SerializationOptions(
@@ -211,12 +229,25 @@ def _jsonencode_argument(expr: str, resolver: _Resolver, source: str) -> object:
 
 
 def read_terraform(path: str) -> TerraformFile:
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MalformedPolicyError(f"cannot read {path!r} ({exc.__class__.__name__})") from None
-    return parse_terraform(text, path, base_dir=file.parent)
+    from .files import read_text_file
+
+    return parse_terraform(read_text_file(path), path, base_dir=Path(path).parent)
+
+
+def _module_file(base_dir: Path, name: str, label: str) -> str:
+    """``file("NAME")``: only a regular file inside the module's directory (no ``..`` out of
+    it, no absolute path, no symlink leading out), read with the same size cap as FILE."""
+    from .files import read_text_file
+
+    relative = name.replace("${path.module}", ".")
+    module = base_dir.resolve()
+    target = (module / relative).resolve()
+    if Path(relative).is_absolute() or not target.is_relative_to(module):
+        raise UnreadableFileError(
+            f'{label}: file("{name}") is outside the module directory {module}; the linter reads '
+            "only files inside it (give a path relative to ${path.module})"
+        )
+    return read_text_file(target, f'{label}: file("{name}")')
 
 
 def parse_terraform(text: str, source: str, *, base_dir: Path | None = None) -> TerraformFile:
@@ -273,13 +304,8 @@ def _role_policy(raw: object, label: str, resolver: _Resolver) -> TerraformPolic
     if expr is not None and expr.startswith("jsonencode(") and expr.endswith(")"):
         doc = _jsonencode_argument(expr, resolver, label)
     elif expr is not None and (m := re.fullmatch(r'file\("([^"]+)"\)', expr)):
-        name = m.group(1).replace("${path.module}", ".")
-        path = resolver.base_dir / name
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except OSError:
-            raise MalformedPolicyError(f"{label}: cannot read {path}") from None
-        doc = load_json(text, f"{label} ({path})")
+        text = _module_file(resolver.base_dir, m.group(1), label)
+        doc = load_json(text, f'{label} (file("{m.group(1)}"))')
         duplicates = find_duplicates(doc)
     elif expr is not None:
         raise MalformedPolicyError(
