@@ -290,5 +290,5 @@ def test_json_inputs_nest_32_levels_and_brackets_in_strings_do_not_count() -> No
 @pytest.mark.parametrize("raw", ["[" * 100_000, '{"a":' * 20_000, '{"n": ' + "1" * 5000 + "}",
                                  '{"a": 1', "\udcff", ""])
 def test_any_bad_json_input_is_an_input_error_naming_it(raw: str) -> None:
-    with pytest.raises(InputError, match="^Input 'session-tags': is "):
+    with pytest.raises(InputError, match=r"^Input 'session-tags': is "):
         load_json_input("session-tags", raw)
