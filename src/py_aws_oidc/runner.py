@@ -375,6 +375,15 @@ class Runner:
         unwritable path fails before anything is written; then ``before_write`` runs (the profile
         files), then the entries are written. A write that still fails (a full disk) raises
         :class:`ExportWriteError` saying what was already written."""
+        try:
+            self._commit(require_env, before_write)
+        except BaseException:
+            # The buffered summary describes a success: the failure's handler must not write it.
+            self._pending = _Pending()
+            raise
+        self._pending = _Pending()
+
+    def _commit(self, require_env: bool, before_write: Callable[[], None] | None) -> None:
         targets = self._commit_targets(require_env)
         with ExitStack() as stack:
             opened = [
@@ -389,7 +398,6 @@ class Runner:
                 except OSError as exc:
                     raise self._write_failed(label, path, exc, partly=True) from None
                 self._written.append(f"{label} ({names})" if names else label)
-        self._pending = _Pending()
 
     def _commit_targets(self, require_env: bool) -> list[tuple[str, str, str, str]]:
         """``(label, path, text, names)`` for each file with something to write."""

@@ -174,6 +174,7 @@ def test_a_write_that_fails_half_way_says_what_was_written(
     assert f"Already written: profile 'deploy' ({cred_file}, {config_file})." in error
     assert "GITHUB_ENV may hold part of its entries" in error
     assert "GITHUB_OUTPUT" not in error  # not written, and not said to be
+    assert result.summary == ""  # the success summary is not written for a failed step
     assert stat.S_IMODE(cred_file.stat().st_mode) == 0o600
     assert "[deploy]" in cred_file.read_text()
 
