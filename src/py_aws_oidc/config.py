@@ -330,7 +330,7 @@ def _keys(inputs: _Inputs) -> StaticKeys | None:
         )
     if not key_id:
         return None
-    if not re.fullmatch(r"[\w]{16,128}", key_id):
+    if not re.fullmatch(r"[\w]{16,128}", key_id, re.ASCII):
         raise InputError("aws-access-key-id", "is not an access key ID (16-128 letters/digits).")
     for input_name, value in (("aws-secret-access-key", secret), ("aws-session-token", token)):
         check_credential_text(input_name, value)
@@ -553,9 +553,27 @@ def _read_source_and_roles(
         roles=roles,
         keys=keys,
         token_file=token_file,
-        audience=inputs.get("audience") or partition.default_audience,
+        audience=_audience(inputs) or partition.default_audience,
         use_existing_credentials=inputs.flag("use-existing-credentials", False),
     )
+
+
+# An IAM OIDC provider's client IDs (the audiences it accepts) are 1-255 characters.
+MAX_AUDIENCE = 255
+
+
+def _audience(inputs: _Inputs) -> str:
+    """A longer audience can match no provider; sent, it only made the token endpoint answer
+    414 (an error that did not name the input)."""
+    audience = inputs.get("audience")
+    if len(audience) > MAX_AUDIENCE:
+        raise InputError(
+            "audience",
+            f"is {len(audience)} characters; an IAM OIDC provider's audiences (client IDs) have "
+            f"at most {MAX_AUDIENCE}.",
+            remedy="Use the audience your IAM OIDC provider lists (sts.amazonaws.com by default).",
+        )
+    return audience
 
 
 def _read_session(inputs: _Inputs) -> _Session:
