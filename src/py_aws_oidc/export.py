@@ -1,7 +1,8 @@
 """Hand the result to later steps: GITHUB_ENV, step outputs, the profile files, the summary.
 
 Everything here is buffered in the :class:`Runner` and written by ``commit()`` after the whole
-step succeeded (the profile files from inside ``commit()``, see :func:`write_profile`). Every secret was masked when it was received (sts.py, oidc.py, config.py).
+step succeeded (the profile files from inside ``commit()``, see :func:`write_profile`). Every
+secret was masked when it was received (sts.py, oidc.py, config.py).
 """
 
 from __future__ import annotations
