@@ -32,6 +32,14 @@ machines where ``import boto3`` takes ~130 ms, so each time budget is also print
 machine's measured ``import boto3`` median / 130 ms (the added latency itself is not scaled).
 Exit status: 0, or 1 if a run failed its checks; with ``--strict`` also 1 if a budget fails.
 
+Against configure-aws-credentials (issue 15): ``--against-cac DIR`` also runs CAC's bundle
+``DIR/index.js`` (``dist/index.js`` of a release; the benchmark never downloads it) with ``node``,
+as the runner runs a node action (``INPUT_*`` for the inputs given and CAC's one default,
+``audience``; the same GITHUB_ENV / GITHUB_OUTPUT files), on the OIDC path against the same local
+token endpoint and the same STS fault layer, interleaved with ours, and prints the ratio of the
+medians (ours / CAC) per latency. Budgets (issue 15): <= 1.0 at zero added latency, <= 0.8 with
+50 ms per request.
+
 Trying a change: ``--variant NAME=DIR`` (repeatable) also runs every action scenario with
 ``PYTHONPATH=DIR``, a changed copy of ``src/`` (``cp -r src/py_aws_oidc /tmp/x/``), interleaved
 with the unchanged code, so both see the same machine load. On a shared machine the CPU column
@@ -69,6 +77,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from localdev.runner_step import make_runner_paths, step_environment  # noqa: E402
+from py_aws_oidc.runner import input_env_name  # noqa: E402
 
 BENCH = REPO / "bench"
 IMAGE_VENV = BENCH / ".venv-image"
@@ -79,6 +88,8 @@ BUDGET_OIDC_MS = 170.0
 BUDGET_OIDC_LATENCY_MS = 250.0  # at 50 ms per request, 2 requests
 BUDGET_RSS_MB = 60.0
 REFERENCE_BOTO3_IMPORT_MS = 130.0  # what the issue's budgets assume `import boto3` costs
+# Issue 15: median wall time of our OIDC path / CAC's, measured in the same run.
+BUDGET_CAC_RATIO = {0.0: 1.0, 50.0: 0.8}
 
 ROLE_1 = "arn:aws:iam::111111111111:role/github-deploy"
 ROLE_2 = "arn:aws:iam::222222222222:role/deploy-target"
@@ -339,7 +350,7 @@ def local_servers() -> Iterator[Servers]:
 @dataclass
 class Scenario:
     name: str
-    kind: str  # "action" | "baseline"
+    kind: str  # "action" | "cac" | "baseline"
     latency_ms: float = 0.0
     inputs: dict[str, str] = field(default_factory=dict)
     oidc_env: bool = True
@@ -433,6 +444,19 @@ def run_once(sc: Scenario, servers: Servers, spawner: Spawner, command: list[str
         if sc.kind == "action":
             argv = list(command)
             env.update(extra_env)
+            if "PYTHONPATH" in {**env, **sc.env} and len(argv) == 1:
+                # The image's entrypoints run Python isolated (-I: PYTHONPATH ignored), so a
+                # changed copy of src/ (--src, --variant) runs through the interpreter instead.
+                argv = [str(Path(argv[0]).parent / "python"), "-B", "-u", "-c",
+                        "from py_aws_oidc.cli import console_main; console_main()"]
+        elif sc.kind == "cac":
+            # A node action gets INPUT_* only for inputs with a value: given, or a default in
+            # its action.yml (CAC has one: audience).
+            given = {"audience": "sts.amazonaws.com", "sts-endpoint": servers.sts.url,
+                     **sc.inputs}
+            for name, value in given.items():
+                env[input_env_name(name)] = value
+            argv = list(sc.argv)
         else:
             env["BENCH_STS_ENDPOINT"] = servers.sts.url
             env["BENCH_ROLE"] = ROLE_1
@@ -503,6 +527,42 @@ def action_scenarios(latencies: list[float]) -> list[Scenario]:
                      expect_arn="assumed-role/deploy-target/"),
         ]
     return out
+
+
+def cac_scenarios(cac_dir: Path, latencies: list[float]) -> list[Scenario]:
+    """CAC's bundle on the OIDC path (token, AssumeRoleWithWebIdentity, GetCallerIdentity)."""
+    node = shutil.which("node")
+    bundle = cac_dir.resolve() / "index.js"
+    if node is None:
+        raise SystemExit("bench: --against-cac needs node on PATH")
+    if not bundle.is_file():
+        raise SystemExit(f"bench: --against-cac: {bundle} does not exist (CAC's dist/index.js)")
+    out = []
+    for lat in latencies:
+        suffix = "" if lat == 0 else f"@{lat:g}ms"
+        out.append(Scenario("cac oidc" + suffix, "cac", lat,
+                            {"aws-region": "us-east-1", "role-to-assume": ROLE_1},
+                            argv=[node, str(bundle)], expect_issuer=1,
+                            expect_sts=("AssumeRoleWithWebIdentity", "GetCallerIdentity")))
+    return out
+
+
+def cac_ratios(results: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Median wall time ours / CAC's for each latency both ran at (issue 15's budgets)."""
+    rows = []
+    for name, r in results.items():
+        if r.get("kind") != "cac":
+            continue
+        ours_name = name.removeprefix("cac ")
+        ours = results.get(ours_name)
+        if ours is None:
+            continue
+        ratio = ours["wall_median_ms"] / r["wall_median_ms"]
+        limit = BUDGET_CAC_RATIO.get(float(r["latency_ms"]))
+        rows.append({"scenario": ours_name, "ours_ms": ours["wall_median_ms"],
+                     "cac_ms": r["wall_median_ms"], "ratio": round(ratio, 3), "limit": limit,
+                     "pass": limit is None or ratio <= limit})
+    return rows
 
 
 def baseline_scenarios(python: Path, boto3_site: Path | None, latencies: list[float],
@@ -605,6 +665,14 @@ def print_report(meta: dict[str, Any], results: dict[str, dict[str, Any]],
     for name, r in results.items():
         for p in r["problems"]:
             out.write(f"  FAILED {name}: {p}\n")
+    cac = meta.get("cac_ratios") or []
+    if cac:
+        out.write("\nours / configure-aws-credentials (median wall time, same run; issue 15):\n")
+        for c in cac:
+            verdict = "PASS" if c["pass"] else "FAIL"
+            limit = "" if c["limit"] is None else f" <= {c['limit']:g}"
+            out.write(f"  {verdict}  {c['scenario']}: {c['ours_ms']} ms / {c['cac_ms']} ms = "
+                      f"{c['ratio']:.2f}{limit}\n")
     ratio = meta.get("boto3_ratio")
     out.write("\nbudgets (issue 7):\n")
     for b in rows:
@@ -639,6 +707,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="comma-separated subset of oidc,keys,chain (default: all)")
     p.add_argument("--no-baseline", action="store_true",
                    help="skip the naive boto3 script (python -c pass and import boto3 still run)")
+    p.add_argument("--against-cac", metavar="DIR",
+                   help="also run configure-aws-credentials' bundle DIR/index.js (a release's "
+                        "dist/index.js) with node on the OIDC path, interleaved, and print the "
+                        "ratios ours/CAC (issue 15)")
     p.add_argument("--python", help="run this py-aws-oidc executable instead of the image venv's")
     p.add_argument("--base-python", help="base interpreter of the image venv "
                    "(default: /usr/bin/python3.11 if present, else this one)")
@@ -717,6 +789,8 @@ def main(argv: list[str] | None = None) -> int:
                         env={**s.env, "PYTHONPATH": str(Path(src).resolve())})
                 for s in scenarios if s.kind == "action" and "[" not in s.name
             ]
+        if args.against_cac:
+            scenarios += cac_scenarios(Path(args.against_cac), latencies)
         base_lat = latencies if not args.no_baseline else []
         scenarios += baseline_scenarios(python, boto3_site, base_lat, Path(tmp))
         rng = random.Random(args.seed)
@@ -754,6 +828,7 @@ def main(argv: list[str] | None = None) -> int:
         meta["boto3_ratio_of_mins"] = round(results["import boto3"]["wall_min_ms"]
                                             / REFERENCE_BOTO3_IMPORT_MS, 2)
     rows = budgets(results, args.latency_ms if args.latency_ms > 0 else None)
+    meta["cac_ratios"] = cac_ratios(results)
     if args.json != "-":
         print_report(meta, results, rows)
     if args.json:
@@ -766,7 +841,7 @@ def main(argv: list[str] | None = None) -> int:
             Path(args.json).write_text(text + "\n")
     if failures:
         return 1
-    if args.strict and not all(b["pass"] for b in rows):
+    if args.strict and not all(b["pass"] for b in rows + meta["cac_ratios"]):
         return 1
     return 0
 

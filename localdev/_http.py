@@ -105,6 +105,35 @@ class QuietHandler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+    def answer_trickled(
+        self,
+        status: int,
+        body: bytes | str,
+        interval_s: float,
+        content_type: str = "application/json",
+        sleep: Any = time.sleep,
+    ) -> None:
+        """Send the status line and headers at once, then the body one byte every
+        ``interval_s`` (a server or proxy that trickles: each read sees data well within any
+        read timeout, so only a total deadline ends the request). ``sleep`` is the owner's
+        (it returns early on stop/reset, and the answer is then cut short)."""
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.flush()
+            for index in range(len(data)):
+                if sleep(interval_s) is False:
+                    break
+                self.wfile.write(data[index : index + 1])
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, TimeoutError, OSError):
+            pass
+        self.close_connection = True
+
+
 class LocalHttpServer:
     """Base of the local servers: ``start()``/``stop()``, context manager, 127.0.0.1 only."""
 
@@ -191,18 +220,19 @@ class LocalHttpServer:
         old, self._reset_event = self._reset_event, threading.Event()
         old.set()
 
-    def sleep(self, seconds: float) -> None:
-        """Sleep in a handler; returns early when the server stops or is reset, so neither
-        stop() nor the next test waits for a stalled request."""
+    def sleep(self, seconds: float) -> bool:
+        """Sleep in a handler; returns early (False) when the server stops or is reset, so
+        neither stop() nor the next test waits for a stalled request."""
         if seconds <= 0:
-            return
+            return True
         woken_by = self._reset_event
         deadline = time.monotonic() + seconds
         while not self._stopping.is_set() and not woken_by.is_set():
             left = deadline - time.monotonic()
             if left <= 0:
-                return
+                return True
             woken_by.wait(min(left, 0.05))
+        return False
 
 
 def close_quietly(sock: socket.socket) -> None:

@@ -38,7 +38,7 @@ DEFAULT_AUDIENCE = "sts.amazonaws.com"
 TOKEN_PATH = "/token"
 
 # A fault applied to the next token request: an HTTP status, "non-json", "no-value",
-# ("stall", seconds) or ("expired",).
+# ("stall", seconds), ("expired",), ("trickle", seconds per byte) or ("huge", bytes).
 Fault = int | str | tuple[str] | tuple[str, float]
 
 # The claims of a push to main of octo-org/octo-repo, matching the harness's GITHUB_* variables.
@@ -135,7 +135,15 @@ class _IssuerHandler(QuietHandler):
         if fault == "no-value":
             self.answer(200, json.dumps({"count": 1}))
             return
-        if isinstance(fault, tuple) and fault and fault[0] == "stall":
+        trickle_s = 0.0
+        if isinstance(fault, tuple) and fault and fault[0] == "huge":
+            # A valid JSON answer far larger than any token answer.
+            size = int(fault[1]) if len(fault) > 1 else 4 * 1024 * 1024
+            self.answer(200, json.dumps({"count": 1, "value": "x" * size}))
+            return
+        if isinstance(fault, tuple) and fault and fault[0] == "trickle":
+            trickle_s = float(fault[1]) if len(fault) > 1 else 1.0
+        elif isinstance(fault, tuple) and fault and fault[0] == "stall":
             issuer.sleep(float(fault[1]) if len(fault) > 1 else 30.0)
         elif isinstance(fault, tuple) and fault and fault[0] == "expired":
             expired = True
@@ -151,6 +159,10 @@ class _IssuerHandler(QuietHandler):
             return
         audience = query.get("audience") or None
         token = issuer._mint(audience=audience, expired=expired)
+        if trickle_s > 0:
+            self.answer_trickled(200, json.dumps({"count": 1, "value": token}), trickle_s,
+                                 sleep=issuer.sleep)
+            return
         self.answer(200, json.dumps({"count": 1, "value": token}))
 
 

@@ -5,7 +5,8 @@ boto3 talks to it through ``sts-endpoint`` with the real wire protocol. botocore
 with ``Action=...&Version=2011-06-15&...``; AssumeRoleWithWebIdentity unsigned, the rest SigV4.
 Every request is parsed and recorded (:class:`StsCall`), then checked against:
 
-* queued faults (``fail_next``, ``respond_next``, ``disconnect_next``) and ``throttle_fraction``;
+* queued faults (``fail_next``, ``respond_next``, ``disconnect_next``, ``trickle_next``) and
+  ``throttle_fraction``;
 * the validation real STS does and moto lacks (durations, session name, tags, lengths);
 * ``verify_tokens`` (signature, expiry, issuer, audience of the web identity token) and ``trust``;
 * per-role ``max_session_duration``, the 1-hour role-chaining cap, ``packed_policy_max_tags``;
@@ -147,13 +148,14 @@ class StsCall:
 @dataclass
 class _Queued:
     action: str | None
-    kind: str  # "error" | "raw" | "disconnect"
+    kind: str  # "error" | "raw" | "disconnect" | "trickle"
     remaining: int
     status: int = 400
     code: str = ""
     message: str = ""
     body: bytes = b""
     content_type: str = "text/xml"
+    interval_s: float = 0.0
 
 
 @dataclass
@@ -164,6 +166,7 @@ class _Verdict:
     raw_body: bytes | None = None
     content_type: str = "text/xml"
     disconnect: bool = False
+    trickle_s: float = 0.0
 
 
 def error_xml(code: str, message: str, status: int, request_id: str | None = None) -> bytes:
@@ -282,6 +285,10 @@ class _StsHandler(QuietHandler):
             self.close_connection = True
             return
         verdict = proxy._judge(call)
+        if verdict is not None and verdict.trickle_s > 0:
+            call.injected = True
+            self._relay(proxy, body, call, trickle_s=verdict.trickle_s)
+            return
         if verdict is not None:
             call.injected = True
             call.status = verdict.status
@@ -302,7 +309,9 @@ class _StsHandler(QuietHandler):
             return
         self._relay(proxy, body, call)
 
-    def _relay(self, proxy: StsFaultProxy, body: bytes, call: StsCall | None) -> None:
+    def _relay(
+        self, proxy: StsFaultProxy, body: bytes, call: StsCall | None, trickle_s: float = 0.0
+    ) -> None:
         headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
         if body or self.command in ("POST", "PUT"):
             headers["Content-Length"] = str(len(body))
@@ -325,6 +334,9 @@ class _StsHandler(QuietHandler):
         keep = {k: v for k, v in resp_headers if k.lower() not in _HOP_BY_HOP
                 and k.lower() not in ("server", "date", "content-type")}
         ctype = dict((k.lower(), v) for k, v in resp_headers).get("content-type", "text/xml")
+        if trickle_s > 0:
+            self.answer_trickled(status, resp_body, trickle_s, ctype, proxy.sleep)
+            return
         self.answer(status, resp_body, ctype, keep)
 
 
@@ -410,6 +422,13 @@ class StsFaultProxy(LocalHttpServer):
         with self._lock:
             self._queue.append(_Queued(action, "disconnect", times, 0))
 
+    def trickle_next(self, action: str | None, interval_s: float = 1.0, times: int = 1) -> None:
+        """Answer the next ``times`` requests for ``action`` with moto's real answer, sent a
+        byte every ``interval_s`` after the headers (never a read timeout; only a total
+        deadline per request ends it)."""
+        with self._lock:
+            self._queue.append(_Queued(action, "trickle", times, 200, interval_s=interval_s))
+
     def stall_next(self, n: int, seconds: float) -> None:
         """Sleep ``seconds`` before answering each of the next ``n`` requests."""
         with self._lock:
@@ -451,6 +470,8 @@ class StsFaultProxy(LocalHttpServer):
         if queued is not None:
             if queued.kind == "disconnect":
                 return _Verdict(0, disconnect=True)
+            if queued.kind == "trickle":
+                return _Verdict(200, trickle_s=queued.interval_s)
             if queued.kind == "raw":
                 return _Verdict(queued.status, raw_body=queued.body,
                                 content_type=queued.content_type)

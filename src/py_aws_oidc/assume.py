@@ -40,6 +40,7 @@ from .errors import (
     InputError,
     MalformedCredentialsError,
     StsError,
+    TokenFileError,
 )
 from .retry import Deadline, TransientFailure, call_with_retries
 from .runner import Runner
@@ -151,13 +152,20 @@ class _ChainState:
 
 
 class TokenSource:
-    """The web identity token: fetched once (in the background, while botocore loads), and
+    """The web identity token: fetched once (in a background thread, from the start), and
     again when STS says it expired or it is older than :data:`TOKEN_REFRESH_AGE_S`."""
 
-    def __init__(self, settings: Settings, runner: Runner, deadline: Deadline) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        runner: Runner,
+        deadline: Deadline,
+        http: sts.SharedHttpSession | None = None,
+    ) -> None:
         self.settings = settings
         self.runner = runner
         self.deadline = deadline
+        self.http = http or sts.SharedHttpSession(runner.environ)
         self._token: str | None = None
         self._fetched_at = 0.0
         self._error: BaseException | None = None
@@ -181,6 +189,7 @@ class TokenSource:
             token = safefiles.read_regular_file(
                 self.settings.token_file, what=TOKEN_FILE_WHAT
             ).strip()
+            oidc.check_token_length(token, f"{TOKEN_FILE_WHAT} holds a token", TokenFileError)
             self.runner.mask(token)
             return token
         return oidc.fetch_token_with_retries(
@@ -191,6 +200,7 @@ class TokenSource:
             deadline=self.deadline,
             proxies=proxy.requests_proxies(self.settings.proxy, self._url),
             max_attempts=self.settings.max_attempts,
+            session=self.http.get(),
         )
 
     def get(self, *, fresh: bool = False) -> str:
@@ -207,8 +217,14 @@ class TokenSource:
 
 def existing_credentials_are_valid(settings: Settings, runner: Runner, deadline: Deadline) -> bool:
     """``use-existing-credentials: true``: True when the credentials found (environment, shared
-    files, container or instance role) pass sts:GetCallerIdentity; then no role is assumed."""
-    creds = sts.existing_credentials(runner)
+    files, container or instance role) pass sts:GetCallerIdentity; then no role is assumed.
+    A chain that cannot produce credentials (an STS error answer to one of its own providers, a
+    bad profile) means "not valid", as a failing GetCallerIdentity does."""
+    try:
+        creds = sts.existing_credentials(runner)
+    except CredentialsNotFoundError as exc:
+        runner.debug(f"Existing credentials could not be loaded: {exc.message}")
+        creds = None
     if creds is not None:
         try:
             sts.get_caller_identity(sts.StsClients(settings, runner, deadline).signed(creds))
@@ -247,10 +263,14 @@ class Chain:
         self.runner = runner
         self.deadline = deadline
         self.environ: Mapping[str, str] = runner.environ
+        # One HTTP session (and connection pool) for the token request and every STS call.
+        http = sts.SharedHttpSession(runner.environ)
         self.tokens = (
-            TokenSource(settings, runner, deadline) if settings.source.is_web_identity else None
+            TokenSource(settings, runner, deadline, http)
+            if settings.source.is_web_identity
+            else None
         )
-        self.clients = sts.StsClients(settings, runner, deadline)
+        self.clients = sts.StsClients(settings, runner, deadline, http)
         self.claims: dict[str, Any] | None = None
 
     # -- helpers ------------------------------------------------------------------------------

@@ -4,17 +4,19 @@ The runner sets ``ACTIONS_ID_TOKEN_REQUEST_URL`` and ``ACTIONS_ID_TOKEN_REQUEST_
 jobs with ``permissions: id-token: write`` (never for pull requests from forks). The URL already
 has a query (``?api-version=2.0``); requests merges ``audience`` into it.
 
-Claims are decoded without verification (pyjwt): STS verifies the signature. We use them for the
+Claims are decoded without verification (base64 + JSON): STS verifies the signature. We use them for the
 log, the AccessDenied diagnostics and the default session tags of later hops (after STS accepted
 the token, its claims are verified facts).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import OidcPermissionError, OidcTokenError
+from .errors import ActionError, OidcPermissionError, OidcTokenError
 from .retry import Deadline, TransientFailure, call_with_retries
 from .runner import Runner
 
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
 
 URL_VAR = "ACTIONS_ID_TOKEN_REQUEST_URL"
 TOKEN_VAR = "ACTIONS_ID_TOKEN_REQUEST_TOKEN"  # noqa: S105 - a variable name
+# STS's limit for WebIdentityToken (AssumeRoleWithWebIdentity); GitHub's tokens are ~1-2 KB.
+MAX_TOKEN_CHARS = 20000
 # The audience configure-aws-credentials asks for in the aws partition (and what trust check
 # --from-env asks for by default); the action takes its partition's (partitions.py).
 DEFAULT_AUDIENCE = "sts.amazonaws.com"
@@ -72,22 +76,19 @@ def fetch_token(
     proxies: Mapping[str, str],
 ) -> str:
     """One request for a token. Transient failures raise :class:`TransientFailure`."""
-    import requests
+    from . import transport
 
-    try:
-        response = session.get(
-            url,
-            params={"audience": audience},
-            headers={"Authorization": f"Bearer {request_token}", "Accept": "application/json"},
-            timeout=deadline.timeouts(),
-            proxies=dict(proxies),
-            allow_redirects=False,
-        )
-    except requests.Timeout:
-        raise TransientFailure("the OIDC token request timed out") from None
-    except requests.RequestException as exc:
-        raise TransientFailure(f"the OIDC token request failed ({type(exc).__name__})") from None
-    status = response.status_code
+    answer = transport.request(
+        session,
+        "GET",
+        url,
+        what="the OIDC token request",
+        deadline=deadline,
+        proxies=proxies,
+        params={"audience": audience},
+        headers={"Authorization": f"Bearer {request_token}", "Accept": "application/json"},
+    )
+    status = answer.status
     if status == 429 or status >= 500:
         raise TransientFailure(f"the OIDC token endpoint answered HTTP {status}", str(status))
     if status in (401, 403):
@@ -99,7 +100,7 @@ def fetch_token(
     if status != 200:
         raise OidcTokenError(f"The runner's token endpoint answered HTTP {status}.")
     try:
-        body: Any = response.json()
+        body: Any = json.loads(answer.body)
     except ValueError:
         raise OidcTokenError(
             "The runner's token endpoint did not answer JSON.",
@@ -111,8 +112,22 @@ def fetch_token(
             "The runner's token endpoint answered JSON without a 'value' (the token).",
             remedy="Check ACTIONS_ID_TOKEN_REQUEST_URL (is it the runner's idtoken URL?).",
         )
+    check_token_length(value, "The runner's token endpoint answered a token")
     runner.mask(value)
     return value
+
+
+def check_token_length(
+    token: str, what: str, error: type[ActionError] = OidcTokenError
+) -> None:
+    """Refuse a token STS would refuse anyway (its WebIdentityToken limit), before it is masked
+    or sent: a huge value is a broken or hostile source, not a token."""
+    if len(token) > MAX_TOKEN_CHARS:
+        raise error(
+            f"{what} of {len(token)} characters; STS accepts at most {MAX_TOKEN_CHARS}.",
+            remedy="Check where the token comes from (ACTIONS_ID_TOKEN_REQUEST_URL, or the "
+            "web identity token file).",
+        )
 
 
 def fetch_token_with_retries(
@@ -124,12 +139,15 @@ def fetch_token_with_retries(
     deadline: Deadline,
     proxies: Mapping[str, str],
     max_attempts: int,
+    session: requests.Session | None = None,
 ) -> str:
-    """The token, with transient failures retried (retry.py's backoff and deadline)."""
-    session = new_session(runner.environ)
+    """The token, with transient failures retried (retry.py's backoff and deadline).
+
+    ``session``: the HTTP session to use (the action shares one with its STS calls)."""
+    http = session if session is not None else new_session(runner.environ)
     return call_with_retries(
         lambda _attempt: fetch_token(
-            session,
+            http,
             url,
             request_token,
             audience,
@@ -146,15 +164,18 @@ def fetch_token_with_retries(
 
 def decode_unverified(token: str) -> dict[str, Any]:
     """A JWT's payload, without verifying the signature (STS verifies it). Raises
-    :class:`ValueError` saying what is wrong; the message never quotes the token."""
-    import jwt
+    :class:`ValueError` saying what is wrong; the message never quotes the token.
 
+    A base64url decode and ``json.loads`` of the middle part: no pyjwt on the action's path
+    (importing it costs more than the rest of reading the claims)."""
     token = token.strip()
     if token.count(".") != 2:
         raise ValueError("the token is not a JWT (expected three dot-separated parts)")
+    payload = token.split(".")[1]
     try:
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.PyJWTError as exc:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        claims = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"the token could not be decoded ({exc.__class__.__name__})") from None
     if not isinstance(claims, dict):
         raise ValueError("the token's payload is not a JSON object")

@@ -25,11 +25,9 @@ the proxy for ``http://127.0.0.1:18765``. Here both requests use :func:`proxy_fo
   Names compare case-insensitively, a trailing dot is ignored, IP addresses compare by value
   (``[0:0::1]`` is ``::1``). Nothing is bypassed implicitly (not even ``localhost``).
 
-HTTP clients must not apply their own environment rules on top: use :func:`requests_proxies`
-with a ``requests.Session`` whose ``trust_env`` is False, and :func:`botocore_proxies` for
-``botocore.config.Config(proxies=...)``, where ``{}`` means "direct" (``None`` would make
-botocore read ``HTTP(S)_PROXY`` itself: ``EndpointCreator.create_endpoint`` calls
-``get_environ_proxies`` only when ``proxies is None``).
+The HTTP client must not apply its own environment rules on top: both requests go through one
+``requests.Session`` whose ``trust_env`` is False, with :func:`requests_proxies`, where ``{}``
+means "direct".
 """
 
 from __future__ import annotations
@@ -45,7 +43,6 @@ from .errors import InputError
 
 __all__ = [
     "ProxySettings",
-    "botocore_proxies",
     "proxy_for",
     "redact_url",
     "requests_proxies",
@@ -268,16 +265,6 @@ def proxy_for(settings: ProxySettings, url: str) -> str | None:
 
 def requests_proxies(settings: ProxySettings, url: str) -> dict[str, str]:
     """``proxies=`` for requests (Session.trust_env must be False): ``{}`` means direct."""
-    proxy = proxy_for(settings, url)
-    return {} if proxy is None else {"http": proxy, "https": proxy}
-
-
-def botocore_proxies(settings: ProxySettings, url: str) -> dict[str, str]:
-    """``botocore.config.Config(proxies=...)`` for an endpoint ``url``: ``{}`` means direct.
-
-    botocore reads the environment (``HTTP(S)_PROXY``, ``NO_PROXY``) only when ``proxies`` is
-    None; an empty dict makes it connect directly.
-    """
     proxy = proxy_for(settings, url)
     return {} if proxy is None else {"http": proxy, "https": proxy}
 

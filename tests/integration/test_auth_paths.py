@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from localdev.forward_proxy import ForwardProxy
 from localdev.oidc_issuer import OidcIssuer
 from localdev.sts_faults import StsFaultProxy
 from tests.integration.cac_support import (
@@ -347,6 +348,32 @@ def test_use_existing_credentials_with_invalid_credentials_runs_as_normal(
     creds = sts.calls[1].response
     assert_exports_credentials(result, creds)
     assert creds["AccessKeyId"] != ENV_KEY_ID
+
+
+def test_use_existing_credentials_chain_ignores_endpoint_variables(
+    run_action: RunAction, sts: StsFaultProxy, oidc_issuer: OidcIssuer,
+    forward_proxy: ForwardProxy, token_file: TokenFile, workspace: Path,
+) -> None:
+    """The SDK chain's own web-identity provider must not send its token to the place
+    AWS_ENDPOINT_URL_STS names (the local STS here): it goes to the region's endpoint, where a
+    refusing proxy catches it, and failing there means "not valid", not a bug."""
+    path = token_file("sdk.jwt")
+    forward_proxy.refuse = True
+    result = run_action(
+        {"aws-region": REGION, "role-to-assume": ROLE, "use-existing-credentials": "true"},
+        env={"AWS_WEB_IDENTITY_TOKEN_FILE": str(path), "AWS_ROLE_ARN": ROLE,
+             "AWS_ENDPOINT_URL_STS": sts.url, "AWS_ENDPOINT_URL": sts.url,
+             "HTTPS_PROXY": forward_proxy.url, "NO_PROXY": "127.0.0.1",
+             "AWS_RETRY_MODE": "standard", "AWS_MAX_ATTEMPTS": "1"},
+        cwd=workspace)
+    assert result.ok, result.explain()
+    assert result.notices == ["No valid credentials exist. Running as normal."]
+    # The chain's provider uses STS's global endpoint (its session has no region).
+    assert [r.url for r in forward_proxy.requests] == ["sts.amazonaws.com:443"]
+    # Only our own OIDC path reached the local STS, with the runner's token, not the file's.
+    [call] = sts.calls
+    assert call.action == ARWWI and call.web_identity_token != path.read_text()
+    assert len(oidc_issuer.token_requests) == 1
 
 
 def test_keys_role_with_env_credentials_off_ignores_ambient_keys(

@@ -269,7 +269,73 @@ def test_a_stall_without_action_timeout_is_cut_by_the_read_timeout(run_action, s
     assert len(calls) == 2, calls
     assert_success(result)
     assert 15 <= result.duration_s < 25, result.duration_s
-    assert "ReadTimeoutError" in result.stdout
+    assert "AssumeRoleWithWebIdentity timed out (ReadTimeout)" in result.stdout
+
+
+# =================================================================================================
+# slow and huge answers (SPEC "Hardening": a total deadline per request, a size cap, a token limit)
+# =================================================================================================
+
+
+@pytest.mark.slow
+def test_a_trickling_sts_answer_is_cut_by_the_total_request_deadline(run_action, sts) -> None:
+    """A byte a second never trips a read timeout (15 s); the 30 s total deadline per request
+    ends it even without action-timeout-s, and the call is retried."""
+    sts.trickle_next(ARWWI, 1.0)
+    result = run_action(BASE, timeout=60)
+    calls = arwwi_calls(result)
+    assert len(calls) == 2, calls
+    assert_success(result)
+    assert 30 <= result.duration_s < 40, result.duration_s
+    assert "AssumeRoleWithWebIdentity got no complete answer within 30 s" in result.stdout
+
+
+@pytest.mark.slow
+def test_a_trickling_token_endpoint_is_cut_by_the_total_request_deadline(
+    run_action, oidc_issuer
+) -> None:
+    oidc_issuer.queue_faults([("trickle", 1.0)])
+    result = run_action(BASE, timeout=60)
+    assert_success(result)
+    assert len(result.token_requests) == 2
+    assert 30 <= result.duration_s < 40, result.duration_s
+    assert "the OIDC token request got no complete answer within 30 s" in result.stdout
+
+
+def test_a_huge_sts_answer_is_refused_unread_and_retried(run_action, sts) -> None:
+    body = "<AssumeRoleWithWebIdentityResponse>" + "A" * 2_000_000 + "</AssumeRoleWithWebIdentityResponse>"
+    sts.respond_next(ARWWI, 200, body, "text/xml")
+    result = run_action(BASE)
+    assert_success(result)
+    assert len(arwwi_calls(result)) == 2
+    assert "the answer is larger than 262144 bytes" in result.stdout
+
+
+def test_a_huge_token_answer_is_refused_and_retried(run_action, oidc_issuer) -> None:
+    oidc_issuer.queue_faults([("huge", 3_000_000)])
+    result = run_action(BASE)
+    assert_success(result)
+    assert len(result.token_requests) == 2
+    assert "the answer is larger than 262144 bytes" in result.stdout
+
+
+def test_an_overlong_token_is_refused_before_it_is_masked_or_sent(run_action,
+                                                                  oidc_issuer) -> None:
+    oidc_issuer.queue_faults([("huge", 30_000)] * 3)
+    result = run_action(BASE)
+    error = assert_clean_failure(result)
+    assert "token of 30000 characters; STS accepts at most 20000" in error
+    assert len(result.token_requests) == 1 and result.sts_calls == []
+    assert not any(len(mask) > 20000 for mask in result.masks)
+
+
+def test_an_overlong_token_file_is_an_error_naming_the_input(run_action, sts, token_file,
+                                                             workspace) -> None:
+    token_file("big.jwt", content="e" * 25_000)
+    result = run_action({**BASE, "web-identity-token-file": "big.jwt"}, cwd=workspace)
+    error = assert_clean_failure(result)
+    assert "'web-identity-token-file'" in error and "25000 characters" in error
+    assert sts.calls == []
 
 
 # =================================================================================================

@@ -1,7 +1,7 @@
 """proxy: http-proxy / no-proxy resolution and matching (CAC's ProxyResolver.test.ts and more).
 
 The last part runs real sockets: a local STS stand-in and a local "proxy" (both http.server),
-to prove what botocore and requests really do with the dicts we hand them while HTTP_PROXY
+to prove what requests really does with the dicts we hand it while HTTP_PROXY
 is set in the environment.
 """
 
@@ -19,7 +19,6 @@ import pytest
 from py_aws_oidc.errors import InputError
 from py_aws_oidc.proxy import (
     ProxySettings,
-    botocore_proxies,
     proxy_for,
     redact_url,
     requests_proxies,
@@ -291,9 +290,7 @@ def test_client_dicts() -> None:
     direct, proxied = settings("sts.amazonaws.com"), settings()
     url = "https://sts.amazonaws.com"
     assert requests_proxies(direct, url) == {}
-    assert botocore_proxies(direct, url) == {}
     assert requests_proxies(proxied, url) == {"http": PROXY, "https": PROXY}
-    assert botocore_proxies(proxied, url) == {"http": PROXY, "https": PROXY}
 
 
 # --- real sockets: what the HTTP clients do with these dicts --------------------------------
@@ -376,60 +373,6 @@ def servers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[S
             server.shutdown()
             server.server_close()
             thread.join(5)
-
-
-def _caller_account(endpoint: str, proxies: dict[str, str] | None) -> str:
-    import botocore.session
-    from botocore.config import Config
-
-    session = botocore.session.Session()
-    client: Any = session.create_client(
-        "sts",
-        region_name="us-east-1",
-        endpoint_url=endpoint,
-        aws_access_key_id="AKIDEXAMPLE",
-        aws_secret_access_key="secret",
-        config=Config(
-            proxies=proxies,
-            retries={"total_max_attempts": 1},
-            connect_timeout=5,
-            read_timeout=5,
-        ),
-    )
-    return str(client.get_caller_identity()["Account"])
-
-
-def test_botocore_empty_dict_connects_directly_despite_env_proxy(
-    servers: tuple[Server, Server],
-) -> None:
-    sts, proxy = servers
-    resolved = resolve_proxy_settings(proxy.url, "127.0.0.1", {})
-    proxies = botocore_proxies(resolved, sts.url)
-    assert proxies == {}
-    assert _caller_account(sts.url, proxies) == "111111111111"
-    assert len(sts.requests) == 1 and proxy.requests == []
-
-
-def test_botocore_none_would_fall_back_to_env_proxy(servers: tuple[Server, Server]) -> None:
-    """Why botocore_proxies never returns None: botocore then reads HTTP(S)_PROXY itself."""
-    sts, proxy = servers
-    assert _caller_account(sts.url, None) == "111111111111"
-    assert sts.requests == [] and proxy.requests == [f"POST {sts.url}"]
-
-
-def test_botocore_goes_through_the_resolved_proxy(servers: tuple[Server, Server]) -> None:
-    sts, proxy = servers
-    resolved = resolve_proxy_settings(proxy.url, "sts.amazonaws.com", {})
-    assert _caller_account(sts.url, botocore_proxies(resolved, sts.url)) == "111111111111"
-    assert sts.requests == [] and proxy.requests == [f"POST {sts.url}"]
-
-
-def test_botocore_no_proxy_host_port_entry_bypasses(servers: tuple[Server, Server]) -> None:
-    sts, proxy = servers
-    port = sts.url.rsplit(":", 1)[1].rstrip("/")
-    resolved = resolve_proxy_settings(proxy.url, f"127.0.0.1:{port}", {})
-    _caller_account(sts.url, botocore_proxies(resolved, sts.url))
-    assert len(sts.requests) == 1 and proxy.requests == []
 
 
 def test_requests_without_trust_env_and_empty_dict_connects_directly(

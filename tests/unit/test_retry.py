@@ -5,6 +5,7 @@ waiting for a stalled server."""
 from __future__ import annotations
 
 import io
+import json
 import random
 import time
 from typing import Any
@@ -208,11 +209,8 @@ def test_backoff_sleep_is_clamped_to_the_deadline() -> None:
 # =================================================================================================
 
 
-def client_error(code: str, message: str = "", status: int = 400) -> Exception:
-    from botocore.exceptions import ClientError
-
-    return ClientError({"Error": {"Code": code, "Message": message},
-                        "ResponseMetadata": {"HTTPStatusCode": status}}, "AssumeRoleWithWebIdentity")
+def error_answer(code: str, message: str = "", status: int = 400) -> sts.StsErrorResponse:
+    return sts.StsErrorResponse(code, message, "req-1", status)
 
 
 JWKS = ("Couldn't retrieve verification key from your identity provider,  please reference "
@@ -228,7 +226,7 @@ JWKS = ("Couldn't retrieve verification key from your identity provider,  please
         ("IDPCommunicationError", "", 400, TransientFailure),
         ("ServiceUnavailable", "", 503, TransientFailure),
         ("InternalFailure", "", 500, TransientFailure),
-        ("", "", 502, TransientFailure),
+        ("502", "Bad Gateway", 502, TransientFailure),
         ("InvalidIdentityToken", JWKS, 400, TransientFailure),
         ("InvalidIdentityToken", "Incorrect token audience", 400, AccessDeniedError),
         ("InvalidIdentityToken", "No OpenIDConnect provider found in your account for x", 400,
@@ -243,46 +241,53 @@ JWKS = ("Couldn't retrieve verification key from your identity provider,  please
         ("ValidationError", "1 validation error detected", 400, StsError),
         ("MalformedPolicyDocument", "", 400, StsError),
         ("RegionDisabledException", "", 403, StsError),
+        ("403", "Forbidden", 403, StsError),
     ],
 )
 def test_classification(code: str, message: str, status: int, kind: type) -> None:
-    classified = sts.classify(client_error(code, message, status),
+    classified = sts.classify(error_answer(code, message, status),
                               operation="AssumeRoleWithWebIdentity", hop=1)
     assert type(classified) is kind
 
 
-def test_network_errors_and_unreadable_answers_are_transient() -> None:
-    from botocore.exceptions import ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
-    from botocore.parsers import ResponseParserError
+@pytest.mark.parametrize(
+    ("status", "body", "code", "message", "request_id"),
+    [
+        (400, b'<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error>'
+              b"<Type>Sender</Type><Code>AccessDenied</Code><Message>Not &lt;you&gt;</Message>"
+              b"</Error><RequestId>abc-123</RequestId></ErrorResponse>",
+         "AccessDenied", "Not <you>", "abc-123"),
+        (502, b"<html><body>Bad Gateway</body></html>", "502", "Bad Gateway", ""),
+        (503, b"", "503", "Service Unavailable", ""),
+        (403, b"<!DOCTYPE x [<!ENTITY a 'b'>]><ErrorResponse><Error><Code>&a;</Code></Error>"
+              b"</ErrorResponse>", "403", "Forbidden", ""),
+    ],
+    ids=["sts-document", "html-page", "empty", "dtd-refused"],
+)
+def test_error_answers_are_read_like_botocore(status: int, body: bytes, code: str, message: str,
+                                              request_id: str) -> None:
+    from py_aws_oidc.transport import Answer
 
-    for exc in (ReadTimeoutError(endpoint_url="https://sts"),
-                ConnectionClosedError(endpoint_url="https://sts"),
-                EndpointConnectionError(endpoint_url="https://sts")):
-        assert isinstance(sts.classify(exc, operation="Op", hop=1), TransientFailure)
-    body = ResponseParserError("invalid XML received:\nb'<SecretAccessKey>s3cr3t'")
-    classified = sts.classify(body, operation="Op", hop=1)
-    assert isinstance(classified, TransientFailure) and "s3cr3t" not in str(classified)
+    parsed = sts._error_response(Answer(status, {}, body))
+    assert (parsed.code, parsed.message, parsed.request_id, parsed.status) == (
+        code, message, request_id, status)
 
 
-def test_the_sts_call_wrapper_classifies_parser_errors() -> None:
-    from botocore.parsers import ResponseParserError
-
-    def broken() -> None:
-        raise ResponseParserError("invalid XML received:\nb'<SecretAccessKey>s3cr3t'")
-
+def test_unreadable_answers_are_transient_and_never_quote_the_body() -> None:
+    body = b"<AssumeRoleWithWebIdentityResponse><Credentials><SecretAccessKey>s3cr3t</Secr"
     with pytest.raises(TransientFailure) as info:
-        sts._call(broken, operation="AssumeRoleWithWebIdentity", hop=1)
-    assert "s3cr3t" not in str(info.value)
+        sts._parse_xml(body, "AssumeRoleWithWebIdentity")
+    assert "s3cr3t" not in str(info.value) and "unreadable response" in str(info.value)
 
 
 def test_expired_token_on_assume_role_is_not_a_web_identity_refresh() -> None:
-    classified = sts.classify(client_error("ExpiredToken", "The security token included in the "
+    classified = sts.classify(error_answer("ExpiredToken", "The security token included in the "
                                            "request is expired"), operation="AssumeRole", hop=2)
     assert type(classified) is StsError and classified.hop == 2
 
 
 # =================================================================================================
-# every request has timeouts (checked without a stalled server)
+# every request has timeouts and a total deadline (checked without a stalled server)
 # =================================================================================================
 
 
@@ -293,31 +298,81 @@ def settings_for(**inputs: str) -> Any:
     return load_settings(Runner(environ, io.StringIO()))
 
 
-@pytest.mark.parametrize(("timeout_s", "limit"), [(None, 30.0), (2, 2.0)])
-def test_sts_clients_have_timeouts_and_make_one_attempt(monkeypatch: pytest.MonkeyPatch,
-                                                        timeout_s: int | None,
-                                                        limit: float) -> None:
+def test_sts_connections_ignore_sdk_endpoint_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     # An earlier step could export these through GITHUB_ENV to harvest the token: ignored.
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://evil.example")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://evil.example")
-    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "9")
-    settings = settings_for(**({"action-timeout-s": str(timeout_s)} if timeout_s else {}))
-    clients = sts.StsClients(settings, Runner({}, io.StringIO()), Deadline(timeout_s))
-    for client in (clients.unsigned(),
-                   clients.signed(sts.Credentials("AKIAIOSFODNN7EXAMPLE", "secret", None))):
-        config = client.meta.config
-        assert 0 < config.connect_timeout <= limit and 0 < config.read_timeout <= limit
-        assert config.retries["total_max_attempts"] == 1
-        assert client.meta.endpoint_url == "https://sts.us-east-1.amazonaws.com"
+    evil = {"AWS_ENDPOINT_URL_STS": "http://evil.example", "AWS_ENDPOINT_URL": "http://evil.example"}
+    clients = sts.StsClients(settings_for(), Runner(evil, io.StringIO()), Deadline(None))
+    for conn in (clients.unsigned(),
+                 clients.signed(sts.Credentials("AKIAIOSFODNN7EXAMPLE", "secret", None))):
+        assert conn.endpoint == "https://sts.us-east-1.amazonaws.com"
+    custom = settings_for(**{"sts-endpoint": "https://sts.example.test"})
+    clients = sts.StsClients(custom, Runner(evil, io.StringIO()), Deadline(None))
+    assert clients.unsigned().endpoint == "https://sts.example.test"
+
+
+class RecordingSession:
+    """A requests.Session stand-in for STS: records each request, answers ``status``."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status, self.body = status, body
+        self.calls: list[dict[str, Any]] = []
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        self.calls.append({"method": method, "url": url, **kwargs})
+        response = FakeResponse(self.status, None)
+        response.raw = FakeRaw(self.body)
+        return response
+
+
+GCI_ANSWER = (b"<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::111122223333"
+              b":user/u</Arn><Account>111122223333</Account></GetCallerIdentityResult>"
+              b"</GetCallerIdentityResponse>")
+
+
+@pytest.mark.parametrize(("timeout_s", "limit"), [(None, 15.0), (2, 2.0)])
+def test_sts_requests_have_timeouts_and_make_one_attempt(timeout_s: int | None,
+                                                         limit: float) -> None:
+    for status, body in ((200, GCI_ANSWER), (503, b"")):
+        session = RecordingSession(status, body)
+        conn = sts.StsConnection.for_region("us-east-1", http=session,  # type: ignore[arg-type]
+                                            deadline=Deadline(timeout_s),
+                                            sts_endpoint="https://sts.example.test")
+        conn = conn.signed_with(sts.Credentials("AKIAIOSFODNN7EXAMPLE", "secret", None))
+        if status == 200:
+            assert sts.get_caller_identity(conn) == ("111122223333",
+                                                     "arn:aws:iam::111122223333:user/u")
+        else:
+            with pytest.raises(TransientFailure):
+                sts.get_caller_identity(conn)
+        [call] = session.calls  # one request per call: retries are retry.py's alone
+        connect, read = call["timeout"]
+        assert 0 < connect <= min(limit, 5) and 0 < read <= limit
+        assert call["allow_redirects"] is False and call["proxies"] == {}
+        assert call["url"] == "https://sts.example.test/"
+
+
+class FakeRaw:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read1(self, amt: int, decode_content: bool = True) -> bytes:
+        piece, self.data = self.data[:amt], self.data[amt:]
+        return piece
+
+    def release_conn(self) -> None:
+        pass
 
 
 class FakeResponse:
     def __init__(self, status: int, body: Any) -> None:
         self.status_code = status
-        self._body = body
+        self.headers: dict[str, str] = {"Content-Type": "application/json"}
+        self.raw = FakeRaw(json.dumps(body).encode())
 
-    def json(self) -> Any:
-        return self._body
+    def close(self) -> None:
+        pass
 
 
 class FakeSession:
@@ -325,7 +380,8 @@ class FakeSession:
         self.response = response
         self.kwargs: dict[str, Any] = {}
 
-    def get(self, url: str, **kwargs: Any) -> FakeResponse:
+    def request(self, method: str, url: str, **kwargs: Any) -> FakeResponse:
+        assert method == "GET"
         self.kwargs = kwargs
         return self.response
 
