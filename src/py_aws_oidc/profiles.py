@@ -287,6 +287,12 @@ def write_profile(
                 f"{labels[path]} {path} cannot be rewritten safely: {exc}.",
                 remedy="Fix that entry in the file, or point the variable at another file.",
             ) from None
+    _write_files(texts, labels)
+    return credentials_path, config_path
+
+
+def _write_files(texts: Mapping[Path, str], labels: Mapping[Path, str]) -> None:
+    """Write each file; a failure after the first says which file already holds the profile."""
     written: list[str] = []
     for path, text in texts.items():
         try:
@@ -294,10 +300,8 @@ def write_profile(
         except ProfileError as exc:
             if not written:
                 raise
-            # Half-way: say which file already holds the new profile.
             raise ProfileError(
                 f"{exc.message} The {' and the '.join(written)} was already written.",
                 remedy=exc.remedy,
             ) from None
         written.append(f"{labels[path]} {path}")
-    return credentials_path, config_path
