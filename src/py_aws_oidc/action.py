@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from . import config, export
-from .assume import Chain, existing_credentials_are_valid
+from .assume import Chain, Outcome, existing_credentials_are_valid
 from .config import Settings, Source
 from .errors import AccessDeniedError, ActionError, StsError
 from .proxy import secret_parts
@@ -147,11 +147,7 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         # Masked before the check, whose message (and every later line) could hold it.
         settings.mask_account(runner, outcome.account)
         export.check_allowed_account(settings, outcome.account)
-        export.stage(settings, outcome, runner, environ)
-        with watchdog.finishing():
-            # Every check has passed: the runner's files are opened (a bad path fails here,
-            # with nothing written), then the profile files are written, then the entries.
-            runner.commit(before_write=lambda: export.write_profile(settings, outcome, runner))
+        _hand_over(settings, outcome, runner, environ, watchdog)
         return 0
     except ActionError as exc:
         return _fail(runner, watchdog, str(exc))
@@ -166,6 +162,34 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
             f"Unexpected error ({type(exc).__module__}.{type(exc).__name__}). This is a bug in "
             f"py-aws-oidc; please report it with the log. {done}",
         )
+
+
+def _hand_over(
+    settings: Settings,
+    outcome: Outcome,
+    runner: Runner,
+    environ: Mapping[str, str],
+    watchdog: Watchdog,
+) -> None:
+    """Write what later steps get, after every check has passed, with the watchdog stopped (it
+    cannot fire between two writes): the refresh directory (refresh-credentials), then
+    ``Runner.commit`` opens the runner's files, writes the profile files and then the buffered
+    exports, outputs and summary (a failure half-way says what was written)."""
+    refresh = None
+    with watchdog.finishing():
+        if settings.refresh_credentials:
+            from .refresh import bundle
+
+            refresh = bundle.write(settings, outcome, runner.environ, settings.aws_profile)
+        try:
+            export.stage(settings, outcome, runner, environ, refresh)
+            runner.commit(before_write=lambda: export.write_profile(settings, outcome, runner))
+        except BaseException:
+            if refresh is not None:  # nothing points at it: do not leave it behind
+                from .refresh import bundle
+
+                bundle.remove(refresh.local)
+            raise
 
 
 def _fail(runner: Runner, watchdog: Watchdog | None, message: str) -> int:
@@ -187,6 +211,7 @@ def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         if post.skip_cleanup:
             runner.info("AWS_SKIP_CLEANUP_STEP is true: leaving the exported credentials in place.")
             return 0
+        _post_refresh(runner, post.refresh_dir)
         if post.clear_env:
             names = (
                 export.CREDENTIAL_VARS
@@ -204,6 +229,27 @@ def run_post(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
         runner.error(f"Unexpected error in the post step ({type(exc).__name__}).")
         return 1
     return 0
+
+
+def _post_refresh(runner: Runner, saved: str) -> None:
+    """``refresh-credentials``: delete the directory the main step made, blank its variables."""
+    if not saved:
+        return
+    from pathlib import Path
+
+    from .refresh import bundle
+
+    local = Path(saved)
+    if local.parent != bundle.local_parent(runner.environ):
+        runner.warning(
+            f"Left the refresh directory {saved} in place: it is not where this step makes it."
+        )
+    elif bundle.remove(local):
+        runner.info(f"Removed the refresh directory {saved}.")
+    else:
+        runner.warning(f"The refresh directory {saved} was already gone, or could not be removed.")
+    for name in export.REFRESH_VARS:
+        runner.export_variable(name, "")
 
 
 __all__ = ["Source", "run_main", "run_post"]

@@ -19,6 +19,8 @@ from .errors import ConflictingInputsError, InputError
 from .proxy import ProxySettings, resolve_proxy_settings
 from .runner import Runner, input_env_name, load_json_input, show
 
+# The main step's saved state (GITHUB_STATE) naming its refresh directory, for the post step.
+REFRESH_STATE = "refresh_dir"
 DEFAULT_DURATION = 3600
 MIN_DURATION = 900
 MAX_DURATION = 43200
@@ -139,6 +141,7 @@ class Settings:
     sts_endpoint: str | None
     aws_profile: str | None
     overwrite_aws_profile: bool
+    refresh_credentials: bool = False
     # The inputs set to a non-empty value (after translate_env), for the applicability checks.
     given: frozenset[str] = frozenset()
     # 'allowed-account-ids' exactly as given, for messages: re-joined entries would be a text
@@ -685,6 +688,35 @@ def _read_retry(inputs: _Inputs) -> tuple[int, int]:
     return max_attempts, _non_negative(inputs, "action-timeout-s", 0, 6 * 3600)
 
 
+def _read_refresh(inputs: _Inputs, chosen: _SourceAndRoles, export: _Export) -> bool:
+    """``refresh-credentials``: web-identity sources only (a refresh from keys would keep a
+    long-lived secret on disk), and only where its exports are wanted."""
+    if not inputs.flag("refresh-credentials", False):
+        return False
+    if not chosen.source.is_web_identity:
+        raise InputError(
+            "refresh-credentials",
+            f"works only with a web-identity source (GitHub OIDC or 'web-identity-token-file'); "
+            f"this run uses {chosen.source.value}, and refreshing those would mean keeping a "
+            "long-lived secret on disk for later steps.",
+            remedy="Remove 'refresh-credentials', or assume the role with GitHub OIDC.",
+        )
+    if chosen.use_existing_credentials:
+        raise ConflictingInputsError(
+            "'refresh-credentials' and 'use-existing-credentials' do not go together: valid "
+            "existing credentials would skip the refresh set-up.",
+            remedy="Keep only one of them.",
+        )
+    if "output-env-credentials" in inputs.given and not export.output_env_credentials:
+        raise ConflictingInputsError(
+            "'refresh-credentials' hands the session to later steps through AWS_CONFIG_FILE and "
+            "AWS_PROFILE, which 'output-env-credentials: false' would not export.",
+            remedy="Remove 'output-env-credentials: false' (with aws-profile, refresh still "
+            "exports them).",
+        )
+    return True
+
+
 def _read_sts_endpoint(inputs: _Inputs) -> str | None:
     sts_endpoint = inputs.get("sts-endpoint") or None
     if sts_endpoint is not None:
@@ -736,6 +768,7 @@ def load_settings(runner: Runner) -> Settings:
         sts_endpoint=_read_sts_endpoint(inputs),
         aws_profile=export.aws_profile,
         overwrite_aws_profile=export.overwrite_aws_profile,
+        refresh_credentials=_read_refresh(inputs, chosen, export),
         given=frozenset(inputs.given),
         allowed_account_ids_as_given=export.allowed_account_ids_as_given,
     )
@@ -800,6 +833,8 @@ class PostSettings:
     skip_cleanup: bool
     clear_env: bool
     aws_profile: str | None
+    # refresh-credentials: the directory the main step made (its saved state), or "".
+    refresh_dir: str = ""
 
 
 def load_post_settings(runner: Runner) -> PostSettings:
@@ -812,4 +847,5 @@ def load_post_settings(runner: Runner) -> PostSettings:
         skip_cleanup=False,
         clear_env=runner.get_bool("output-env-credentials", aws_profile is None),
         aws_profile=aws_profile,
+        refresh_dir=runner.environ.get(f"STATE_{REFRESH_STATE}", "").strip(),
     )

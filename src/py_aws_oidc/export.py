@@ -8,16 +8,21 @@ secret was masked when it was received (sts.py, oidc.py, config.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from . import profiles
 from .assume import Outcome
-from .config import Settings
+from .config import REFRESH_STATE, Settings
 from .errors import AccountNotAllowedError
 from .runner import Runner, show
 from .sts import iso8601
 
+if TYPE_CHECKING:
+    from .refresh.bundle import RefreshSetup
+
 CREDENTIAL_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 REGION_VARS = ("AWS_DEFAULT_REGION", "AWS_REGION")
+REFRESH_VARS = ("AWS_PROFILE", "AWS_CONFIG_FILE")
 
 
 def check_allowed_account(settings: Settings, account: str) -> None:
@@ -39,12 +44,20 @@ def check_allowed_account(settings: Settings, account: str) -> None:
         )
 
 
-def stage(settings: Settings, outcome: Outcome, runner: Runner, environ: Mapping[str, str]) -> None:
+def stage(
+    settings: Settings,
+    outcome: Outcome,
+    runner: Runner,
+    environ: Mapping[str, str],
+    refresh: RefreshSetup | None = None,
+) -> None:
     """Buffer the exports, outputs and summary for one successful run."""
     creds = outcome.credentials
     settings.mask_account(runner, outcome.account)
 
-    if settings.output_env_credentials:
+    if refresh is not None:
+        stage_refresh(settings, refresh, runner)
+    elif settings.output_env_credentials:
         if settings.unset_current_credentials:
             for name in CREDENTIAL_VARS + REGION_VARS:
                 runner.export_variable(name, "")
@@ -71,7 +84,32 @@ def stage(settings: Settings, outcome: Outcome, runner: Runner, environ: Mapping
         if creds.expiration is not None:
             runner.set_output("aws-expiration", iso8601(creds.expiration))
 
-    runner.add_summary(summary_markdown(settings, outcome))
+    runner.add_summary(summary_markdown(settings, outcome, refresh))
+
+
+def stage_refresh(settings: Settings, refresh: RefreshSetup, runner: Runner) -> None:
+    """``refresh-credentials``: the profile instead of the credential variables, which are
+    exported empty so that an earlier step's keys cannot shadow the profile."""
+    for name in CREDENTIAL_VARS:
+        runner.export_variable(name, "")
+    for name in REGION_VARS:
+        runner.export_variable(name, settings.region)
+    runner.export_variable("AWS_CONFIG_FILE", str(refresh.config_file))
+    runner.export_variable("AWS_PROFILE", refresh.profile)
+    runner.save_state(REFRESH_STATE, str(refresh.local))
+    runner.info(
+        f"Later steps get profile '{refresh.profile}' from {refresh.config_file}: its "
+        "credential_process renews the session before it expires."
+    )
+    from .refresh.layout import DEFAULT_MARGIN_S, MARGIN_VAR
+
+    if refresh.duration_s <= DEFAULT_MARGIN_S:
+        runner.warning(
+            f"The session lasts {refresh.duration_s} s, no more than the refresh margin "
+            f"({DEFAULT_MARGIN_S} s, {MARGIN_VAR}): every AWS call in later steps will mint a new "
+            "session. Ask for a longer role-duration-seconds (3600 or more).",
+            title="Short sessions with refresh-credentials",
+        )
 
 
 def write_profile(settings: Settings, outcome: Outcome, runner: Runner) -> None:
@@ -79,6 +117,8 @@ def write_profile(settings: Settings, outcome: Outcome, runner: Runner) -> None:
     after it has opened the runner's files and before it writes them."""
     if not settings.aws_profile or not outcome.export_credentials:
         return
+    if settings.refresh_credentials:
+        return  # the profile lives in the refresh directory's config file
     creds = outcome.credentials
     cred_path, config_path = profiles.write_profile(
         settings.aws_profile,
@@ -93,7 +133,9 @@ def write_profile(settings: Settings, outcome: Outcome, runner: Runner) -> None:
     runner.info(f"Wrote profile '{settings.aws_profile}' to {cred_path} and {config_path}")
 
 
-def summary_markdown(settings: Settings, outcome: Outcome) -> str:
+def summary_markdown(
+    settings: Settings, outcome: Outcome, refresh: RefreshSetup | None = None
+) -> str:
     """The job summary: who, which account, until when, which tags. No secrets."""
     hidden = "(masked: mask-aws-account-id)"
     account = hidden if settings.mask_account_id else outcome.account
@@ -110,6 +152,11 @@ def summary_markdown(settings: Settings, outcome: Outcome) -> str:
         f"| Region | `{settings.region}` |",
         f"| Expires | {expires} |",
     ]
+    if refresh is not None:
+        lines.append(
+            f"| Refresh | later steps renew the session through profile `{_md(refresh.profile)}` "
+            f"(credential_process); the first session lasts until {refresh.expiration} |"
+        )
     if outcome.hops:
         lines += ["", "| Hop | Call | Role | Duration | Tags |", "|---|---|---|---|---|"]
         for hop in outcome.hops:

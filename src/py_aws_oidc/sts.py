@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import http.client
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -162,9 +163,35 @@ class StsErrorResponse:
     status: int
 
 
+_TIMESTAMP = re.compile(
+    r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?", re.ASCII
+)
+
+
+def parse_timestamp(text: str) -> dt.datetime | None:
+    """An ISO-8601 time from STS (``2026-11-25T20:34:17Z``, with or without a fraction of any
+    length; no zone means UTC), or None. Not ``fromisoformat`` alone: on Python 3.10, where the
+    credential process of refresh-credentials runs it, that takes neither ``Z`` nor a fraction
+    of other than 3 or 6 digits."""
+    match = _TIMESTAMP.fullmatch(text.strip())
+    if match is None:
+        return None
+    base, fraction, zone = match.groups()
+    micro = (fraction or "")[:6].ljust(6, "0")
+    if zone in (None, "Z"):
+        zone = "+00:00"
+    elif ":" not in zone:
+        zone = f"{zone[:3]}:{zone[3:]}"
+    try:
+        return dt.datetime.fromisoformat(f"{base}.{micro}{zone}")
+    except ValueError:
+        return None
+
+
 def iso8601(when: dt.datetime) -> str:
     """Plain ISO-8601 UTC, e.g. 2026-11-25T18:55:17Z (no JSON quotes)."""
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Not dt.UTC (3.11+): the credential process (refresh/) runs this on the host's Python 3.10.
+    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: UP017
 
 
 # -- where and how requests go ----------------------------------------------------------------
@@ -441,14 +468,7 @@ def _session_from(result: Any, action: str, masker: Masker) -> AssumedSession:
     arn = _text(result, "AssumedRoleUser", "Arn")
     if not access_key or not secret_key or not arn:
         raise MalformedAnswer(f"{action}: the answer lacks the credentials or the role ARN")
-    expiration = None
-    if values["Expiration"]:
-        try:
-            expiration = dt.datetime.fromisoformat(values["Expiration"])
-        except ValueError:
-            expiration = None
-        if expiration is not None and expiration.tzinfo is None:
-            expiration = expiration.replace(tzinfo=dt.UTC)  # STS's times are UTC
+    expiration = parse_timestamp(values["Expiration"]) if values["Expiration"] else None
     packed = _text(result, "PackedPolicySize")
     return AssumedSession(
         credentials=Credentials(access_key, secret_key, values["SessionToken"] or None, expiration),
