@@ -11,6 +11,7 @@ Order matters for the contract:
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -53,12 +54,14 @@ class Watchdog:
 
     @contextmanager
     def finishing(self) -> Iterator[None]:
-        """Hold off the watchdog while the results are written; stop it afterwards."""
+        """Stop the watchdog for good before the results are written: once writing has begun it
+        cannot fire (its "Nothing was exported" would no longer be true), and a timer already
+        waiting for the lock finds the run finished."""
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
-            yield
             self._finished = True
+        yield
 
 
 def _describe(settings: Settings, exc: StsError) -> str:
@@ -68,6 +71,20 @@ def _describe(settings: Settings, exc: StsError) -> str:
         return f"Could not assume role {exc.hop} of {total} ({entry}) from the previous session"
     where = f" (hop 1 of {total})" if total > 1 else ""
     return f"Could not assume role with {settings.source.value}{where}"
+
+
+# An account inside an ARN that STS quotes in an error ("User: arn:aws:iam::123456789012:user/ci
+# is not authorized ..."): the source's account, which no mask covers.
+_ARN_ACCOUNT = re.compile(r"(arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:)\d{12}(?=:)")
+
+
+def _sts_failure(settings: Settings, exc: StsError) -> str:
+    """The message of a failed hop; with ``mask-aws-account-id`` no account ID appears in it
+    (SPEC rules 9 and 10), whichever account an ARN quoted by STS belongs to."""
+    text = f"{_describe(settings, exc)}: {exc.message}"
+    if settings.mask_account_id:
+        text = _ARN_ACCOUNT.sub(r"\1(masked)", text)
+    return text
 
 
 def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
@@ -114,19 +131,21 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
                     "call sts:AssumeRole / sts:TagSession on it)."
                 )
             raise StsError(
-                f"{_describe(settings, exc)}: {exc.message}",
+                _sts_failure(settings, exc),
                 code=exc.code,
                 hop=exc.hop,
                 remedy=remedy,
             ) from None
         except StsError as exc:
             raise StsError(
-                f"{_describe(settings, exc)}: {exc.message}",
+                _sts_failure(settings, exc),
                 code=exc.code,
                 hop=exc.hop,
                 remedy=exc.remedy or None,
             ) from None
 
+        # Masked before the check, whose message (and every later line) could hold it.
+        settings.mask_account(runner, outcome.account)
         export.check_allowed_account(settings, outcome.account)
         _hand_over(settings, outcome, runner, environ, watchdog)
         return 0
@@ -135,11 +154,13 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - a bug: still one clean ::error::, no traceback
         # Only the type: an exception's text can quote a response body or a request that holds
         # a secret we never saw (and so could not mask).
+        written = runner.written
+        done = f"Already written: {'; '.join(written)}." if written else "Nothing was exported."
         return _fail(
             runner,
             watchdog,
             f"Unexpected error ({type(exc).__module__}.{type(exc).__name__}). This is a bug in "
-            "py-aws-oidc; please report it with the log. Nothing was exported.",
+            f"py-aws-oidc; please report it with the log. {done}",
         )
 
 
@@ -150,24 +171,25 @@ def _hand_over(
     environ: Mapping[str, str],
     watchdog: Watchdog,
 ) -> None:
-    """Write what later steps get: the refresh directory (refresh-credentials), then the
-    buffered exports, outputs and summary, and the profile files."""
+    """Write what later steps get, after every check has passed, with the watchdog stopped (it
+    cannot fire between two writes): the refresh directory (refresh-credentials), then
+    ``Runner.commit`` opens the runner's files, writes the profile files and then the buffered
+    exports, outputs and summary (a failure half-way says what was written)."""
     refresh = None
-    if settings.refresh_credentials:
-        from .refresh import bundle
-
-        refresh = bundle.write(settings, outcome, runner.environ, settings.aws_profile)
-    try:
-        export.stage(settings, outcome, runner, environ, refresh)
-        export.write_profile(settings, outcome, runner)
-        with watchdog.finishing():
-            runner.commit()
-    except BaseException:
-        if refresh is not None:  # nothing points at it: do not leave it behind
+    with watchdog.finishing():
+        if settings.refresh_credentials:
             from .refresh import bundle
 
-            bundle.remove(refresh.local)
-        raise
+            refresh = bundle.write(settings, outcome, runner.environ, settings.aws_profile)
+        try:
+            export.stage(settings, outcome, runner, environ, refresh)
+            runner.commit(before_write=lambda: export.write_profile(settings, outcome, runner))
+        except BaseException:
+            if refresh is not None:  # nothing points at it: do not leave it behind
+                from .refresh import bundle
+
+                bundle.remove(refresh.local)
+            raise
 
 
 def _fail(runner: Runner, watchdog: Watchdog | None, message: str) -> int:

@@ -1,7 +1,8 @@
 """Hand the result to later steps: GITHUB_ENV, step outputs, the profile files, the summary.
 
 Everything here is buffered in the :class:`Runner` and written by ``commit()`` after the whole
-step succeeded. Every secret was masked when it was received (sts.py, oidc.py, config.py).
+step succeeded (the profile files from inside ``commit()``, see :func:`write_profile`). Every
+secret was masked when it was received (sts.py, oidc.py, config.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from . import profiles
 from .assume import Outcome
 from .config import REFRESH_STATE, Settings
 from .errors import AccountNotAllowedError
-from .runner import Runner
+from .runner import Runner, show
 from .sts import iso8601
 
 if TYPE_CHECKING:
@@ -25,10 +26,19 @@ REFRESH_VARS = ("AWS_PROFILE", "AWS_CONFIG_FILE")
 
 
 def check_allowed_account(settings: Settings, account: str) -> None:
+    """``allowed-account-ids``, shown as given. With ``mask-aws-account-id`` the account is a
+    secret (SPEC rule 10): the message never holds it, masked or not; the caller masked it
+    before this check anyway (a later log line cannot print it either)."""
     if settings.allowed_account_ids and account not in settings.allowed_account_ids:
+        shown = "(masked: mask-aws-account-id)" if settings.mask_account_id else account
+        # configure-aws-credentials' wording, unquoted (users grep for it), with the list as
+        # given: the same text as CAC's whenever it is written "A, B".
+        given = show(settings.allowed_account_ids_as_given)
+        if given.startswith("'"):
+            given = given[1:-1]
         raise AccountNotAllowedError(
-            f"The account ID of the provided credentials ({account}) does not match any of "
-            f"the expected account IDs: {', '.join(settings.allowed_account_ids)}",
+            f"The account ID of the provided credentials ({shown}) does not match any of "
+            f"the expected account IDs: {given}",
             remedy="Check 'role-to-assume' (or the keys), or add the account to "
             "'allowed-account-ids'.",
         )
@@ -103,7 +113,8 @@ def stage_refresh(settings: Settings, refresh: RefreshSetup, runner: Runner) -> 
 
 
 def write_profile(settings: Settings, outcome: Outcome, runner: Runner) -> None:
-    """The profile files are the one export that is not buffered: write them last."""
+    """The profile files are the one export that is not buffered: ``Runner.commit`` runs this
+    after it has opened the runner's files and before it writes them."""
     if not settings.aws_profile or not outcome.export_credentials:
         return
     if settings.refresh_credentials:
@@ -118,6 +129,7 @@ def write_profile(settings: Settings, outcome: Outcome, runner: Runner) -> None:
         overwrite=settings.overwrite_aws_profile,
         environ=runner.environ,
     )
+    runner.record_written(f"profile '{settings.aws_profile}' ({cred_path}, {config_path})")
     runner.info(f"Wrote profile '{settings.aws_profile}' to {cred_path} and {config_path}")
 
 

@@ -287,6 +287,21 @@ def write_profile(
                 f"{labels[path]} {path} cannot be rewritten safely: {exc}.",
                 remedy="Fix that entry in the file, or point the variable at another file.",
             ) from None
-    for path, text in texts.items():
-        safefiles.write_private_file(path, text, what=labels[path])
+    _write_files(texts, labels)
     return credentials_path, config_path
+
+
+def _write_files(texts: Mapping[Path, str], labels: Mapping[Path, str]) -> None:
+    """Write each file; a failure after the first says which file already holds the profile."""
+    written: list[str] = []
+    for path, text in texts.items():
+        try:
+            safefiles.write_private_file(path, text, what=labels[path])
+        except ProfileError as exc:
+            if not written:
+                raise
+            raise ProfileError(
+                f"{exc.message} The {' and the '.join(written)} was already written.",
+                remedy=exc.remedy,
+            ) from None
+        written.append(f"{labels[path]} {path}")
