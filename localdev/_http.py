@@ -89,12 +89,20 @@ class QuietHandler(BaseHTTPRequestHandler):
         body: bytes | str,
         content_type: str = "application/json",
         headers: dict[str, str] | None = None,
+        *,
+        declare_length: bool = True,
     ) -> None:
+        """``declare_length=False``: no Content-Length, the body ends when the connection
+        closes (a client must cap what it reads; it cannot refuse the answer up front)."""
         data = body.encode("utf-8") if isinstance(body, str) else body
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
+            if declare_length:
+                self.send_header("Content-Length", str(len(data)))
+            else:
+                self.send_header("Connection", "close")
+                self.close_connection = True
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.end_headers()

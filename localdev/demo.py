@@ -99,7 +99,17 @@ def run_demo(role: str, extra_inputs: Sequence[str]) -> int:
         )
         identity = client.get_caller_identity()
         print(f"Account: {identity['Account']}\nArn:     {identity['Arn']}")
-        return 0
+        [call] = [c for c in sts.calls if c.action == "GetCallerIdentity"]
+        with_exported = (
+            call.signed
+            and call.access_key_id == exported["AWS_ACCESS_KEY_ID"]
+            and call.session_token_header
+        )
+        print(
+            f"STS saw GetCallerIdentity ({call.status}), SigV4-signed with the exported key and "
+            f"session token: {'yes' if with_exported else 'NO'}"
+        )
+        return 0 if with_exported else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:

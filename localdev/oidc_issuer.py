@@ -38,8 +38,9 @@ DEFAULT_AUDIENCE = "sts.amazonaws.com"
 TOKEN_PATH = "/token"
 
 # A fault applied to the next token request: an HTTP status, "non-json", "no-value",
-# ("stall", seconds), ("expired",), ("trickle", seconds per byte) or ("huge", bytes).
-Fault = int | str | tuple[str] | tuple[str, float]
+# ("stall", seconds), ("expired",), ("trickle", seconds per byte), ("huge", bytes) or
+# ("huge", bytes, "unannounced") (no Content-Length).
+Fault = int | str | tuple[str] | tuple[str, float] | tuple[str, float, str]
 
 # The claims of a push to main of octo-org/octo-repo, matching the harness's GITHUB_* variables.
 DEFAULT_SHA = "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678"
@@ -137,9 +138,11 @@ class _IssuerHandler(QuietHandler):
             return
         trickle_s = 0.0
         if isinstance(fault, tuple) and fault and fault[0] == "huge":
-            # A valid JSON answer far larger than any token answer.
+            # A valid JSON answer far larger than any token answer; ("huge", n, "unannounced")
+            # sends it without Content-Length (the client cannot refuse it before reading).
             size = int(fault[1]) if len(fault) > 1 else 4 * 1024 * 1024
-            self.answer(200, json.dumps({"count": 1, "value": "x" * size}))
+            self.answer(200, json.dumps({"count": 1, "value": "x" * size}),
+                        declare_length=fault[2:3] != ("unannounced",))
             return
         if isinstance(fault, tuple) and fault and fault[0] == "trickle":
             trickle_s = float(fault[1]) if len(fault) > 1 else 1.0

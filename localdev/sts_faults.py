@@ -157,6 +157,7 @@ class _Queued:
     body: bytes = b""
     content_type: str = "text/xml"
     interval_s: float = 0.0
+    declare_length: bool = True
 
 
 @dataclass
@@ -168,6 +169,7 @@ class _Verdict:
     content_type: str = "text/xml"
     disconnect: bool = False
     trickle_s: float = 0.0
+    declare_length: bool = True
 
 
 def error_xml(code: str, message: str, status: int, request_id: str | None = None) -> bytes:
@@ -300,7 +302,8 @@ class _StsHandler(QuietHandler):
                 return
             if verdict.raw_body is not None:
                 call.error_code = f"HTTP{verdict.status}" if verdict.status >= 400 else None
-                self.answer(verdict.status, verdict.raw_body, verdict.content_type)
+                self.answer(verdict.status, verdict.raw_body, verdict.content_type,
+                            declare_length=verdict.declare_length)
                 return
             call.error_code, call.error_message = verdict.code, verdict.message
             rid = str(uuid.uuid4())
@@ -413,12 +416,16 @@ class StsFaultProxy(LocalHttpServer):
         body: bytes | str = b"",
         content_type: str = "text/html",
         times: int = 1,
+        *,
+        declare_length: bool = True,
     ) -> None:
-        """Answer with a raw body (e.g. a load balancer's HTML 502), not an STS document."""
+        """Answer with a raw body (e.g. a load balancer's HTML 502), not an STS document;
+        ``declare_length=False`` sends it without Content-Length, ended by closing."""
         data = body.encode() if isinstance(body, str) else body
         with self._lock:
             self._queue.append(_Queued(action, "raw", times, status, body=data,
-                                       content_type=content_type))
+                                       content_type=content_type,
+                                       declare_length=declare_length))
 
     def disconnect_next(self, action: str | None = None, times: int = 1) -> None:
         """Close the connection without answering (a network error for the client)."""
@@ -477,7 +484,8 @@ class StsFaultProxy(LocalHttpServer):
                 return _Verdict(200, trickle_s=queued.interval_s)
             if queued.kind == "raw":
                 return _Verdict(queued.status, raw_body=queued.body,
-                                content_type=queued.content_type)
+                                content_type=queued.content_type,
+                                declare_length=queued.declare_length)
             return _Verdict(queued.status, queued.code, queued.message)
         if throttled:
             return _Verdict(400, "Throttling", MSG_THROTTLING)

@@ -282,7 +282,7 @@ for name in names:
     except ImportError as exc:
         if exc.name not in OPTIONAL:
             raise
-import botocore.session, certifi, charset_normalizer, jwt, requests, urllib3
+import botocore.session, certifi, charset_normalizer, requests, urllib3
 from importlib.metadata import distributions
 tops = sorted({t for d in distributions() for t in (d.read_text("top_level.txt") or "").split()
                if importlib.util.find_spec(t) is not None})  # minus the pruned script packages

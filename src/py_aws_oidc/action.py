@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -58,12 +59,14 @@ class Watchdog:
 
     @contextmanager
     def finishing(self) -> Iterator[None]:
-        """Hold off the watchdog while the results are written; stop it afterwards."""
+        """Stop the watchdog for good before the results are written: once writing has begun it
+        cannot fire (its "Nothing was exported" would no longer be true), and a timer already
+        waiting for the lock finds the run finished."""
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
-            yield
             self._finished = True
+        yield
 
 
 def _describe(settings: Settings, exc: StsError) -> str:
@@ -73,6 +76,20 @@ def _describe(settings: Settings, exc: StsError) -> str:
         return f"Could not assume role {exc.hop} of {total} ({entry}) from the previous session"
     where = f" (hop 1 of {total})" if total > 1 else ""
     return f"Could not assume role with {settings.source.value}{where}"
+
+
+# An account inside an ARN that STS quotes in an error ("User: arn:aws:iam::123456789012:user/ci
+# is not authorized ..."): the source's account, which no mask covers.
+_ARN_ACCOUNT = re.compile(r"(arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:)\d{12}(?=:)")
+
+
+def _sts_failure(settings: Settings, exc: StsError) -> str:
+    """The message of a failed hop; with ``mask-aws-account-id`` no account ID appears in it
+    (SPEC rules 9 and 10), whichever account an ARN quoted by STS belongs to."""
+    text = f"{_describe(settings, exc)}: {exc.message}"
+    if settings.mask_account_id:
+        text = _ARN_ACCOUNT.sub(r"\1(masked)", text)
+    return text
 
 
 def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
@@ -113,11 +130,13 @@ def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - a bug: still one clean ::error::, no traceback
         # Only the type: an exception's text can quote a response body or a request that holds
         # a secret we never saw (and so could not mask).
+        written = runner.written
+        done = f"Already written: {'; '.join(written)}." if written else "Nothing was exported."
         return _fail(
             runner,
             watchdog,
             f"Unexpected error ({type(exc).__module__}.{type(exc).__name__}). This is a bug in "
-            "py-aws-oidc; please report it with the log. Nothing was exported.",
+            f"py-aws-oidc; please report it with the log. {done}",
         )
 
 
@@ -155,14 +174,14 @@ def _explain(settings: Settings, chain: Chain, exc: ActionError) -> ActionError:
                 "call sts:AssumeRole / sts:TagSession on it)."
             )
         return StsError(
-            f"{_describe(settings, exc)}: {exc.message}",
+            _sts_failure(settings, exc),
             code=exc.code,
             hop=exc.hop,
             remedy=remedy,
         )
     if isinstance(exc, StsError):
         return StsError(
-            f"{_describe(settings, exc)}: {exc.message}",
+            _sts_failure(settings, exc),
             code=exc.code,
             hop=exc.hop,
             remedy=exc.remedy or None,
@@ -178,39 +197,47 @@ def _check_and_hand_over(
     environ: Mapping[str, str],
     watchdog: Watchdog,
 ) -> None:
-    """Every check before anything is written (all or nothing); then what later steps get: the
-    refresh directory (refresh-credentials), the buffered exports, outputs and summary, the post
-    step's record (written at once) and the profile files; then the commit."""
+    """Every check before anything is written (all or nothing); then, with the watchdog stopped
+    (it cannot fire between two writes), what later steps get: the refresh directories
+    (refresh-credentials), the post step's record of the profile files (written at once, so
+    that it can clean up whatever happens next), then ``Runner.commit``, which opens the
+    runner's files, writes the profile files and then the buffered exports, outputs and summary
+    (a failure half-way says what was written)."""
     if main is not None:
+        # Masked before the check, whose message (and every later line) could hold it.
+        settings.mask_account(runner, main.account)
         export.check_allowed_account(settings, main.account)
     for spec, outcome in named:
         settings.mask_account(runner, outcome.account)
         export.check_allowed_account(settings, outcome.account, profile=spec.name)
     prepared = export.prepare_files(settings, main, named, runner)
+    names = [spec.name for spec, _ in named]
+    if settings.aws_profile and main is not None and not settings.refresh_credentials:
+        names.insert(0, settings.aws_profile)
 
-    setups = _write_refresh(settings, main, named, runner) if settings.refresh_credentials else []
-    try:
-        if main is not None:
-            refresh = setups[0] if setups else None
-            export.stage(settings, main, runner, environ, refresh, setups[1:])
-        elif setups:
-            export.stage_refresh(settings, setups[0], runner, setups[1:], export_profile=False)
-        else:
-            export.stage_region_only(settings, runner)
-        export.stage_profiles(settings, named, runner)
-        if prepared is not None:
-            export.stage_files(prepared, runner)
-            # The post step's record goes first: whatever happens next, it can clean up.
-            runner.commit_state()
-            names = [spec.name for spec, _ in named]
-            if settings.aws_profile and main is not None and not settings.refresh_credentials:
-                names.insert(0, settings.aws_profile)
-            export.write_files(prepared, names, runner)
-        with watchdog.finishing():
-            runner.commit()
-    except BaseException:
-        _remove_refresh(setups)  # nothing points at them: do not leave them behind
-        raise
+    with watchdog.finishing():
+        setups = (
+            _write_refresh(settings, main, named, runner) if settings.refresh_credentials else []
+        )
+        try:
+            if main is not None:
+                refresh = setups[0] if setups else None
+                export.stage(settings, main, runner, environ, refresh, setups[1:])
+            elif setups:
+                export.stage_refresh(settings, setups[0], runner, setups[1:], export_profile=False)
+            else:
+                export.stage_region_only(settings, runner)
+            export.stage_profiles(settings, named, runner)
+            files = prepared
+            if files is not None:
+                export.stage_files(files, runner)
+                runner.commit_state()
+            runner.commit(
+                before_write=None if files is None else lambda: export.write_files(files, names, runner)
+            )
+        except BaseException:
+            _remove_refresh(setups)  # nothing points at them: do not leave them behind
+            raise
 
 
 def _write_refresh(

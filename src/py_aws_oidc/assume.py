@@ -31,11 +31,14 @@ from .config import (
     Duration,
     Settings,
     Source,
+    check_credential_text,
 )
 from .errors import (
     AccessDeniedError,
     CredentialsNotFoundError,
     DurationRefusedError,
+    InputError,
+    MalformedCredentialsError,
     StsError,
     TokenFileError,
 )
@@ -244,6 +247,24 @@ def existing_credentials_are_valid(settings: Settings, runner: Runner, deadline:
     return False
 
 
+def _check_existing_credentials(found: sts.Credentials) -> None:
+    """Existing credentials that could not reach STS intact (a line break in
+    AWS_SESSION_TOKEN would be a broken header, retried as a transient failure) fail at once."""
+    parts = (
+        ("access key ID", found.access_key_id),
+        ("secret access key", found.secret_access_key),
+        ("session token", found.session_token or ""),
+    )
+    for what, value in parts:
+        try:
+            check_credential_text(what, value)
+        except InputError:
+            raise MalformedCredentialsError(
+                f"The existing credentials' {what} (from AWS_* variables or the shared files) "
+                "contains a line break, whitespace or a non-ASCII character (not shown)."
+            ) from None
+
+
 class Chain:
     """Runs the chosen path for one :class:`Settings`."""
 
@@ -298,6 +319,7 @@ class Chain:
                     "'aws-secret-access-key', or run an earlier step that provides credentials."
                 ),
             )
+        _check_existing_credentials(found)
         return found
 
     def _role_arn(self, entry: str, account: Callable[[], str]) -> str:

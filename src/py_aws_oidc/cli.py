@@ -69,7 +69,8 @@ def _run_and_exit(entry: Callable[[], int]) -> NoReturn:
     """Run one step as a short-lived process (each measured in bench/, together about -30%):
 
     * the cyclic garbage collector is off: nothing here builds cycles worth collecting, and
-      collections while botocore's ~300 modules load cost ~35 ms;
+      collections while botocore's modules load (the signed and existing-credential paths)
+      cost up to ~35 ms;
     * once stdout and stderr are flushed the process ends with ``os._exit``, skipping the
       interpreter's teardown of every module and object (60-100 ms). Every file the action
       writes is closed by then (``with`` blocks) and no thread is left but daemons.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 from . import named_profiles, partitions, profiles, safefiles, tags
 from .errors import ConflictingInputsError, InputError
 from .proxy import ProxySettings, resolve_proxy_settings
-from .runner import Runner, input_env_name, show
+from .runner import Runner, input_env_name, load_json_input, show
 
 # GITHUB_STATE names the main step saves for its post step: what it wrote to the shared files,
 # and which of the file variables it exported.
@@ -151,6 +152,9 @@ class Settings:
     given: frozenset[str] = frozenset()
     # The ``profiles`` input: named chains minted next to (or instead of) ``roles``.
     profiles: tuple[named_profiles.ProfileSpec, ...] = ()
+    # 'allowed-account-ids' exactly as given, for messages: re-joined entries would be a text
+    # the runner's mask of the input (when it is a secret) could not match.
+    allowed_account_ids_as_given: str = ""
 
     def __repr__(self) -> str:
         return f"Settings(source={self.source.name}, roles={self.roles!r}, region={self.region!r})"
@@ -237,7 +241,7 @@ def check_session_name(name: str, input_name: str = "role-session-name") -> str:
             input_name,
             f"Role session name must be between 2 and 64 characters, got {len(name)}: {show(name)}",
         )
-    if not SESSION_NAME.fullmatch(name):
+    if not SESSION_NAME.fullmatch(name):  # fullmatch: `$` alone also matches before a final \n
         raise InputError(
             input_name,
             f"Role session name is not valid: {show(name)}. "
@@ -247,6 +251,9 @@ def check_session_name(name: str, input_name: str = "role-session-name") -> str:
 
 
 def _url(input_name: str, raw: str) -> str:
+    # urlsplit drops tabs and line breaks silently; the HTTP client would then fail on them.
+    if any(ch.isspace() or not ch.isprintable() for ch in raw):
+        raise InputError(input_name, "contains whitespace or a control character.")
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(input_name, "must be an http:// or https:// URL with a host.")
@@ -273,12 +280,7 @@ def _policy(inputs: _Inputs) -> str | None:
     raw = inputs.get("inline-session-policy")
     if not raw:
         return None
-    try:
-        doc = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            "inline-session-policy", f"is not valid JSON ({exc.msg} at line {exc.lineno})."
-        ) from None
+    doc = load_json_input("inline-session-policy", raw)
     if not isinstance(doc, dict):
         raise InputError("inline-session-policy", "must be a JSON object (a policy document).")
     # STS counts the plaintext; whitespace from YAML block scalars should not eat the budget.
@@ -346,19 +348,76 @@ def _keys(inputs: _Inputs) -> StaticKeys | None:
         )
     if not key_id:
         return None
-    if not re.fullmatch(r"[\w]{16,128}", key_id):
+    if not re.fullmatch(r"[\w]{16,128}", key_id, re.ASCII):
         raise InputError("aws-access-key-id", "is not an access key ID (16-128 letters/digits).")
+    for input_name, value in (("aws-secret-access-key", secret), ("aws-session-token", token)):
+        check_credential_text(input_name, value)
     return StaticKeys(key_id, secret, token or None)
+
+
+# A secret key or session token is base64-like printable ASCII. Anything else (a line break
+# from a YAML block scalar, a space, a non-ASCII character) would reach the network as a broken
+# header or signature and be retried as a transient failure, so it is an input error.
+_CREDENTIAL_TEXT = re.compile(r"[\x21-\x7e]*")
+
+
+def check_credential_text(input_name: str, value: str) -> None:
+    """Refuse a secret key or session token that is not printable ASCII without spaces. The
+    message never shows the value, nor where in it the bad character is."""
+    if not _CREDENTIAL_TEXT.fullmatch(value):
+        raise InputError(
+            input_name,
+            "contains a line break, whitespace or a non-ASCII character (the value is not shown).",
+            remedy="Pass the value exactly as AWS issued it, on one line.",
+        )
+
+
+# A container action sees the host only through the runner's mounts (actions/runner
+# ContainerActionHandler): the workspace at /github/workspace (also GITHUB_WORKSPACE and the
+# working directory) and RUNNER_TEMP's _github_home, _github_workflow and _runner_file_commands.
+# The runner rewrites an input that starts with one of those host paths to the container path
+# (TranslateToContainerPath); any other absolute host path names nothing the container can see.
+CONTAINER_WORKSPACE = "/github/workspace"
+CONTAINER_MOUNTS = (
+    CONTAINER_WORKSPACE,
+    "/github/home",
+    "/github/workflow",
+    "/github/file_commands",
+)
 
 
 def _token_file(inputs: _Inputs) -> Path | None:
     raw = inputs.get("web-identity-token-file")
     if not raw:
         return None
-    path = Path(raw)
-    if not path.is_absolute():
-        path = Path(inputs.environ.get("GITHUB_WORKSPACE") or ".") / path
+    workspace = inputs.environ.get("GITHUB_WORKSPACE") or "."
+    path = Path(workspace) / raw  # an absolute raw replaces the workspace
+    if os.path.normpath(workspace) == CONTAINER_WORKSPACE:
+        _check_visible_in_container(raw, os.path.normpath(path))
     return path
+
+
+def _check_visible_in_container(raw: str, resolved: str) -> None:
+    """In the runner's container layout, a token file outside its mounts is an input error that
+    says what to pass instead, never a bare "file not found" (or another file of the same name
+    inside the image). Run on a host (pip install), any path is fine: this check is skipped."""
+    if any(resolved == mount or resolved.startswith(mount + "/") for mount in CONTAINER_MOUNTS):
+        return
+    where = (
+        "is an absolute path on the runner's host"
+        if raw.startswith("/")
+        else f"resolves to {show(resolved)}, outside the workspace"
+    )
+    raise InputError(
+        "web-identity-token-file",
+        f"{show(raw)} {where}, which this container action cannot see: it sees only the "
+        "workspace (as /github/workspace) and the runner's /github/home, /github/workflow and "
+        "/github/file_commands.",
+        remedy=(
+            "Write the token file inside the workspace and pass its path relative to the "
+            "workspace (for ${{ github.workspace }}/token.jwt, pass token.jwt)."
+        ),
+    )
 
 
 def _choose_source(
@@ -475,6 +534,7 @@ class _Export:
     allowed_account_ids: tuple[str, ...]
     aws_profile: str | None
     overwrite_aws_profile: bool
+    allowed_account_ids_as_given: str = ""
 
 
 def _read_region(inputs: _Inputs) -> tuple[str, partitions.Partition]:
@@ -522,10 +582,28 @@ def _read_source_and_roles(
         roles=roles,
         keys=keys,
         token_file=token_file,
-        audience=inputs.get("audience") or partition.default_audience,
+        audience=_audience(inputs) or partition.default_audience,
         use_existing_credentials=inputs.flag("use-existing-credentials", False),
         profiles=profile_specs,
     )
+
+
+# An IAM OIDC provider's client IDs (the audiences it accepts) are 1-255 characters.
+MAX_AUDIENCE = 255
+
+
+def _audience(inputs: _Inputs) -> str:
+    """A longer audience can match no provider; sent, it only made the token endpoint answer
+    414 (an error that did not name the input)."""
+    audience = inputs.get("audience")
+    if len(audience) > MAX_AUDIENCE:
+        raise InputError(
+            "audience",
+            f"is {len(audience)} characters; an IAM OIDC provider's audiences (client IDs) have "
+            f"at most {MAX_AUDIENCE}.",
+            remedy="Use the audience your IAM OIDC provider lists (sts.amazonaws.com by default).",
+        )
+    return audience
 
 
 def _read_session(inputs: _Inputs) -> _Session:
@@ -555,7 +633,7 @@ def _read_tags(inputs: _Inputs, assume_role_hops: int) -> _Tags:
         ("session-tags", t)
         for t in tags.parse_tags("session-tags", inputs.get("session-tags"), allow_lines=True)
     ]
-    transitive = tuple(inputs.lines("transitive-tag-keys"))
+    transitive = _transitive_keys(inputs, skip_tagging, bool(user_tags))
     default_keys = (
         []
         if skip_tagging or assume_role_hops == 0
@@ -568,6 +646,21 @@ def _read_tags(inputs: _Inputs, assume_role_hops: int) -> _Tags:
         transitive_keys=transitive,
     )
     return _Tags(skip_tagging, tuple(user_tags), transitive)
+
+
+def _transitive_keys(inputs: _Inputs, skip_tagging: bool, user_tags: bool) -> tuple[str, ...]:
+    """``transitive-tag-keys``; with ``role-skip-session-tagging: true`` and no tags of the
+    user's, no tag is sent, so the keys are ignored with a warning, as configure-aws-credentials
+    ignores them (a workflow that works with it must work here)."""
+    keys = tuple(inputs.lines("transitive-tag-keys"))
+    if keys and skip_tagging and not user_tags:
+        inputs.runner.warning(
+            "'transitive-tag-keys' is ignored: 'role-skip-session-tagging' is true and no "
+            "'session-tags' or 'custom-tags' are given, so no session tag is sent to pass on.",
+            title="transitive-tag-keys ignored",
+        )
+        return ()
+    return keys
 
 
 def _read_policies(inputs: _Inputs) -> _Policies:
@@ -591,10 +684,14 @@ def _read_export(inputs: _Inputs) -> _Export:
         profiles.validate_profile_name(aws_profile)
     output_env = inputs.flag("output-env-credentials", aws_profile is None)
     allowed = tuple(inputs.lines("allowed-account-ids", commas=True))
-    for account in allowed:
+    for number, account in enumerate(allowed, 1):
         if not partitions.ACCOUNT_ID.match(account):
+            # The entry's number and the whole input: one entry alone would be a fragment.
             raise InputError(
-                "allowed-account-ids", f"{show(account)} is not a 12-digit account ID."
+                "allowed-account-ids",
+                f"entry {number} of {show(inputs.get('allowed-account-ids'))} is not a 12-digit "
+                "account ID.",
+                remedy="List 12-digit account IDs, separated by commas or line breaks.",
             )
     return _Export(
         mask_account_id=inputs.flag("mask-aws-account-id", False),
@@ -605,6 +702,7 @@ def _read_export(inputs: _Inputs) -> _Export:
         allowed_account_ids=allowed,
         aws_profile=aws_profile,
         overwrite_aws_profile=inputs.flag("overwrite-aws-profile", False),
+        allowed_account_ids_as_given=inputs.get("allowed-account-ids"),
     )
 
 
@@ -700,6 +798,7 @@ def load_settings(runner: Runner) -> Settings:
         refresh_credentials=_read_refresh(inputs, chosen, export),
         given=frozenset(inputs.given),
         profiles=chosen.profiles,
+        allowed_account_ids_as_given=export.allowed_account_ids_as_given,
     )
     _check_applicability(runner, settings)
     return settings

@@ -43,6 +43,11 @@ class RunnerEnvironmentError(ActionError):
     """The runner did not provide a file or variable the action needs."""
 
 
+class ExportWriteError(ActionError):
+    """GITHUB_ENV, GITHUB_OUTPUT, GITHUB_STATE or the job summary could not be written; the
+    message says what was already written."""
+
+
 class OidcPermissionError(ActionError):
     """The job cannot request an OIDC token (no ``id-token: write``, or a fork pull request)."""
 
@@ -63,6 +68,16 @@ class TokenFileError(ActionError):
 
 class CredentialsNotFoundError(ActionError):
     """Existing credentials were needed (role-chaining, no role) but none could be loaded."""
+
+
+class MalformedCredentialsError(ActionError):
+    """Existing credentials (environment variables, shared files) hold characters no AWS key or
+    token has: fix the step or file that set them."""
+
+    remedy = (
+        "Fix the earlier step or file that set them (a copied line break or space is the usual "
+        "cause), or pass keys as inputs."
+    )
 
 
 class StsError(ActionError):

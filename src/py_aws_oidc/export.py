@@ -1,7 +1,8 @@
 """Hand the result to later steps: GITHUB_ENV, step outputs, the profile files, the summary.
 
 Everything here is buffered in the :class:`Runner` and written by ``commit()`` after the whole
-step succeeded. Every secret was masked when it was received (sts.py, oidc.py, config.py).
+step succeeded (the profile files from inside ``commit()``, see :func:`write_profile`). Every
+secret was masked when it was received (sts.py, oidc.py, config.py).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .config import (
 )
 from .errors import AccountNotAllowedError
 from .named_profiles import ProfileSpec
-from .runner import Runner
+from .runner import Runner, show
 from .sts import iso8601
 
 if TYPE_CHECKING:
@@ -33,11 +34,21 @@ REFRESH_VARS = ("AWS_PROFILE", "AWS_CONFIG_FILE")
 
 
 def check_allowed_account(settings: Settings, account: str, profile: str | None = None) -> None:
+    """``allowed-account-ids``, shown as given. With ``mask-aws-account-id`` the account is a
+    secret (SPEC rule 10): the message never holds it, masked or not; the caller masked it
+    before this check anyway (a later log line cannot print it either). ``profile``: the
+    profile of ``profiles`` whose session this is."""
     if settings.allowed_account_ids and account not in settings.allowed_account_ids:
+        shown = "(masked: mask-aws-account-id)" if settings.mask_account_id else account
+        # configure-aws-credentials' wording, unquoted (users grep for it), with the list as
+        # given: the same text as CAC's whenever it is written "A, B".
+        given = show(settings.allowed_account_ids_as_given)
+        if given.startswith("'"):
+            given = given[1:-1]
         which = f"Profile '{profile}' (input 'profiles'): the" if profile else "The"
         raise AccountNotAllowedError(
-            f"{which} account ID of the provided credentials ({account}) does not match any of "
-            f"the expected account IDs: {', '.join(settings.allowed_account_ids)}",
+            f"{which} account ID of the provided credentials ({shown}) does not match any of "
+            f"the expected account IDs: {given}",
             remedy=(
                 f"Check the roles of profile '{profile}'"
                 if profile
@@ -215,6 +226,10 @@ def write_files(prepared: profiles.PreparedWrite, names: Sequence[str], runner: 
     """The profile files are the one export that is not buffered: write them last."""
     prepared.write()
     shown = ", ".join(f"'{name}'" for name in names)
+    runner.record_written(
+        f"profile{'s' if len(names) > 1 else ''} {shown} ({prepared.credentials_path}, "
+        f"{prepared.config_path})"
+    )
     runner.info(
         f"Wrote profile{'s' if len(names) > 1 else ''} {shown} to {prepared.credentials_path} "
         f"and {prepared.config_path}"

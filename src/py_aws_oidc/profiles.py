@@ -320,8 +320,7 @@ class PreparedWrite:
         return f"PreparedWrite({self.credentials_path}, {self.config_path})"
 
     def write(self) -> None:
-        for path, text in self.texts.items():
-            safefiles.write_private_file(path, text, what=self.labels[path])
+        _write_files(self.texts, self.labels)
 
 
 def _missing_dirs(path: Path) -> list[str]:
@@ -490,6 +489,22 @@ def write_profile(
     )
     prepared.write()
     return prepared.credentials_path, prepared.config_path
+
+
+def _write_files(texts: Mapping[Path, str], labels: Mapping[Path, str]) -> None:
+    """Write each file; a failure after the first says which file already holds the profile."""
+    written: list[str] = []
+    for path, text in texts.items():
+        try:
+            safefiles.write_private_file(path, text, what=labels[path])
+        except ProfileError as exc:
+            if not written:
+                raise
+            raise ProfileError(
+                f"{exc.message} The {' and the '.join(written)} was already written.",
+                remedy=exc.remedy,
+            ) from None
+        written.append(f"{labels[path]} {path}")
 
 
 # --- the post step: remove what the step wrote ----------------------------------------------

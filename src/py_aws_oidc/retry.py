@@ -2,7 +2,7 @@
 
 Only :class:`TransientFailure` is retried (network errors, HTTP 5xx, throttling, the IdP's key
 fetch); every other exception propagates at once. ``max_attempts`` counts every request made for
-one call: no SDK retries hide underneath (botocore is configured for a single attempt).
+one call: no SDK retries hide underneath (``transport.request`` makes exactly one attempt).
 Backoff is full-jitter exponential: attempt n sleeps ``uniform(0, min(CAP, BASE * 2**n))``.
 """
 

@@ -22,17 +22,24 @@ so a failed run leaves GITHUB_ENV and GITHUB_OUTPUT untouched.
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 import re
 import sys
 import threading
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
-from .errors import FileCommandInjectionError, InputError, RunnerEnvironmentError
+from .errors import (
+    ExportWriteError,
+    FileCommandInjectionError,
+    InputError,
+    RunnerEnvironmentError,
+)
 
 TRUE_VALUES = frozenset({"true", "True", "TRUE"})
 FALSE_VALUES = frozenset({"false", "False", "FALSE"})
@@ -114,21 +121,77 @@ def parse_bool(input_name: str, raw: str, default: bool) -> bool:
     )
 
 
-def show(value: str, limit: int = 80) -> str:
-    """A user-supplied value made safe for a log line: quoted, control characters escaped,
-    truncated. It can never start a workflow command or span lines."""
-    shown = value if len(value) <= limit else value[:limit] + "..."
-    out = []
-    for ch in shown:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == "'":
-            out.append("\\'")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F or 0x80 <= ord(ch) < 0xA0:
-            out.append(f"\\x{ord(ch):02x}")
-        else:
-            out.append(ch)
-    return "'" + "".join(out) + "'"
+# JSON inputs (policies, tags) nest a few levels; Python's parser would raise RecursionError
+# (not a ValueError) on about a thousand, so deeper documents are refused before parsing.
+MAX_JSON_DEPTH = 32
+
+
+def load_json_input(input_name: str, raw: str) -> object:
+    """Parse a JSON input; every failure, however odd the text, is an :class:`InputError`
+    naming the input (issue 12: absurd nesting was "Unexpected error (RecursionError)")."""
+    depth = _json_depth(raw)
+    if depth > MAX_JSON_DEPTH:
+        raise InputError(
+            input_name,
+            f"is JSON nested more than {MAX_JSON_DEPTH} levels deep.",
+            remedy="Pass a flat JSON object (a policy document, or tags as key/value pairs).",
+        )
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            input_name, f"is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})."
+        ) from None
+    except (RecursionError, ValueError) as exc:  # a number too long to convert, ...
+        raise InputError(input_name, f"is not usable JSON ({type(exc).__name__}).") from None
+
+
+def _json_depth(text: str) -> int:
+    """The deepest nesting of ``[`` / ``{`` outside strings (linear, no recursion)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+# The longest value :func:`show` prints (a role ARN may have 2048 characters).
+SHOW_LIMIT = 2048
+# Characters that cannot be printed as they are: line breaks are shown as ``\x0a``/``\x0d``
+# (the runner masks each line of a multi-line secret, so every line still appears whole); any
+# other control character would need an escape inside a line, which no mask would match.
+_LINE_BREAK = re.compile(r"[\r\n]")
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def show(value: str, limit: int = SHOW_LIMIT) -> str:
+    """A user-supplied value for an error or log line: whole and as given, or not at all.
+
+    The runner masks a secret (``${{ secrets.X }}`` passed as an input) only where it appears
+    whole, so a value is never cut to a fragment, and no character inside a line is escaped
+    (``'`` and ``\\`` are printed as they are). A value longer than ``limit``, one with a
+    control character other than a line break or tab, or one holding ``##[`` (which every printed
+    line escapes, see :func:`neutralise_line`) is described by its length instead. Line breaks
+    are shown as ``\x0a``/``\x0d``, so the result never spans lines; it is quoted, so it never
+    starts a line."""
+    if len(value) > limit:
+        return f"(a value of {len(value)} characters, not shown)"
+    if _UNPRINTABLE.search(value) or "##[" in value:
+        return f"(a value of {len(value)} characters with control characters or '##[', not shown)"
+    return "'" + _LINE_BREAK.sub(lambda m: f"\\x{ord(m.group()):02x}", value) + "'"
 
 
 @dataclass
@@ -154,6 +217,7 @@ class Runner:
         # Profiles are assumed in threads: a line or a mask is written whole, never interleaved.
         self._lock = threading.RLock()
         self._prefix = ""
+        self._written: list[str] = []
         self.debug_enabled = (
             self.environ.get("RUNNER_DEBUG") == "1"
             or self.environ.get("ACTIONS_STEP_DEBUG", "").lower() == "true"
@@ -201,6 +265,7 @@ class Runner:
         view._secrets = self._secrets
         view._pending = self._pending
         view._lock = self._lock
+        view._written = self._written
         view.debug_enabled = self.debug_enabled
         view._prefix = self._prefix + prefix
         return view
@@ -266,19 +331,19 @@ class Runner:
     # -- file commands (buffered until commit) -------------------------------------------------
 
     def export_variable(self, name: str, value: str) -> None:
-        if not _ENV_NAME.match(name) or name in _FORBIDDEN_ENV:
+        if not _ENV_NAME.fullmatch(name) or name in _FORBIDDEN_ENV:
             raise FileCommandInjectionError(f"Refusing to export the variable name {show(name)}.")
         self._check_value(name, value)
         self._pending.env.append((name, value))
 
     def set_output(self, name: str, value: str) -> None:
-        if not _OUTPUT_NAME.match(name):
+        if not _OUTPUT_NAME.fullmatch(name):
             raise FileCommandInjectionError(f"Refusing to set the output name {show(name)}.")
         self._check_value(name, value)
         self._pending.output.append((name, value))
 
     def save_state(self, name: str, value: str) -> None:
-        if not _OUTPUT_NAME.match(name):
+        if not _OUTPUT_NAME.fullmatch(name):
             raise FileCommandInjectionError(f"Refusing to save the state name {show(name)}.")
         self._check_value(name, value)
         self._pending.state.append((name, value))
@@ -301,11 +366,26 @@ class Runner:
         return list(self._pending.output)
 
     def commit_summary(self) -> None:
-        """After a failure: write only the job summary (diagnostics), never env or outputs."""
-        if self._pending.summary and self.environ.get("GITHUB_STEP_SUMMARY"):
-            with open(self.environ["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as fh:
-                fh.write("\n".join(self._pending.summary) + "\n")
+        """After a failure: write only the job summary (diagnostics), never env or outputs.
+        A summary that cannot be written is a warning: the step has already failed."""
+        summary = self._pending.summary
         self._pending = _Pending()
+        path = self.environ.get("GITHUB_STEP_SUMMARY", "")
+        if summary and path:
+            try:
+                with open(path, "a", encoding="utf-8") as fh:
+                    fh.write("\n".join(summary) + "\n")
+            except OSError as exc:
+                self.warning(f"The job summary {path} could not be written ({exc.strerror}).")
+
+    @property
+    def written(self) -> list[str]:
+        """What this step has handed to later steps so far (names and paths, no values)."""
+        return list(self._written)
+
+    def record_written(self, description: str) -> None:
+        """Note a write that later steps can see (a profile file), for a failure half-way."""
+        self._written.append(description)
 
     def commit_state(self) -> None:
         """Write the buffered GITHUB_STATE entries now (before files whose cleanup they
@@ -315,14 +395,47 @@ class Runner:
         if entries and path:
             write_file_command(path, entries)
 
-    def commit(self, *, require_env: bool = True) -> None:
-        """Write every buffered file command. Called once, after the step has succeeded."""
-        targets = (
+    def commit(
+        self, *, require_env: bool = True, before_write: Callable[[], None] | None = None
+    ) -> None:
+        """Write every buffered file command. Called once, after the step has succeeded.
+
+        Every file is checked and opened first, so a missing variable, a directory or an
+        unwritable path fails before anything is written; then ``before_write`` runs (the profile
+        files), then the entries are written. A write that still fails (a full disk) raises
+        :class:`ExportWriteError` saying what was already written."""
+        try:
+            self._commit(require_env, before_write)
+        except BaseException:
+            # The buffered summary describes a success: the failure's handler must not write it.
+            self._pending = _Pending()
+            raise
+        self._pending = _Pending()
+
+    def _commit(self, require_env: bool, before_write: Callable[[], None] | None) -> None:
+        targets = self._commit_targets(require_env)
+        with ExitStack() as stack:
+            opened = [
+                (label, path, stack.enter_context(self._open_target(label, path)), text, names)
+                for label, path, text, names in targets
+            ]
+            if before_write is not None:
+                before_write()
+            for label, path, handle, text, names in opened:
+                try:
+                    _write_all(handle, text.encode("utf-8"))
+                except OSError as exc:
+                    raise self._write_failed(label, path, exc, partly=True) from None
+                self._written.append(f"{label} ({names})" if names else label)
+
+    def _commit_targets(self, require_env: bool) -> list[tuple[str, str, str, str]]:
+        """``(label, path, text, names)`` for each file with something to write."""
+        targets = []
+        for var, entries in (
             ("GITHUB_ENV", self._pending.env),
             ("GITHUB_OUTPUT", self._pending.output),
             ("GITHUB_STATE", self._pending.state),
-        )
-        for var, entries in targets:
+        ):
             if not entries:
                 continue
             path = self.environ.get(var, "")
@@ -333,8 +446,50 @@ class Runner:
                     f"{var} is not set, so the result cannot be handed to later steps.",
                     remedy="Run the action on a GitHub runner (or act), which sets it.",
                 )
-            write_file_command(path, entries)
-        self.commit_summary()
+            text = "".join(format_file_command(name, value) for name, value in entries)
+            targets.append((var, path, text, ", ".join(dict.fromkeys(n for n, _ in entries))))
+        summary_path = self.environ.get("GITHUB_STEP_SUMMARY", "")
+        if self._pending.summary and summary_path:
+            text = "\n".join(self._pending.summary) + "\n"
+            targets.append(("the job summary (GITHUB_STEP_SUMMARY)", summary_path, text, ""))
+        return targets
+
+    @contextmanager
+    def _open_target(self, label: str, path: str) -> Iterator[BinaryIO]:
+        try:
+            # Unbuffered: a failed write leaves nothing behind for close() to retry.
+            handle = open(path, "ab", buffering=0)  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise self._write_failed(label, path, exc, partly=False) from None
+        with handle:
+            yield handle
+
+    def _write_failed(
+        self, label: str, path: str, exc: OSError, *, partly: bool
+    ) -> ExportWriteError:
+        problem = f"{label} ({path}) could not be {'written' if partly else 'opened'}"
+        reason = f" ({exc.strerror})" if exc.strerror else ""
+        if not self._written:
+            done = "Nothing else was written." if partly else "Nothing was exported."
+        else:
+            done = f"Already written: {'; '.join(self._written)}."
+        partial = f" {label} may hold part of its entries." if partly else ""
+        return ExportWriteError(
+            f"{problem}{reason}. {done}{partial}",
+            remedy=(
+                "Later steps of this job see whatever was written. Check that path's "
+                "permissions and free space."
+            ),
+        )
+
+
+def _write_all(handle: BinaryIO, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        count = handle.write(view)
+        if not count:  # no progress (a FIFO without a reader): fail rather than spin
+            raise OSError(errno.EIO, "no data could be written")
+        view = view[count:]
 
 
 def format_file_command(name: str, value: str, delimiter: str | None = None) -> str:

@@ -27,7 +27,6 @@ Secrets in answers are handed to a :class:`Masker` (``Runner.mask``) before anyt
 from __future__ import annotations
 
 import datetime as dt
-import http.client
 import re
 import threading
 from collections.abc import Mapping, Sequence
@@ -415,6 +414,8 @@ def _error_response(answer: transport.Answer) -> StsErrorResponse:
         message = _text(root, "Error", "Message") or ""
         request_id = _text(root, "RequestId") or ""
     if not code:
+        import http.client  # here: at the top it would load ssl for every failed validation
+
         code = str(answer.status)
         message = message or http.client.responses.get(answer.status, "")
     return StsErrorResponse(

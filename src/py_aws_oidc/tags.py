@@ -12,12 +12,12 @@ variables through GITHUB_ENV.
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .errors import ConflictingInputsError, InputError
+from .runner import load_json_input, show
 
 MAX_TAGS = 50
 MAX_KEY = 128
@@ -71,20 +71,20 @@ def _refuse_bad_characters(input_name: str, what: str, text: str) -> None:
         )
 
 
-def _check_tag(input_name: str, key: str, value: str) -> None:
+def _check_tag(input_name: str, key: str, value: str, where: str = "") -> None:
+    """``where`` names the line the tag came from (``line 2 'Team=a'``); a key alone is shown
+    only for the JSON form. Values are never cut (issue 12: a cut secret cannot be masked)."""
+    label = where or f"tag key {show(key)}"
     if not 1 <= len(key) <= MAX_KEY:
-        raise InputError(input_name, f"tag key '{key[:40]}' must be 1-{MAX_KEY} characters.")
-    _refuse_bad_characters(input_name, f"tag key '{sanitize(key)[:40]}'", key)
+        raise InputError(input_name, f"{label}: the key must be 1-{MAX_KEY} characters.")
+    _refuse_bad_characters(input_name, f"{label}: the key", key)
     if len(value) > MAX_VALUE:
-        raise InputError(input_name, f"the value of tag '{key}' is longer than {MAX_VALUE}.")
-    _refuse_bad_characters(input_name, f"the value of tag '{key}'", value)
+        raise InputError(input_name, f"{label}: the value is longer than {MAX_VALUE}.")
+    _refuse_bad_characters(input_name, f"{label}: the value", value)
 
 
 def _json_tags(input_name: str, raw: str) -> list[Tag]:
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
-        raise InputError(input_name, "input is not valid JSON.") from None
+    data = load_json_input(input_name, raw)
     if not isinstance(data, dict):
         raise InputError(input_name, "must be a JSON object (not an array or primitive).")
     tags = []
@@ -95,7 +95,7 @@ def _json_tags(input_name: str, raw: str) -> list[Tag]:
             text = str(value)
         else:
             raise InputError(
-                input_name, f"the value of tag '{key[:40]}' must be a string, number or boolean."
+                input_name, f"the value of tag {show(key)} must be a string, number or boolean."
             )
         tags.append(Tag(str(key), text))
     return tags
@@ -108,21 +108,24 @@ def parse_tags(input_name: str, raw: str, *, allow_lines: bool) -> list[Tag]:
         return []
     if text.startswith("{") or not allow_lines:
         tags = _json_tags(input_name, text)
-    else:
-        tags = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            if "=" not in line:
-                raise InputError(
-                    input_name,
-                    f"line {number} is not Key=Value.",
-                    remedy="Write one Key=Value per line, or a JSON object.",
-                )
-            key, _, value = line.partition("=")
-            tags.append(Tag(key.strip(), value.strip()))
-    for tag in tags:
-        _check_tag(input_name, tag.key, tag.value)
+        for tag in tags:
+            _check_tag(input_name, tag.key, tag.value)
+        return tags
+    tags = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        if "=" not in line:
+            raise InputError(
+                input_name,
+                f"line {number} is not Key=Value.",
+                remedy="Write one Key=Value per line, or a JSON object.",
+            )
+        key, _, value = line.partition("=")
+        tag = Tag(key.strip(), value.strip())
+        # The whole line, not the key: a line is what the runner masks.
+        _check_tag(input_name, tag.key, tag.value, where=f"line {number} {show(line)}")
+        tags.append(tag)
     return tags
 
 
@@ -169,7 +172,7 @@ def check_user_tags(
     for key in unsent_keys(transitive_keys, known)[:1]:
         raise InputError(
             "transitive-tag-keys",
-            f"'{key[:60]}' names no session tag that this run sends.",
+            f"{show(key)} names no session tag that this run sends.",
             remedy="List only keys from session-tags, custom-tags or the default tags.",
         )
 

@@ -15,7 +15,9 @@ builds the unmodified Dockerfile with ``--build-arg`` instead).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import fcntl
 import os
 import re
 import shutil
@@ -24,6 +26,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -139,6 +142,18 @@ def podman_socket(podman_env: PodmanEnv, tmp_path_factory: pytest.TempPathFactor
         log.close()
 
 
+@contextlib.contextmanager
+def _storage_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock shared by every work tree that uses this podman storage."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def make_tree_copy(dest: Path, base_image: str) -> Path:
     """The parts of the working tree act needs, as a one-commit git repository."""
     for rel in TREE:
@@ -173,6 +188,15 @@ def test_act_runs_the_example_workflow_with_working_credentials(
     if shutil.which("git") is None:
         pytest.skip("git is needed to give act a repository")
     tree = make_tree_copy(tmp_path / "repo", podman_env.base_image)
+    # act names the job container, its `-env` volume and the action's container after the
+    # workflow's and the job's names: a run id in the copy's workflow name keeps two act runs on
+    # the same podman storage (parallel work trees) from sharing, and removing, each other's.
+    run_id = f"t{uuid.uuid4().hex[:10]}"
+    workflow = tree / WORKFLOW
+    text, count = re.subn(r"^name: (.+)$", rf"name: {run_id} \1", workflow.read_text(),
+                          count=1, flags=re.M)
+    assert count == 1, "the example workflow has no top-level name: line"
+    workflow.write_text(text)
     scratch = tmp_path / "act-home"
     for d in ("xdg-cache", "xdg-config"):
         (scratch / d).mkdir(parents=True)
@@ -198,23 +222,29 @@ def test_act_runs_the_example_workflow_with_working_credentials(
     def listed(*args: str) -> set[str]:
         return set(podman_env.run(*args, capture_output=True).stdout.split())
 
-    images_before = listed("images", "--format", "{{.Repository}}:{{.Tag}}")
-    volumes_before = listed("volume", "ls", "--format", "{{.Name}}")
-    t0 = time.monotonic()
-    try:
-        proc = subprocess.run(cmd, cwd=tree, env=env, stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=900, check=False)
-    finally:
-        elapsed = time.monotonic() - t0
-        # act's leftovers: the action image it built (act-dockeraction:latest) and its
-        # act-toolcache volume (--rm removes only the job container and its volumes).
-        for image in listed("images", "--format", "{{.Repository}}:{{.Tag}}") - images_before:
-            if "act-" in image:
-                podman_env.run("rmi", image, check=False, capture_output=True)
-        for volume in listed("volume", "ls", "--format", "{{.Name}}") - volumes_before:
-            if volume.startswith("act-"):
-                podman_env.run("volume", "rm", "--force", volume, check=False,
-                               capture_output=True)
+    # The one name act cannot vary per run is the image of a `uses: ./` action
+    # (act-dockeraction:latest): runs on the same storage take turns (a lock beside it).
+    with _storage_lock(podman_env.cache_dir / "act-run.lock"):
+        images_before = listed("images", "--format", "{{.Repository}}:{{.Tag}}")
+        volumes_before = listed("volume", "ls", "--format", "{{.Name}}")
+        t0 = time.monotonic()
+        try:
+            proc = subprocess.run(cmd, cwd=tree, env=env, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, timeout=900, check=False)
+        finally:
+            elapsed = time.monotonic() - t0
+            # act's leftovers: the action image it built (act-dockeraction:latest), this run's
+            # volumes, and act-toolcache (--rm removes only the job container and its volumes).
+            # Another run's volumes are never forced away (that would kill its containers).
+            for image in listed("images", "--format", "{{.Repository}}:{{.Tag}}") - images_before:
+                if "act-" in image:
+                    podman_env.run("rmi", image, check=False, capture_output=True)
+            for volume in listed("volume", "ls", "--format", "{{.Name}}") - volumes_before:
+                if volume.startswith("act-") and run_id in volume:
+                    podman_env.run("volume", "rm", "--force", volume, check=False,
+                                   capture_output=True)
+                elif volume == "act-toolcache":  # shared: removed only when no container uses it
+                    podman_env.run("volume", "rm", volume, check=False, capture_output=True)
     log = proc.stdout + proc.stderr
     steps = [f"{m[1]} {m[2].split('@')[0]} {float(m[3]) / (1000 if m[4] == 'ms' else 1):.1f} s"
              for m in re.finditer(r"(?:Success|Failure) - (Main|Post) (.+?) \[([\d.]+)(ms|s)\]",

@@ -213,6 +213,44 @@ CATALOGUE = [
          "web-identity-token-file"),
     case("token-file-empty", {**OIDC, "web-identity-token-file": "empty.jwt"},
          "web-identity-token-file"),
+    case("token-file-host-path-in-container",
+         {**OIDC, "web-identity-token-file": "/home/runner/work/_temp/token.jwt"},
+         "web-identity-token-file", env={"GITHUB_WORKSPACE": "/github/workspace"}),
+    case("token-file-escapes-workspace-in-container",
+         {**OIDC, "web-identity-token-file": "../../etc/token.jwt"},
+         "web-identity-token-file", env={"GITHUB_WORKSPACE": "/github/workspace"}),
+    # -- deep or odd input (issue 12): input errors, never a bug report or a retried request ------
+    case("policy-nested-100k", {**OIDC, "inline-session-policy": "[" * 100_000},
+         "inline-session-policy"),
+    case("policy-nested-33", {**OIDC, "inline-session-policy": '{"a":' * 33 + "1" + "}" * 33},
+         "inline-session-policy"),
+    case("policy-5000-digit-number", {**OIDC, "inline-session-policy": '{"Sid": ' + "1" * 5000 + "}"},
+         "inline-session-policy"),
+    case("session-tags-json-nested-20k", {**TAGGED, "session-tags": '{"a":' * 20_000},
+         "session-tags"),
+    case("custom-tags-json-nested-20k", {**TAGGED, "custom-tags": '{"a":[' * 20_000},
+         "custom-tags"),
+    case("custom-tags-5000-digit-number", {**TAGGED, "custom-tags": '{"Team": ' + "9" * 5000 + "}"},
+         "custom-tags"),
+    case("keys-session-token-two-lines",
+         {**KEYS, "aws-session-token": "FwoGZXIvYXdzEXAMPLETOKEN\nsecondLineOfTheToken"},
+         "aws-session-token"),
+    case("keys-session-token-space",
+         {**KEYS, "aws-session-token": "FwoGZXIvYXdzEXAMPLE TOKENsecondhalf"}, "aws-session-token"),
+    case("keys-secret-two-lines",
+         {**KEYS, "aws-secret-access-key": "wJalrXUtnFEMI/K7MDENG\nbPxRfiCYEXAMPLEKEY"},
+         "aws-secret-access-key"),
+    case("keys-secret-non-ascii",
+         {**KEYS, "aws-secret-access-key": "wJalrXUtnFEMI/K7MDENG\u00a0bPxRfiCYEXAMPLEKEY"},
+         "aws-secret-access-key"),
+    case("keys-key-id-non-ascii", {**KEYS, "aws-access-key-id": "AKIAIOSFODNN7EXAMPL\u00c9"},
+         "aws-access-key-id"),
+    case("audience-256", {**OIDC, "audience": "a" * 256}, "audience"),
+    case("audience-100k", {**OIDC, "audience": "sts.amazonaws.com" + "a" * 100_000}, "audience"),
+    case("sts-endpoint-inner-newline", {**OIDC, "sts-endpoint": "http://127.0.0.1:1\n/x"},
+         "sts-endpoint"),
+    case("sts-endpoint-inner-tab", {**OIDC, "sts-endpoint": "http://127.0.0.1:1/\tx"},
+         "sts-endpoint"),
     # -- conflicting inputs -----------------------------------------------------------------------
     case("keys-and-token-file", {**KEYS, "role-to-assume": ROLE,
                                  "web-identity-token-file": "token.jwt"}, "web-identity-token-file"),
@@ -319,7 +357,7 @@ def test_hostile_input_is_refused_without_forging_anything(run_action, inputs: d
     (error,) = result.errors
     assert f"'{named}'" in error
     assert "\n::" not in error and "\r" not in error  # the value is shown escaped
-    assert len(result.stdout) < 4000  # over-long values are shown truncated
+    assert len(result.stdout) < 4000  # over-long values are described, not shown (or cut)
 
 
 def test_hostile_values_that_are_valid_change_nothing_but_themselves(run_action) -> None:

@@ -270,12 +270,12 @@ def test_error_of_a_failing_profile_is_the_only_error(job: RunnerUserJob, sts: S
 def test_the_post_step_cleans_up_even_when_the_main_step_failed_after_writing(
     job: RunnerUserJob,
 ) -> None:
-    # GITHUB_ENV cannot be written (a directory): the step fails after the profile files were
-    # written, but its record was saved first, so the post step still removes them.
-    broken = job.root / "env-is-a-directory"
-    broken.mkdir()
-    main = job.run({"profiles": f"dev = {DEV}"}, env={"GITHUB_ENV": str(broken)})
+    # GITHUB_ENV opens but cannot be written (a full disk: /dev/full): the step fails after the
+    # profile files were written, but its record was saved first, so the post step still
+    # removes them.
+    main = job.run({"profiles": f"dev = {DEV}"}, env={"GITHUB_ENV": "/dev/full"})
     assert main.returncode == 1, main.explain()
+    assert "profile 'dev'" in main.errors[0], main.errors
     assert (job.home / ".aws" / "credentials").is_file()
     assert "aws_profile_files" in main.state
     post = job.post(main)

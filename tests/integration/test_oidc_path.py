@@ -211,3 +211,81 @@ def test_missing_token_permission_fails_fast(
     assert oidc_issuer.requests == []
     for name in CREDENTIAL_VARS:
         assert name not in result.raw_env_text
+
+
+def _imported_modules(importtime_stderr: str) -> set[str]:
+    """The module names of ``python -X importtime``'s report (``import time: self | cumulative | name``)."""
+    names = set()
+    for line in importtime_stderr.splitlines():
+        if line.startswith("import time:") and line.count("|") == 2:
+            name = line.rsplit("|", 1)[1].strip()
+            if name != "imported package":  # the report's header line
+                names.add(name)
+    return names
+
+
+def test_oidc_path_imports_neither_botocore_nor_pyjwt(
+    make_harness: Any, sts: StsFaultProxy
+) -> None:
+    """Issue 15: the OIDC path imports only what it needs. No botocore (the unsigned call needs
+    no signer, and there is no SDK client) and no pyjwt (the claims are a base64 decode)."""
+    import sys
+
+    harness = make_harness(command=[sys.executable, "-X", "importtime", "-m", "py_aws_oidc"])
+    result = harness.run_action({"aws-region": REGION, "role-to-assume": ROLE})
+    assert result.ok, result.explain()
+    [call] = sts.calls
+    assert call.action == ARWWI
+    imported = _imported_modules(result.stderr)
+    # The report is real: the action's own modules and its HTTP stack are in it.
+    assert {"py_aws_oidc.sts", "py_aws_oidc.oidc", "requests"} <= imported, sorted(imported)
+    heavy = sorted(m for m in imported if m.split(".")[0] in {"botocore", "jwt", "boto3", "dateutil"})
+    assert heavy == [], heavy
+
+
+def test_a_failing_validation_imports_no_http_stack(make_harness: Any, sts: StsFaultProxy) -> None:
+    """docs/DESIGN.md: requests is imported lazily, so an input error costs no HTTP stack."""
+    import sys
+
+    harness = make_harness(command=[sys.executable, "-X", "importtime", "-m", "py_aws_oidc"])
+    result = harness.run_action({"aws-region": REGION, "role-to-assume": "not-an-arn"})
+    assert result.returncode == 1 and len(result.errors) == 1, result.explain()
+    assert sts.calls == []
+    imported = _imported_modules(result.stderr)
+    assert "py_aws_oidc.config" in imported, sorted(imported)
+    network = sorted(m for m in imported
+                     if m.split(".")[0] in {"requests", "urllib3", "ssl", "botocore", "jwt"})
+    assert network == [], network
+
+
+_COUNT_SESSIONS = """
+import os, sys
+import py_aws_oidc.oidc as oidc
+made = []
+original = oidc.new_session
+def counted(environ):
+    made.append(1)
+    return original(environ)
+oidc.new_session = counted
+from py_aws_oidc.action import run_main
+code = run_main(os.environ)
+sys.stderr.write(f"HTTP sessions made: {len(made)}\\n")
+sys.exit(code)
+"""
+
+
+def test_the_token_request_and_every_sts_call_share_one_http_session(
+    make_harness: Any, sts: StsFaultProxy, oidc_issuer: OidcIssuer
+) -> None:
+    """Issue 15: STS calls go over the HTTP session the token request already uses (one
+    session, one connection pool), here for a two-role chain."""
+    import sys
+
+    harness = make_harness(command=[sys.executable, "-c", _COUNT_SESSIONS])
+    second = "arn:aws:iam::444455556666:role/deploy"
+    result = harness.run_action({"aws-region": REGION, "role-to-assume": f"{ROLE}\n{second}"})
+    assert result.ok, result.explain()
+    assert [c.action for c in sts.calls] == [ARWWI, "AssumeRole"]
+    assert len(oidc_issuer.token_requests) == 1
+    stderr = result.stderr  # (a failed assertion shows this, not the whole result)
+    assert "HTTP sessions made: 1\n" in stderr, stderr

@@ -128,6 +128,7 @@ def test_terraform_file_inside_the_module_is_read(tmp_path: Path) -> None:
         ('"${path.module}/link.json"', "outside the module directory"),
         ('"${path.module}/sub"', "not a regular file"),
         ('"${path.module}/big.json"', "bytes"),
+        ('"${path.module}/latin1.json"', "not UTF-8 text"),
     ],
 )
 def test_terraform_file_outside_the_module_or_not_a_file_is_refused(
@@ -139,6 +140,7 @@ def test_terraform_file_outside_the_module_or_not_a_file_is_refused(
     (tmp_path / "module" / "sub").mkdir()
     with (tmp_path / "module" / "big.json").open("wb") as file:
         file.truncate(MAX_FILE_BYTES + 1)
+    (tmp_path / "module" / "latin1.json").write_bytes(b'{"Version": "2012-10-17", "Sid": "caf\xe9"}')
     code, out, err = run_cli("lint", str(tf))
     assert code == 2, (out, err)
     assert err.startswith("error: ") and needle in err, err

@@ -117,6 +117,13 @@ def test_long_session_names_fail(name: str) -> None:
         check_session_name(name)
 
 
+@pytest.mark.parametrize("name", ["ab\n", "0\n", "a\nb"])
+def test_a_newline_anywhere_fails_the_session_name(name: str) -> None:
+    """A final newline too (a regex's `$` alone matches before it; hypothesis found it)."""
+    with pytest.raises(InputError, match="not valid"):
+        check_session_name(name)
+
+
 @given(
     st.text(alphabet=SESSION_CHARS, max_size=30),
     st.characters(exclude_characters=SESSION_CHARS),  # incl. Unicode letters: STS is ASCII

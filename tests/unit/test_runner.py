@@ -23,6 +23,7 @@ from py_aws_oidc.runner import (
     escape_property,
     format_file_command,
     input_env_name,
+    load_json_input,
     neutralise_line,
     parse_bool,
     restore_line,
@@ -179,7 +180,29 @@ def test_printed_text_runs_no_command_through_the_runners_parser(text: str, titl
 
 def test_show_quotes_and_escapes_control_characters() -> None:
     assert show("a\nb") == "'a\\x0ab'"
-    assert show("x" * 100).endswith("...'")
+    assert show("a\r\nb") == "'a\\x0d\\x0ab'"
+
+
+@pytest.mark.parametrize("value", [
+    "x" * 81,  # 1.0 cut this to 80 characters
+    "arn:aws:iam::111122223333:role/" + "p/" * 900 + "deploy",  # a long but valid role path
+    "it's a \\secret\\",  # ' and \ were escaped, so the runner's mask missed the value
+    "line one\nline two",
+])
+def test_show_prints_a_value_whole_and_as_given(value: str) -> None:
+    """The runner masks a secret only where it appears whole: no fragment, no escape inside a
+    line (issue 12, "masks that miss"). Line breaks become \\x0a, so every line stays whole."""
+    shown = show(value)
+    assert shown.startswith("'") and shown.endswith("'")
+    for line in value.split("\n"):
+        assert line in shown
+
+
+@pytest.mark.parametrize("value", ["s" * 2049, "a\x1b[31mb", "tab\x00nul", "x##[stop-commands]y"])
+def test_show_describes_what_it_cannot_print_whole(value: str) -> None:
+    shown = show(value)
+    assert shown.startswith(f"(a value of {len(value)} characters")
+    assert value[:8] not in shown
 
 
 def test_file_command_format_is_a_heredoc_with_a_random_delimiter() -> None:
@@ -187,6 +210,14 @@ def test_file_command_format_is_a_heredoc_with_a_random_delimiter() -> None:
     two = format_file_command("A", "v")
     assert re.fullmatch(r"A<<(ghadelimiter_[0-9a-f-]{36})\nv\n\1\n", one)
     assert one != two
+
+
+@pytest.mark.parametrize("name", ["AWS_REGION\n", "A\nB", "A=B", ""])
+def test_exported_names_with_a_newline_are_refused(name: str) -> None:
+    runner = Runner({}, io.StringIO())
+    for write in (runner.export_variable, runner.set_output, runner.save_state):
+        with pytest.raises(FileCommandInjectionError):
+            write(name, "v")
 
 
 @pytest.mark.parametrize("name", ["", "A=B", "A<<B", "A\nB", "A\rB"])
@@ -292,3 +323,17 @@ def test_lines_from_threads_are_never_interleaved() -> None:
     lines = out.getvalue().splitlines()
     assert len(lines) == 8 * 200
     assert all(re.fullmatch(r"\[p\d\] line \d+ x{50}", line) for line in lines)
+
+
+def test_json_inputs_nest_32_levels_and_brackets_in_strings_do_not_count() -> None:
+    deep = '{"a":' * 32 + '"[[[[{{{{\\"]]]"' + "}" * 32
+    assert load_json_input("inline-session-policy", deep) is not None
+    with pytest.raises(InputError, match="'inline-session-policy': is JSON nested more than 32"):
+        load_json_input("inline-session-policy", "[" * 33 + "]" * 33)
+
+
+@pytest.mark.parametrize("raw", ["[" * 100_000, '{"a":' * 20_000, '{"n": ' + "1" * 5000 + "}",
+                                 '{"a": 1', "\udcff", ""])
+def test_any_bad_json_input_is_an_input_error_naming_it(raw: str) -> None:
+    with pytest.raises(InputError, match=r"^Input 'session-tags': is "):
+        load_json_input("session-tags", raw)
