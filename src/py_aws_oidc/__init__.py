@@ -4,4 +4,4 @@ The public API is the console script ``py-aws-oidc`` (see :mod:`py_aws_oidc.cli`
 are implementation details, named by concern (runner I/O, config, oidc, sts, assume, export).
 """
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"

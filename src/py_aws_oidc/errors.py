@@ -43,6 +43,12 @@ class RunnerEnvironmentError(ActionError):
     """The runner did not provide a file or variable the action needs."""
 
 
+class UnsendableRequestError(ActionError):
+    """A request could not be sent at all: its URL or a header is malformed, so nothing left this
+    machine and a retry would fail the same way. Fix: the URL's source (``sts-endpoint``,
+    ``http-proxy``, or the runner's ``ACTIONS_ID_TOKEN_REQUEST_URL``)."""
+
+
 class ExportWriteError(ActionError):
     """GITHUB_ENV, GITHUB_OUTPUT, GITHUB_STATE or the job summary could not be written; the
     message says what was already written."""

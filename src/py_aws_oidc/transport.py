@@ -161,6 +161,18 @@ def request(
         raise TransientFailure(f"{what}: the answer is larger than {MAX_RESPONSE_BYTES} bytes")
     error = exchange.error
     if error is not None:
+        # Not transient: a malformed URL or header fails the same way on every attempt.
+        if isinstance(error, requests.exceptions.InvalidURL | requests.exceptions.InvalidHeader
+                      | requests.exceptions.MissingSchema | requests.exceptions.InvalidSchema
+                      | requests.exceptions.URLRequired):
+            from .errors import UnsendableRequestError
+
+            raise UnsendableRequestError(
+                f"{what} could not be sent: its URL or a header is malformed "
+                f"({type(error).__name__}); nothing was sent",
+                remedy="Check sts-endpoint and http-proxy, or the runner's "
+                "ACTIONS_ID_TOKEN_REQUEST_URL.",
+            ) from None
         # The body is read from urllib3 directly, so its exceptions come through unwrapped.
         if isinstance(error, requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError):
             raise TransientFailure(f"{what} timed out ({type(error).__name__})") from None

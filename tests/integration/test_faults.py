@@ -390,3 +390,15 @@ def test_an_unparsable_answer_with_secrets_in_it_never_prints_them(run_action, s
     assert len(arwwi_calls(result)) == 2
     assert "unreadable response" in error
     assert secret not in result.stdout
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:99999/idtoken", "http://[::1/idtoken",
+                                 "127.0.0.1/idtoken"])
+def test_a_token_url_that_cannot_be_sent_fails_at_once_without_retries(run_action, url) -> None:
+    """A malformed URL fails the same way every time: one clear error, no retry budget spent."""
+    result = run_action(BASE, env={"ACTIONS_ID_TOKEN_REQUEST_URL": url})
+    error = assert_clean_failure(result)
+    assert "could not be sent" in error and "ACTIONS_ID_TOKEN_REQUEST_URL" in error
+    assert "retr" not in error.lower() and result.stdout.count("Retrying") == 0
+    assert result.sts_calls == [] and result.token_requests == []
+    assert result.duration_s < 5, result.duration_s

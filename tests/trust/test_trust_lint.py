@@ -658,3 +658,29 @@ def test_question_mark_is_one_character_in_the_evaluator() -> None:
             claims(sub=f"repo:octo-org/octo-repo:ref:refs/tags/{tag}", repository_id="1")
         )
         assert evaluate(parsed, request).allowed is allowed, tag
+
+
+PREVIOUS_ROLE = "arn:aws:iam::123456789012:role/gha-entry"
+
+
+@pytest.mark.parametrize("source_identity", [False, True])
+def test_a_chained_hop_policy_from_generate_has_no_principal_finding(source_identity: bool) -> None:
+    from py_aws_oidc.trust.generate import GenerateOptions, generate
+
+    generated = generate(
+        GenerateOptions(chained_from=PREVIOUS_ROLE, source_identity=source_identity)
+    )
+    assert findings_for(generated.policy) == []
+
+
+@pytest.mark.parametrize(
+    "principal",
+    [
+        {"AWS": "arn:aws:iam::123456789012:root"},  # a whole account, not one role
+        {"AWS": "arn:aws:iam::123456789012:user/deployer"},
+        {"AWS": [PREVIOUS_ROLE], "Service": ["ec2.amazonaws.com"]},
+    ],
+)
+def test_a_near_chained_hop_policy_still_has_the_principal_finding(principal: Any) -> None:
+    doc = policy(statement(None, principal=principal, action="sts:AssumeRole"))
+    assert "principal-not-github" in {f.rule for f in findings_for(doc)}

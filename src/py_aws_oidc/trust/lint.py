@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from ..partitions import ROLE_ARN
 from .evaluate import ACTION, IAM_GITHUB_CLAIM_KEYS, wildcard_match
 from .policy import Condition, Policy, Statement
 
@@ -626,7 +627,7 @@ def lint_policy(
         trusted = trusted or (statement.effect == "Allow" and kind in _TRUSTING)
         _lint_statement(statement, kind, out)
     _lint_subject_forms(policy, out)
-    if not trusted:
+    if not trusted and not _is_chained_hop_policy(policy):
         out.add(
             None,
             None,
@@ -648,6 +649,23 @@ def lint_policy(
             ),
         )
     return sorted(out.findings, key=lambda f: SEVERITIES.index(f.severity))
+
+
+def _is_chained_hop_policy(policy: Policy) -> bool:
+    """A later hop of a role chain (``trust generate --chained-from``): every Allow statement
+    trusts IAM roles only and tests no GitHub claim. GitHub's provider is not meant to be there,
+    so "no statement trusts GitHub's provider" would be a false finding (and a code-scanning
+    alert on every chained role)."""
+    allows = [s for s in policy.statements if s.effect == "Allow"]
+    return bool(allows) and all(
+        s.principal is not None
+        and not s.principal.wildcard
+        and bool(s.principal.entries)
+        and all(kind == "AWS" for kind, _ in s.principal.entries)
+        and all(ROLE_ARN.fullmatch(value) for value in s.principal.all_values())
+        and not any(_is_github_key(c.key, s) for c in s.conditions)
+        for s in allows
+    )
 
 
 def _lint_statement(statement: Statement, kind: str, out: _Collector) -> None:
