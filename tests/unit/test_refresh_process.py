@@ -65,13 +65,16 @@ def test_parse_document_refuses_unusable_caches(broken: dict[str, object]) -> No
     assert process.parse_document(json.dumps(broken).encode()) is None
     assert process.parse_document(b"\xff not json") is None
     assert process.parse_document(b"[1, 2]") is None
+    # Nested deeper than the parser's recursion limit: unusable, not an unexpected error.
+    assert process.parse_document(b"[" * 60000) is None
 
 
 def test_margin_from_the_callers_environment() -> None:
     assert process.margin_from({}) == 1200
     assert process.margin_from({layout.MARGIN_VAR: " 300 "}) == 300
     assert process.margin_from({layout.MARGIN_VAR: "0"}) == 0
-    for bad in ("-1", "5m", "1e3", "43201", "٣"):
+    # "9" * 5000: int() itself refuses more than 4300 digits (a ValueError of its own).
+    for bad in ("-1", "5m", "1e3", "43201", "٣", "9" * 5000, "0" * 5000):
         with pytest.raises(ProcessFailure, match=layout.MARGIN_VAR):
             process.margin_from({layout.MARGIN_VAR: bad})
 
@@ -166,6 +169,20 @@ def test_a_fresh_cache_is_printed_and_a_stale_one_is_not(private_dir: Path) -> N
     # Stale: it goes on to mint, which needs the settings file (absent here): one-line failure.
     with pytest.raises(ProcessFailure, match=r"settings\.json"):
         process.credentials(str(private_dir), {}, now=expires - 1200)
+
+
+def test_a_deeply_nested_settings_file_is_invalid_json(private_dir: Path) -> None:
+    from py_aws_oidc.refresh import mint
+
+    settings_file = private_dir / "settings.json"
+    settings_file.write_bytes(b"[" * 200000)
+    settings_file.chmod(0o600)
+    fd = _fd(private_dir)
+    try:
+        with pytest.raises(ProcessFailure, match="not valid JSON"):
+            mint.load_settings_document(fd, os.geteuid())
+    finally:
+        os.close(fd)
 
 
 def test_failures_are_described_without_their_text_when_unexpected() -> None:
@@ -343,6 +360,67 @@ def test_the_launcher_parses_on_old_pythons_and_the_hit_path_imports_no_client(
     assert heavy == set(), heavy
     assert not {m for m in imported if m.startswith(("py_aws_oidc.refresh.mint", "py_aws_oidc.sts",
                                                      "py_aws_oidc.assume"))}
+
+
+def _launcher_tree(tmp_path: Path, expiration: str) -> tuple[str, Path]:
+    python3 = shutil.which("python3", path="/usr/local/bin:/usr/bin:/bin")
+    if python3 is None:
+        pytest.skip("no host python3")
+    tree = bundle._Tree(tmp_path, "refresh")
+    bundle._copy_lib(tree)
+    tree.write("session.json", json.dumps({**DOC, "Expiration": expiration}).encode())
+    tree.write("lock", b"")
+    tree.close()
+    return python3, tmp_path / "refresh"
+
+
+def test_a_closed_stdout_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """The caller (an SDK timing out, a pipe that closed) may stop reading: the process says so
+    in one line, without Python's traceback or its "Exception ignored" at exit."""
+    python3, directory = _launcher_tree(tmp_path, "2099-01-01T00:00:00Z")
+    launcher = str(directory / "lib" / "__main__.py")
+    # A pipe whose reader is gone (EPIPE).
+    child = subprocess.Popen([python3, "-I", "-S", launcher], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env={"PATH": "/usr/bin"})
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()
+    err = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 1
+    # No standard output at all (sys.stdout is None).
+    done = subprocess.run([python3, "-I", "-S", launcher], stdout=None, stderr=subprocess.PIPE,
+                          text=True, check=False, env={"PATH": "/usr/bin"},
+                          preexec_fn=lambda: os.close(1))
+    for stderr in (err, done.stderr):
+        assert stderr.startswith(process.PREFIX) and stderr.count("\n") == 1, stderr
+        assert "standard output" in stderr and DOC["SessionToken"] not in stderr
+    assert done.returncode == 1
+
+
+def test_an_interrupt_while_waiting_for_the_lock_is_one_line(tmp_path: Path) -> None:
+    """A cancelled job sends SIGINT: one line on stderr, no traceback, nothing on stdout."""
+    import fcntl
+    import signal
+
+    python3, directory = _launcher_tree(tmp_path, "2000-01-01T00:00:00Z")  # stale: wants the lock
+    held = os.open(directory / "lock", os.O_RDWR)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        child = subprocess.Popen([python3, "-I", "-S", str(directory / "lib" / "__main__.py")],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 env={"PATH": "/usr/bin"})
+        # Wait until it polls for the lock (it has opened the lock file), then interrupt it.
+        deadline = time.monotonic() + 60
+        while not any(os.path.realpath(f"/proc/{child.pid}/fd/{fd}") == str(directory / "lock")
+                      for fd in os.listdir(f"/proc/{child.pid}/fd")):
+            assert time.monotonic() < deadline and child.poll() is None
+            time.sleep(0.02)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=60)
+    finally:
+        os.close(held)
+    assert child.returncode == 1
+    assert out == ""
+    assert err.startswith(process.PREFIX) and err.count("\n") == 1 and "interrupted" in err, err
 
 
 def test_input_error_names_refresh_credentials_for_static_keys() -> None:

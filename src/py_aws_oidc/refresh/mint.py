@@ -46,7 +46,7 @@ def load_settings_document(dir_fd: int, uid: int) -> Any:
         )
     try:
         return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: deep nesting
         raise ProcessFailure(
             f"{layout.SETTINGS_FILE} is not valid JSON; run the py-aws-oidc step again."
         ) from None

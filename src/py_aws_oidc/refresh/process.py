@@ -71,7 +71,12 @@ def margin_from(environ: Mapping[str, str]) -> int:
     raw = environ.get(layout.MARGIN_VAR, "").strip()
     if not raw:
         return layout.DEFAULT_MARGIN_S
-    if not (raw.isascii() and raw.isdigit()) or int(raw) > layout.MAX_MARGIN_S:
+    # The length first: int() refuses more than 4300 digits with a ValueError of its own.
+    if (
+        len(raw) > len(str(layout.MAX_MARGIN_S))
+        or not (raw.isascii() and raw.isdigit())
+        or int(raw) > layout.MAX_MARGIN_S
+    ):
         raise ProcessFailure(
             f"{layout.MARGIN_VAR} must be a whole number of seconds from 0 to "
             f"{layout.MAX_MARGIN_S}; unset it for the default of {layout.DEFAULT_MARGIN_S}."
@@ -108,7 +113,7 @@ def parse_document(data: bytes) -> tuple[dict[str, object], int] | None:
     """The credential_process document and its expiry (epoch s), or None if unusable."""
     try:
         doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: deep nesting
         return None
     if not isinstance(doc, dict) or doc.get("Version") != 1:
         return None
@@ -318,10 +323,31 @@ def run(launcher_file: str) -> int:
         text = credentials(directory, os.environ)
     except ProcessFailure as exc:
         return _fail(str(exc))
+    except KeyboardInterrupt:  # the job was cancelled, or Ctrl-C: one line, not a traceback
+        return _fail("interrupted; no credentials were printed.")
     except Exception as exc:  # noqa: BLE001 - still one line, no traceback, no secret
         return _fail(describe_failure(exc))
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    return _print(text)
+
+
+def _print(text: str) -> int:
+    """The document on stdout; a caller that closed it (or never gave one) gets one line on
+    stderr, not a traceback and not Python's "Exception ignored" at exit."""
+    try:
+        if sys.stdout is None:
+            raise BrokenPipeError(errno.EBADF, "no standard output")
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except (OSError, ValueError):  # ValueError: a closed stream
+        try:  # nothing is left to flush at exit: the buffer goes to /dev/null
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.close(null)
+        except OSError:
+            pass
+        return _fail("standard output is closed; the caller did not read the credentials.")
+    except KeyboardInterrupt:
+        return _fail("interrupted; no credentials were printed.")
     return 0
 
 
