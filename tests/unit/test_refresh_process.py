@@ -290,6 +290,37 @@ def test_host_parent_in_the_container_follows_the_runners_layout(tmp_path: Path)
         bundle.host_parent(env, container_home=str(home), mountinfo=str(tmp_path / "none"))
 
 
+@pytest.mark.parametrize("foreign", ["other-owner", "not-empty"])
+def test_a_directory_swapped_in_while_it_is_made_is_not_written_or_given_away(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, foreign: str
+) -> None:
+    """RUNNER_TEMP (/github/home) belongs to the runner's user, who can rename the step's new
+    directory between mkdir and open and put another in its place: the step must not write
+    into it, change its mode, or give what is in it away."""
+    real_mkdir = os.mkdir
+    swapped = tmp_path / "refresh"
+
+    def racing_mkdir(name: str, mode: int = 0o777, *, dir_fd: int | None = None) -> None:
+        real_mkdir(name, mode, dir_fd=dir_fd)
+        if name == "refresh":
+            os.rename(swapped, tmp_path / "aside")
+            real_mkdir(swapped, 0o755)
+            if foreign == "other-owner":
+                os.chown(swapped, os.geteuid() + 1, os.getegid() + 1)
+            else:
+                (swapped / "theirs").write_text("x")
+
+    if foreign == "other-owner" and os.geteuid() != 0:
+        pytest.skip("chown to another uid needs root")
+    monkeypatch.setattr(os, "mkdir", racing_mkdir)
+    with pytest.raises(OSError, match="replaced"):
+        bundle._Tree(tmp_path, "refresh")
+    st = swapped.stat()
+    assert st.st_mode & 0o777 == 0o755
+    assert sorted(p.name for p in swapped.iterdir()) == ([] if foreign == "other-owner"
+                                                           else ["theirs"])
+
+
 def test_config_file_names_the_profile_and_quotes_the_path() -> None:
     text = bundle.config_text("default", "us-east-1", "python3 -I -S '/tmp/a b/lib'")
     assert text == ("[default]\nregion = us-east-1\n"

@@ -23,6 +23,7 @@ in, so the runner's user can read, lock and replace them when the container ran 
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import json
 import os
@@ -264,7 +265,18 @@ class _Tree:
     def _mkdir(parent_fd: int, name: str) -> int:
         os.mkdir(name, 0o700, dir_fd=parent_fd)
         fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
-        os.fchmod(fd, 0o700)  # mkdir's mode is reduced by the umask
+        try:
+            # Between mkdir and open, the parent's owner can rename the new directory away and
+            # put another in its place (another step's, root's): only an empty directory of
+            # this process's is changed, written into and, at the end, given away (chown).
+            if os.fstat(fd).st_uid != os.geteuid() or os.listdir(fd):
+                raise OSError(errno.EEXIST, "it was replaced while it was being made")
+            os.fchmod(fd, 0o700)  # mkdir's mode is reduced by the umask
+            if os.listdir(fd):  # entries made before the chmod closed it
+                raise OSError(errno.EEXIST, "it was replaced while it was being made")
+        except BaseException:
+            os.close(fd)
+            raise
         return fd
 
     def directory(self, relative: str) -> int:
