@@ -470,15 +470,18 @@ def test_python_too_old_is_one_line(
     assert "3.10 or newer" in run.stderr and run.stderr.count("\n") == 1
 
 
+@pytest.mark.parametrize("inputs", [REFRESH, CHAIN], ids=["one-hop", "chain-signed-by-botocore"])
 def test_mint_runs_on_python_3_10(
-    run_action: Any, sts: StsFaultProxy, oidc_issuer: OidcIssuer
+    run_action: Any, sts: StsFaultProxy, oidc_issuer: OidcIssuer, inputs: dict[str, str]
 ) -> None:
+    """The chain's second hop is signed with botocore's SigV4 signer: that runs on 3.10 too."""
     python310 = find_python(10)
     if python310 is None:
         pytest.skip("no python3.10 on this machine")
     # As root throughout (the harness's root-owned job), so pyenv's interpreter is usable.
-    step = run_action(REFRESH)
+    step = run_action(inputs)
     assert step.ok, step.explain()
+    hops = len(sts.calls)
     directory = refresh_dir(step)
     make_stale(directory)
     env = {"PATH": "/usr/bin:/bin", "ACTIONS_ID_TOKEN_REQUEST_URL": oidc_issuer.token_url,
@@ -489,7 +492,8 @@ def test_mint_runs_on_python_3_10(
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert json.loads(done.stdout)["AccessKeyId"] == sts.calls[-1].response["AccessKeyId"]
-    assert counts(oidc_issuer, sts) == (before[0] + 1, before[1] + 1)
+    assert counts(oidc_issuer, sts) == (before[0] + 1, before[1] + hops)
+    assert [c.action for c in sts.calls[-hops:]] == [c.action for c in sts.calls[:hops]]
 
 
 def test_post_step_removes_nothing_outside_runner_temp(

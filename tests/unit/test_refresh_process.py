@@ -362,6 +362,28 @@ def test_the_process_modules_stay_within_python_3_10(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+# The distributions of bundle.LIB_MODULES (py_aws_oidc aside), as pip names them.
+_LIB_DISTRIBUTIONS = ("requests", "urllib3", "idna", "certifi", "charset-normalizer", "botocore",
+                      "python-dateutil", "jmespath", "six")
+
+
+def test_the_image_packs_the_versions_tested_on_python_3_10() -> None:
+    """The image packs its own dependencies for the host's python3; the mint runs on 3.10 in the
+    integration tests with this environment's (test_mint_runs_on_python_3_10): the versions must
+    be the same, and each must declare that it supports 3.10."""
+    import re
+    from importlib import metadata
+
+    pinned = dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", (REPO / "requirements" / "image.txt")
+                             .read_text(), flags=re.MULTILINE))
+    assert len(_LIB_DISTRIBUTIONS) == len(bundle.LIB_MODULES) - 1
+    for name in _LIB_DISTRIBUTIONS:
+        assert pinned.get(name) == metadata.version(name), name
+        requires = metadata.metadata(name).get("Requires-Python") or ""
+        floor = re.search(r">=\s*3\.(\d+)", requires)
+        assert floor is None or int(floor.group(1)) <= 10, (name, requires)
+
+
 def test_the_launcher_parses_on_old_pythons_and_the_hit_path_imports_no_client(
     tmp_path: Path,
 ) -> None:
