@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -78,18 +77,10 @@ def _describe(settings: Settings, exc: StsError) -> str:
     return f"Could not assume role with {settings.source.value}{where}"
 
 
-# An account inside an ARN that STS quotes in an error ("User: arn:aws:iam::123456789012:user/ci
-# is not authorized ..."): the source's account, which no mask covers.
-_ARN_ACCOUNT = re.compile(r"(arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:)\d{12}(?=:)")
-
-
 def _sts_failure(settings: Settings, exc: StsError) -> str:
     """The message of a failed hop; with ``mask-aws-account-id`` no account ID appears in it
     (SPEC rules 9 and 10), whichever account an ARN quoted by STS belongs to."""
-    text = f"{_describe(settings, exc)}: {exc.message}"
-    if settings.mask_account_id:
-        text = _ARN_ACCOUNT.sub(r"\1(masked)", text)
-    return text
+    return settings.hide_accounts(f"{_describe(settings, exc)}: {exc.message}")
 
 
 def run_main(environ: Mapping[str, str], stream: TextIO | None = None) -> int:

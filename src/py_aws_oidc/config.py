@@ -25,6 +25,9 @@ STATE_PROFILE_FILES = "aws_profile_files"
 STATE_PROFILE_FILE_VARS = "aws_profile_file_vars"
 PROFILE_FILE_VARS = ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE")
 
+# An account inside an ARN that STS quotes in an error ("User: arn:aws:iam::123456789012:user/ci
+# is not authorized ..."): the source's account, which no mask covers.
+ARN_ACCOUNT = re.compile(r"(arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:)\d{12}(?=:)")
 # The main step's saved state (GITHUB_STATE) naming its refresh directory, for the post step.
 REFRESH_STATE = "refresh_dir"
 DEFAULT_DURATION = 3600
@@ -180,6 +183,12 @@ class Settings:
             runner.mask(partitions.account_of(arn_or_account))
         else:
             runner.mask(arn_or_account)
+
+    def hide_accounts(self, text: str) -> str:
+        """With ``mask-aws-account-id``, ``text`` with the account of every ARN in it shown as
+        ``(masked)``: for messages quoting STS, whose ARNs may name an account no mask covers
+        (and for the credential process, which registers no mask)."""
+        return ARN_ACCOUNT.sub(r"\1(masked)", text) if self.mask_account_id else text
 
 
 def count_assume_role_hops(source: Source, roles: tuple[str, ...]) -> int:

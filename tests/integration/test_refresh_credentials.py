@@ -25,9 +25,11 @@ from localdev.oidc_issuer import OidcIssuer
 from localdev.sts_faults import StsFaultProxy
 from py_aws_oidc.refresh import layout as refresh_layout
 from tests.integration.cac_support import (
+    ACCOUNT,
     ARWWI,
     ASSUME_ROLE,
     CREDENTIAL_VARS,
+    OTHER_ACCOUNT,
     OTHER_ROLE,
     REGION,
     ROLE,
@@ -395,6 +397,24 @@ def test_sts_refusal_is_one_line_without_secrets(
     assert run.stderr.count("\n") == 1 and "AccessDenied" in run.stderr
     for secret in [oidc_issuer.request_token, *oidc_issuer.minted]:
         assert secret not in run.stderr
+
+
+def test_with_mask_aws_account_id_the_error_line_names_no_account(
+    job: tuple[RunnerLayout, ActionHarness], sts: StsFaultProxy, oidc_issuer: OidcIssuer
+) -> None:
+    """The account is a secret (SPEC rule 10) on the process's failure path too: the line goes
+    to the later step's stderr (and to whatever file a script sends it to), unmasked by us."""
+    step = run_step(job, {**CHAIN, "mask-aws-account-id": "true"})
+    assert step.ok, step.explain()
+    make_stale(refresh_dir(step))
+    sts.fail_next(ASSUME_ROLE, "AccessDenied",
+                  f"User: arn:aws:sts::{ACCOUNT}:assumed-role/gha-entry/deploy-session is not "
+                  f"authorized to perform: sts:AssumeRole on resource: {OTHER_ROLE}", status=403)
+    run = later(job, step, oidc_issuer).credential_process()
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr.count("\n") == 1 and "AccessDenied" in run.stderr
+    assert "arn:aws:sts::(masked):assumed-role/gha-entry" in run.stderr
+    assert ACCOUNT not in run.stderr and OTHER_ACCOUNT not in run.stderr
 
 
 def test_post_step_removes_the_directory_and_blanks_the_profile(

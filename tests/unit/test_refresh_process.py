@@ -236,8 +236,15 @@ def test_settings_file_replays_what_the_step_did() -> None:
     for name in ("region", "source", "audience", "proxy", "external_id", "session_name",
                  "source_identity", "inline_policy", "managed_policies", "max_attempts",
                  "special_characters_workaround", "allowed_account_ids", "action_timeout_s",
-                 "sts_endpoint"):
+                 "sts_endpoint", "mask_account_id"):
         assert getattr(replay, name) == getattr(_settings(), name), name
+    # The defaults (None, False) would pass the loop whatever the file holds: the other values.
+    other = _settings(sts_endpoint="https://sts.eu-west-1.amazonaws.com", mask_account_id=False,
+                      external_id=None, source_identity=None, inline_policy=None)
+    again = settingsfile.settings(settingsfile.document(other, _outcome(), {}), {})
+    for name in ("sts_endpoint", "mask_account_id", "external_id", "source_identity",
+                 "inline_policy"):
+        assert getattr(again, name) == getattr(other, name), name
 
 
 def test_settings_file_token_path_follows_the_callers_workspace(tmp_path: Path) -> None:

@@ -18,11 +18,12 @@ from typing import Any
 
 from ..assume import Chain
 from ..config import Source
+from ..errors import ActionError
 from ..retry import Deadline
 from ..runner import Runner
 from ..sts import iso8601
 from . import layout
-from .process import NO_ID_REQUEST_MESSAGE, ProcessFailure, read_private
+from .process import NO_ID_REQUEST_MESSAGE, ProcessFailure, describe_failure, read_private
 from .settingsfile import SettingsFileError, settings
 
 URL_VAR = "ACTIONS_ID_TOKEN_REQUEST_URL"
@@ -69,7 +70,12 @@ def mint(dir_fd: int, environ: Mapping[str, str]) -> dict[str, object]:
 
     runner = Runner(environ, _Discard())
     deadline = Deadline(recorded.action_timeout_s or None)
-    outcome = Chain(recorded, runner, deadline).run()
+    try:
+        outcome = Chain(recorded, runner, deadline).run()
+    except ActionError as exc:
+        if not recorded.mask_account_id:
+            raise
+        raise ProcessFailure(recorded.hide_accounts(describe_failure(exc))) from None
     if recorded.allowed_account_ids and outcome.account not in recorded.allowed_account_ids:
         raise ProcessFailure(
             "the new session is in an account that allowed-account-ids does not list; check "

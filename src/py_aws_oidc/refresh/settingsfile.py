@@ -73,6 +73,7 @@ def document(settings: Settings, outcome: Outcome, environ: Mapping[str, str]) -
         "max_attempts": settings.max_attempts,
         "special_characters_workaround": settings.special_characters_workaround,
         "allowed_account_ids": list(settings.allowed_account_ids),
+        "mask_account_id": settings.mask_account_id,
         "action_timeout_s": settings.action_timeout_s,
     }
 
@@ -152,7 +153,9 @@ def settings(doc: Any, environ: Mapping[str, str]) -> Settings:
         token_file=token_file,
         audience=_str(doc, "audience"),
         proxy=ProxySettings(_opt_str(proxy, "url"), _strs(proxy, "no_proxy")),
-        mask_account_id=False,
+        # Not for masks (the process registers none: the step's masks cover the job's log),
+        # for its error line, which quotes STS (Settings.hide_accounts).
+        mask_account_id=bool(doc.get("mask_account_id")),
         # The granted duration, not the request: `max` already stepped down in the step.
         duration=Duration(_int(doc, "final_duration_s")),
         external_id=_opt_str(doc, "external_id"),
