@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
-from . import config, export, profiles, safefiles
+from . import config, export, profiles
 from .assume import Chain, Outcome, existing_credentials_are_valid
 from .config import Settings, Source
 from .errors import AccessDeniedError, ActionError, StsError
@@ -239,30 +239,21 @@ def _write_refresh(
 ) -> list[RefreshSetup]:
     """refresh-credentials: one refresh directory per session (role-to-assume's first, then each
     profile's, each with its own chain, cache and lock). With profiles, the first directory's
-    config file lists every profile, each with its own credential_process."""
+    config file lists every profile, each with its own credential_process: the others are made
+    first, so that no directory is written into after it is given to the runner's user."""
     from .refresh import bundle
-    from .refresh.layout import CONFIG_FILE
 
+    sessions = [(settings, main, settings.aws_profile)] if main is not None else []
+    sessions += [(dataclasses.replace(settings, roles=spec.roles), outcome, spec.name)
+                 for spec, outcome in named]
     setups: list[RefreshSetup] = []
     try:
-        if main is not None:
-            setups.append(bundle.write(settings, main, runner.environ, settings.aws_profile))
-        for spec, outcome in named:
-            profile_settings = dataclasses.replace(settings, roles=spec.roles)
-            setups.append(bundle.write(profile_settings, outcome, runner.environ, spec.name))
-        if named:
-            text = profiles.render_ini(
-                {
-                    profiles.config_section_name(setup.profile): {
-                        "region": settings.region,
-                        "credential_process": setup.credential_process,
-                    }
-                    for setup in setups
-                }
-            )
-            safefiles.write_private_file(
-                setups[0].local / CONFIG_FILE, text, what="The refresh config file"
-            )
+        for session_settings, outcome, profile in sessions[1:]:
+            setups.append(bundle.write(session_settings, outcome, runner.environ, profile))
+        if sessions:
+            first_settings, first_outcome, first_profile = sessions[0]
+            setups.insert(0, bundle.write(first_settings, first_outcome, runner.environ,
+                                          first_profile, also=setups))
     except BaseException:
         _remove_refresh(setups)
         raise

@@ -328,6 +328,39 @@ def test_a_directory_swapped_in_while_it_is_made_is_not_written_or_given_away(
                                                            else ["theirs"])
 
 
+def test_no_refresh_directory_is_written_into_once_it_is_given_away(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With profiles, the first directory's config lists every profile. Once a directory is the
+    runner user's, they can swap it for one of theirs (or of root's): the step (root) must not
+    write into it any more, so the directory whose config lists the others is made last."""
+    from py_aws_oidc import action
+    from py_aws_oidc.named_profiles import ProfileSpec
+    from py_aws_oidc.runner import Runner
+
+    real_write = bundle.write
+    swapped: list[Path] = []
+
+    def write_then_swap(*args: object, **kwargs: object) -> bundle.RefreshSetup:
+        setup = real_write(*args, **kwargs)  # type: ignore[arg-type]
+        setup.local.rename(setup.local.with_name(setup.local.name + "-moved"))
+        setup.local.mkdir()
+        swapped.append(setup.local)
+        return setup
+
+    monkeypatch.setattr(bundle, "write", write_then_swap)
+    runner = Runner({"RUNNER_TEMP": str(tmp_path), "HOME": str(tmp_path)}, _Sink())
+    named = [(ProfileSpec("dev", ("arn:aws:iam::111122223333:role/dev",)), _outcome()),
+             (ProfileSpec("prod", ("arn:aws:iam::111122223333:role/prod",)), _outcome())]
+    setups = action._write_refresh(_settings(aws_profile="main"), _outcome(), named, runner)
+    assert [s.profile for s in setups] == ["main", "dev", "prod"]
+    assert len(swapped) == 3
+    assert [list(d.iterdir()) for d in swapped] == [[], [], []]
+    config = (setups[0].local.with_name(setups[0].local.name + "-moved") / "config").read_text()
+    for setup in setups:
+        assert f"credential_process = {setup.credential_process}" in config
+
+
 def test_config_file_names_the_profile_and_quotes_the_path() -> None:
     text = bundle.config_text("default", "us-east-1", "python3 -I -S '/tmp/a b/lib'")
     assert text == ("[default]\nregion = us-east-1\n"

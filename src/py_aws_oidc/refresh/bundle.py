@@ -34,7 +34,7 @@ import shutil
 import stat
 import sys
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -354,21 +354,28 @@ def _copy_lib(tree: _Tree, archive_path: Path = ARCHIVE) -> None:
     tree.write(f"{lib}/{layout.LAUNCHER_FILE}", launcher.encode("utf-8"))
 
 
-def config_text(profile: str, region: str, credential_process: str) -> str:
+def config_text(profile: str, region: str, credential_process: str,
+                also: Sequence[RefreshSetup] = ()) -> str:
+    """The config file: ``profile``, then one profile per setup of ``also`` (``profiles``)."""
+    processes = {profile: credential_process, **{s.profile: s.credential_process for s in also}}
     return profiles.render_ini(
         {
-            profiles.config_section_name(profile): {
-                "region": region,
-                "credential_process": credential_process,
-            }
+            profiles.config_section_name(name): {"region": region, "credential_process": command}
+            for name, command in processes.items()
         }
     )
 
 
 def write(
-    settings: Settings, outcome: Outcome, environ: Mapping[str, str], profile: str | None
+    settings: Settings,
+    outcome: Outcome,
+    environ: Mapping[str, str],
+    profile: str | None,
+    also: Sequence[RefreshSetup] = (),
 ) -> RefreshSetup:
-    """Make the refresh directory for this run; on failure nothing is left behind."""
+    """Make the refresh directory for this run; on failure nothing is left behind. Its config
+    file lists the profiles of ``also`` too (written before it is given away: nothing is written
+    into a directory once it is the runner user's)."""
     creds = outcome.credentials
     if creds.session_token is None or creds.expiration is None:
         raise RunnerEnvironmentError("STS answered without a session token or an expiration.")
@@ -401,7 +408,7 @@ def write(
             layout.CACHE_FILE: json.dumps(session),
             layout.LOCK_FILE: "",
             layout.CONFIG_FILE: config_text(setup.profile, settings.region,
-                                            setup.credential_process),
+                                            setup.credential_process, also),
         }
         for file_name, text in files.items():
             tree.write(file_name, text.encode("utf-8"))
