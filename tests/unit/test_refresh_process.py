@@ -424,6 +424,44 @@ def test_the_image_packs_the_versions_tested_on_python_3_10() -> None:
         assert floor is None or int(floor.group(1)) <= 10, (name, requires)
 
 
+_IMPORT_EVERYTHING = """
+import importlib, pkgutil, sys
+sys.path.insert(0, sys.argv[1])
+import py_aws_oidc
+failed = []
+names = [m.name for m in pkgutil.walk_packages(py_aws_oidc.__path__, "py_aws_oidc.")
+         if not m.name.endswith("__main__")]  # py_aws_oidc.__main__ runs the action
+names += ["requests", "urllib3", "botocore.auth", "botocore.credentials", "dateutil.parser",
+          "charset_normalizer", "idna", "certifi", "jmespath", "six"]
+for name in names:
+    try:
+        importlib.import_module(name)
+    except Exception as exc:
+        failed.append(f"{name}: {exc!r}")
+print(sys.version_info[:2], len(names), failed)
+"""
+
+
+def test_every_module_in_lib_imports_on_python_3_10(tmp_path: Path) -> None:
+    """vermin reads our modules; this imports all of lib/ (ours and the dependencies, also the
+    modules only an error path imports) with a real 3.10, isolated as the process runs."""
+    from tests.support.later_steps import find_python
+
+    python310 = find_python(10)
+    if python310 is None:
+        pytest.skip("no python3.10 on this machine")
+    tree = bundle._Tree(tmp_path, "refresh")
+    bundle._copy_lib(tree)
+    tree.close()
+    done = subprocess.run([python310, "-I", "-S", "-c", _IMPORT_EVERYTHING,
+                           str(tmp_path / "refresh" / "lib")], capture_output=True, text=True,
+                          check=False, env={"PATH": "/usr/bin:/bin"}, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("(3, 10) ") and done.stdout.rstrip().endswith(" []"), \
+        done.stdout[-2000:]
+    assert done.stderr == ""
+
+
 def test_the_launcher_parses_on_old_pythons_and_the_hit_path_imports_no_client(
     tmp_path: Path,
 ) -> None:
