@@ -256,6 +256,15 @@ def test_settings_file_token_path_follows_the_callers_workspace(tmp_path: Path) 
     outside = _settings(source=Source.TOKEN_FILE, token_file=Path("/var/run/secrets/t"))
     doc = settingsfile.document(outside, _outcome(), {"GITHUB_WORKSPACE": "/github/workspace"})
     assert settingsfile.settings(doc, {}).token_file == Path("/var/run/secrets/t")
+    # In the container, /github/home is the host's $RUNNER_TEMP/_github_home: the host path.
+    home = _settings(source=Source.TOKEN_FILE, token_file=Path("/github/home/ci/t.jwt"))
+    doc = settingsfile.document(home, _outcome(), {"GITHUB_WORKSPACE": "/github/workspace"},
+                                {"/github/home": "/home/runner/work/_temp/_github_home"})
+    assert settingsfile.settings(doc, {}).token_file == Path(
+        "/home/runner/work/_temp/_github_home/ci/t.jwt")
+    on_host = {"/home/runner/work/_temp": "/home/runner/work/_temp"}
+    doc = settingsfile.document(outside, _outcome(), {}, on_host)
+    assert settingsfile.settings(doc, {}).token_file == Path("/var/run/secrets/t")
 
 
 def test_settings_file_refuses_what_this_version_did_not_write() -> None:
@@ -359,6 +368,16 @@ def test_no_refresh_directory_is_written_into_once_it_is_given_away(
     config = (setups[0].local.with_name(setups[0].local.name + "-moved") / "config").read_text()
     for setup in setups:
         assert f"credential_process = {setup.credential_process}" in config
+
+
+def test_the_runners_mounts_map_to_host_paths_for_a_token_file() -> None:
+    host_home = Path("/home/runner/work/_temp/_github_home")
+    assert bundle._mounts(Path("/github/home"), host_home) == {
+        "/github/home": str(host_home),
+        "/github/workflow": "/home/runner/work/_temp/_github_workflow",
+        "/github/file_commands": "/home/runner/work/_temp/_runner_file_commands",
+    }
+    assert bundle._mounts(Path("/srv/temp"), Path("/srv/temp")) == {}
 
 
 def test_config_file_names_the_profile_and_quotes_the_path() -> None:

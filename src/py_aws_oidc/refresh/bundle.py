@@ -366,6 +366,19 @@ def config_text(profile: str, region: str, credential_process: str,
     )
 
 
+def _mounts(local_parent: Path, host_parent_dir: Path) -> dict[str, str]:
+    """Container path -> host path of the runner's mounts under RUNNER_TEMP (a token file may
+    be under any of them: config.py); on the host, nothing to translate."""
+    if local_parent == host_parent_dir:
+        return {}
+    mounts = {str(local_parent): str(host_parent_dir)}
+    if local_parent == Path(CONTAINER_HOME) and host_parent_dir.name == "_github_home":
+        temp = host_parent_dir.parent
+        mounts["/github/workflow"] = str(temp / "_github_workflow")
+        mounts["/github/file_commands"] = str(temp / "_runner_file_commands")
+    return mounts
+
+
 def write(
     settings: Settings,
     outcome: Outcome,
@@ -404,7 +417,10 @@ def write(
             "Expiration": setup.expiration,
         }
         files = {
-            layout.SETTINGS_FILE: json.dumps(document(settings, outcome, environ), indent=1),
+            layout.SETTINGS_FILE: json.dumps(
+                document(settings, outcome, environ, _mounts(local_parent, host_parent_dir)),
+                indent=1,
+            ),
             layout.CACHE_FILE: json.dumps(session),
             layout.LOCK_FILE: "",
             layout.CONFIG_FILE: config_text(setup.profile, settings.region,

@@ -33,9 +33,12 @@ class SettingsFileError(ValueError):
     """settings.json is not one this version wrote."""
 
 
-def _token_file(settings: Settings, environ: Mapping[str, str]) -> dict[str, str] | None:
+def _token_file(
+    settings: Settings, environ: Mapping[str, str], mounts: Mapping[str, str]
+) -> dict[str, str] | None:
     """The token file as the later step will find it: relative to the workspace when it lies
-    inside it (the container sees the workspace at another path than the host)."""
+    inside it (the container sees the workspace at another path than the host); under a mount
+    of ``mounts`` (container path -> host path: ``/github/home``), at its host path."""
     if settings.token_file is None:
         return None
     path = posixpath.normpath(os.path.abspath(settings.token_file))
@@ -44,10 +47,18 @@ def _token_file(settings: Settings, environ: Mapping[str, str]) -> dict[str, str
         root = posixpath.normpath(os.path.abspath(workspace))
         if path.startswith(root.rstrip("/") + "/"):
             return {"workspace_relative": path[len(root.rstrip("/")) + 1 :]}
+    for inside, host in mounts.items():
+        if path.startswith(inside.rstrip("/") + "/"):
+            return {"absolute": host.rstrip("/") + path[len(inside.rstrip("/")) :]}
     return {"absolute": path}
 
 
-def document(settings: Settings, outcome: Outcome, environ: Mapping[str, str]) -> dict[str, Any]:
+def document(
+    settings: Settings,
+    outcome: Outcome,
+    environ: Mapping[str, str],
+    mounts: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """The settings file's content for a successful web-identity run."""
     if settings.source not in _SOURCES:
         raise ValueError("refresh needs a web-identity source")
@@ -57,7 +68,7 @@ def document(settings: Settings, outcome: Outcome, environ: Mapping[str, str]) -
         "format": layout.SETTINGS_FORMAT,
         "region": settings.region,
         "source": _SOURCES[settings.source],
-        "token_file": _token_file(settings, environ),
+        "token_file": _token_file(settings, environ, mounts or {}),
         "audience": settings.audience,
         "roles": [hop.role_arn for hop in outcome.hops],
         "final_duration_s": outcome.hops[-1].duration_s,
