@@ -134,16 +134,24 @@ def test_image_writes_through_github_home_and_host_steps_refresh(
     assert ("AWS_CONFIG_FILE", "") in post.env_entries
 
 
+@pytest.mark.parametrize("where", ["workspace", "github-home"])
 def test_token_file_seen_in_the_container_is_read_again_on_the_host(
     job: tuple[RunnerLayout, ActionHarness], sts: StsFaultProxy, oidc_issuer: OidcIssuer,
-    secrets: Any,
+    secrets: Any, where: str,
 ) -> None:
+    """Relative to the workspace, or under /github/home (the host's
+    $RUNNER_TEMP/_github_home): the host process reads the file at its host path."""
     laid_out, _ = job
     first = secrets.add(oidc_issuer.mint())
-    token_path = laid_out.workspace / "token.jwt"
+    if where == "workspace":
+        token_path, given = laid_out.workspace / "token.jwt", "token.jwt"
+    else:
+        token_path = laid_out.runner_temp / "_github_home" / "token.jwt"
+        given = "/github/home/token.jwt"
     token_path.write_text(first)
+    os.chown(token_path, RUNNER_UID, RUNNER_UID)
     step = run_step(job, {"aws-region": REGION, "role-to-assume": ROLE,
-                          "web-identity-token-file": "token.jwt",
+                          "web-identity-token-file": given,
                           "refresh-credentials": "true"}, oidc=False)
     assert step.ok, step.explain()
     directory = Path(step.env["AWS_CONFIG_FILE"]).parent
