@@ -306,6 +306,30 @@ class WriteRecord:
         return cls(tuple(files), tuple(dirs))
 
 
+    def confined_to(self, paths: Sequence[Path]) -> tuple[WriteRecord, tuple[str, ...]]:
+        """(this record limited to the files in ``paths`` and the directories above them, the
+        recorded paths left out).
+
+        The record comes back to the post step through the job's environment (``STATE_*``),
+        which an earlier step can set too: a crafted record must not make the post step (root in
+        the container) rewrite or delete anything but the shared files themselves.
+        """
+        allowed = {os.path.normpath(str(path)) for path in paths}
+        files = tuple(f for f in self.files if os.path.normpath(f.path) in allowed)
+        kept = [os.path.normpath(f.path) for f in files]
+        dirs = tuple(
+            d
+            for d in self.created_dirs
+            if os.path.normpath(d) != "/"
+            and any(path.startswith(os.path.normpath(d) + "/") for path in kept)
+        )
+        left = tuple(
+            [f.path for f in self.files if os.path.normpath(f.path) not in allowed]
+            + [d for d in self.created_dirs if d not in dirs]
+        )
+        return WriteRecord(files, dirs), left
+
+
 @dataclass(frozen=True, repr=False)
 class PreparedWrite:
     """Both files read, checked and rendered; nothing written yet (:meth:`write` does that)."""

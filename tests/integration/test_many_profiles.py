@@ -10,6 +10,7 @@ steps exported through GITHUB_ENV plus ``AWS_PROFILE``.
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import json
 import os
 import shlex
@@ -258,6 +259,34 @@ def test_post_with_files_at_a_chosen_place_keeps_the_variables(job: RunnerUserJo
     assert post.ok, post.explain()
     assert not (job.workspace / "c").exists() and not (job.workspace / "k").exists()
     assert "AWS_CONFIG_FILE" not in post.env
+
+
+def test_a_crafted_record_cannot_make_the_post_step_touch_other_files(job: RunnerUserJob) -> None:
+    # The record comes back as STATE_aws_profile_files, an environment variable an earlier step
+    # or the job can set too; the post step (root in the container) must stay on the shared files.
+    victim = job.workspace / "victim.ini"
+    victim.write_text("[keep]\nk = v\n")
+    (job.workspace / "victim.txt").write_text("not an INI file\n")
+    empty = job.workspace / "empty-dir"
+    empty.mkdir()
+    main = job.run({"profiles": f"dev = {DEV}"})
+    assert main.ok, main.explain()
+    record = json.loads(main.state["aws_profile_files"])
+    record["files"] += [
+        {"path": str(victim), "label": "x", "created": True, "sections": ["keep"]},
+        {"path": str(job.workspace / "victim.txt"), "label": "x", "created": True,
+         "sections": []},
+        {"path": str(job.home / ".aws" / ".." / ".." / "workspace" / "victim.ini"),
+         "label": "x", "created": True, "sections": ["keep"]},
+    ]
+    record["created_dirs"] += [str(empty), "/"]
+    post = job.post(dataclasses.replace(
+        main, state={**main.state, "aws_profile_files": json.dumps(record)}))
+    assert post.ok, post.explain()
+    assert victim.read_text() == "[keep]\nk = v\n"
+    assert (job.workspace / "victim.txt").is_file() and empty.is_dir()
+    assert not (job.home / ".aws").exists()  # what the step wrote is still removed
+    assert sum("Left " in w for w in post.warnings) == 5, post.warnings
 
 
 def test_error_of_a_failing_profile_is_the_only_error(job: RunnerUserJob, sts: StsFaultProxy) -> None:
