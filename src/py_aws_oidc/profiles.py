@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -399,10 +400,33 @@ def _sections(
     return sections
 
 
+def _config_profile(section: str) -> str | None:
+    """The profile a config-file section defines for botocore (``build_profile_map``): ``[default]``,
+    and ``[profile NAME]`` split as a shell would, so ``[profile "dev"]``, ``[profile  dev]`` and
+    ``[profile default]`` are profiles too; None for anything else."""
+    if section == "default":
+        return section
+    if not section.startswith("profile"):
+        return None
+    try:
+        parts = shlex.split(section)
+    except ValueError:
+        return None
+    return parts[1] if len(parts) == 2 else None
+
+
 def _refuse_clashes(
     plan: list[_Section], originals: dict[Path, dict[str, dict[str, str]]], overwrite_input: str
 ) -> None:
-    clashes = [(s.profile, str(s.path)) for s in plan if s.name in originals[s.path]]
+    clashes = [
+        (s.profile, str(s.path))
+        for s in plan
+        if s.name in originals[s.path]
+        or (
+            s.label == CONFIG_LABEL
+            and any(_config_profile(name) == s.profile for name in originals[s.path])
+        )
+    ]
     if not clashes:
         return
     names = list(dict.fromkeys(name for name, _ in clashes))
