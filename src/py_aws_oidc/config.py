@@ -751,11 +751,32 @@ def _read_sts_endpoint(inputs: _Inputs) -> str | None:
     return sts_endpoint
 
 
+# A 12-digit account ID inside a role input (an ARN's account). Not allowed-account-ids: those
+# are shown as given in the mismatch error (the list the user wrote, not the session's account).
+_GIVEN_ACCOUNT = re.compile(r"(?<!\d)\d{12}(?!\d)")
+_INPUTS_WITH_ACCOUNTS = ("role-to-assume", "profiles")
+
+
+def _mask_given_accounts(inputs: _Inputs) -> None:
+    """With ``mask-aws-account-id``, mask the accounts the role inputs name before any reader
+    can quote one in an input error (SPEC "1.1 / Hardening": masked first, failure paths too).
+    An invalid flag is left to its own reader, which reports it in its turn."""
+    try:
+        if not inputs.runner.get_bool("mask-aws-account-id", False):
+            return
+    except InputError:
+        return
+    for name in _INPUTS_WITH_ACCOUNTS:
+        for account in dict.fromkeys(_GIVEN_ACCOUNT.findall(inputs.runner.get_input(name))):
+            inputs.runner.mask(account)
+
+
 def load_settings(runner: Runner) -> Settings:
     """Read and validate every input. No network, no file writes.
 
     The readers run in a fixed order (the first invalid input is the one reported)."""
     inputs = _Inputs(runner)
+    _mask_given_accounts(inputs)
     region, partition = _read_region(inputs)
     keys = _keys(inputs)
     proxy = resolve_proxy_settings(inputs.get("http-proxy"), inputs.get("no-proxy"), runner.environ)

@@ -375,3 +375,19 @@ def test_refresh_credentials_gives_each_profile_its_own_credential_process(
         assert post.ok, post.explain()
         for directory in directories:
             assert not Path(directory).exists()
+
+
+@pytest.mark.parametrize("inputs", [
+    {"profiles": "dev = arn:aws-cn:iam::111111111111:role/deploy"},
+    {"profiles": "dev = arn:aws:iam::111111111111:role/deploy > bad role!"},
+    {"role-to-assume": "arn:aws-cn:iam::111111111111:role/deploy"},
+])
+def test_an_input_error_does_not_print_a_masked_account(
+    job: RunnerUserJob, inputs: dict[str, str]
+) -> None:
+    # SPEC "1.1 / Hardening": with mask-aws-account-id the account is a secret on failure paths
+    # too, input errors included: masked before anything could print it.
+    result = job.run({**inputs, "mask-aws-account-id": "true"})
+    assert result.returncode == 1 and len(result.errors) == 1, result.explain()
+    assert "111111111111" in result.masks
+    assert "111111111111" not in result.stdout.replace("::add-mask::111111111111", "")
