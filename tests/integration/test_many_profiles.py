@@ -391,3 +391,16 @@ def test_an_input_error_does_not_print_a_masked_account(
     assert result.returncode == 1 and len(result.errors) == 1, result.explain()
     assert "111111111111" in result.masks
     assert "111111111111" not in result.stdout.replace("::add-mask::111111111111", "")
+
+
+def test_a_chained_profile_is_capped_at_an_hour_and_a_direct_one_is_not(
+    job: RunnerUserJob,
+) -> None:
+    # STS caps a session assumed from a role session at 1 h; the cap applies to the chained
+    # profile only, is announced for it, and the direct profile keeps the asked duration.
+    result = job.run({"profiles": f"direct = {DEV}\nchained = {ENTRY} > {PROD}",
+                      "role-duration-seconds": "2h"})
+    assert result.ok, result.explain()
+    durations = {c.role_arn: c.duration_seconds for c in result.sts_calls if c.ok}
+    assert durations[DEV] == 7200 and durations[PROD] == 3600, durations
+    assert len(result.notices) == 1 and "chained" in result.notices[0], result.notices
