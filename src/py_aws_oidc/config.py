@@ -374,7 +374,8 @@ def check_credential_text(input_name: str, value: str) -> None:
 
 # A container action sees the host only through the runner's mounts (actions/runner
 # ContainerActionHandler): the workspace at /github/workspace (also GITHUB_WORKSPACE and the
-# working directory) and RUNNER_TEMP's _github_home, _github_workflow and _runner_file_commands.
+# working directory), RUNNER_TEMP itself (as /github/runner_temp, ecosystem.md "Mounts") and its
+# _github_home, _github_workflow and _runner_file_commands.
 # The runner rewrites an input that starts with one of those host paths to the container path
 # (TranslateToContainerPath); any other absolute host path names nothing the container can see.
 CONTAINER_WORKSPACE = "/github/workspace"
@@ -383,6 +384,7 @@ CONTAINER_MOUNTS = (
     "/github/home",
     "/github/workflow",
     "/github/file_commands",
+    "/github/runner_temp",
 )
 
 
@@ -411,11 +413,12 @@ def _check_visible_in_container(raw: str, resolved: str) -> None:
     raise InputError(
         "web-identity-token-file",
         f"{show(raw)} {where}, which this container action cannot see: it sees only the "
-        "workspace (as /github/workspace) and the runner's /github/home, /github/workflow and "
-        "/github/file_commands.",
+        "workspace (as /github/workspace), the runner's temp directory (as "
+        "/github/runner_temp) and /github/home, /github/workflow and /github/file_commands.",
         remedy=(
             "Write the token file inside the workspace and pass its path relative to the "
-            "workspace (for ${{ github.workspace }}/token.jwt, pass token.jwt)."
+            "workspace (for ${{ github.workspace }}/token.jwt, pass token.jwt), or write it "
+            "under ${{ runner.temp }} and pass that path."
         ),
     )
 
