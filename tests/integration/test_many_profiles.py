@@ -404,3 +404,22 @@ def test_a_chained_profile_is_capped_at_an_hour_and_a_direct_one_is_not(
     durations = {c.role_arn: c.duration_seconds for c in result.sts_calls if c.ok}
     assert durations[DEV] == 7200 and durations[PROD] == 3600, durations
     assert len(result.notices) == 1 and "chained" in result.notices[0], result.notices
+
+
+def test_masked_accounts_of_every_profile_stay_out_of_the_log_and_the_summary(
+    job: RunnerUserJob,
+) -> None:
+    # SPEC rule 9: with mask-aws-account-id no account appears unmasked in the log or the
+    # summary. The 'profiles' output holds the ARNs (a later step needs them), and every
+    # account in it is masked, so the runner hides it wherever it is printed.
+    result = job.run({"role-to-assume": MAIN, "profiles": f"dev = {DEV}\nprod = {ENTRY} > {PROD}",
+                      "mask-aws-account-id": "true"})
+    assert result.ok, result.explain()
+    accounts = {"111111111111", "222222222222", "333333333333", "555555555555"}
+    assert accounts <= set(result.masks)
+    for account in accounts:
+        assert account not in result.summary, account
+        assert not [line for line in result.stdout.splitlines()
+                    if account in line and line != f"::add-mask::{account}"], account
+    outputs = json.loads(result.outputs["profiles"])
+    assert {arn.split(":")[4] for arn in outputs.values()} == {"111111111111", "333333333333"}
