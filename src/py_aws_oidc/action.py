@@ -321,6 +321,16 @@ def _remove_profile_files(runner: Runner, record_json: str) -> bool:
     except ValueError:
         runner.warning("The main step's record of the profile files is unreadable; removed nothing.")
         return True
+    # Only the shared files where this step writes them (as set now, or at the default place,
+    # in case a later step pointed the variables elsewhere) and the directories above them.
+    defaults = {k: v for k, v in runner.environ.items() if k not in config.PROFILE_FILE_VARS}
+    record, left = record.confined_to(
+        [*profiles.profile_paths(runner.environ), *profiles.profile_paths(defaults)]
+    )
+    for path in left:
+        runner.warning(
+            f"Left {path} in place: it is not one of the AWS profile files this step writes."
+        )
     try:
         for line in profiles.remove_written(record):
             runner.info(line)

@@ -383,7 +383,8 @@ def check_credential_text(input_name: str, value: str) -> None:
 
 # A container action sees the host only through the runner's mounts (actions/runner
 # ContainerActionHandler): the workspace at /github/workspace (also GITHUB_WORKSPACE and the
-# working directory) and RUNNER_TEMP's _github_home, _github_workflow and _runner_file_commands.
+# working directory), RUNNER_TEMP itself (as /github/runner_temp, ecosystem.md "Mounts") and its
+# _github_home, _github_workflow and _runner_file_commands.
 # The runner rewrites an input that starts with one of those host paths to the container path
 # (TranslateToContainerPath); any other absolute host path names nothing the container can see.
 CONTAINER_WORKSPACE = "/github/workspace"
@@ -392,6 +393,7 @@ CONTAINER_MOUNTS = (
     "/github/home",
     "/github/workflow",
     "/github/file_commands",
+    "/github/runner_temp",
 )
 
 
@@ -420,11 +422,12 @@ def _check_visible_in_container(raw: str, resolved: str) -> None:
     raise InputError(
         "web-identity-token-file",
         f"{show(raw)} {where}, which this container action cannot see: it sees only the "
-        "workspace (as /github/workspace) and the runner's /github/home, /github/workflow and "
-        "/github/file_commands.",
+        "workspace (as /github/workspace), the runner's temp directory (as "
+        "/github/runner_temp) and /github/home, /github/workflow and /github/file_commands.",
         remedy=(
             "Write the token file inside the workspace and pass its path relative to the "
-            "workspace (for ${{ github.workspace }}/token.jwt, pass token.jwt)."
+            "workspace (for ${{ github.workspace }}/token.jwt, pass token.jwt), or write it "
+            "under ${{ runner.temp }} and pass that path."
         ),
     )
 
@@ -760,11 +763,32 @@ def _read_sts_endpoint(inputs: _Inputs) -> str | None:
     return sts_endpoint
 
 
+# A 12-digit account ID inside a role input (an ARN's account). Not allowed-account-ids: those
+# are shown as given in the mismatch error (the list the user wrote, not the session's account).
+_GIVEN_ACCOUNT = re.compile(r"(?<!\d)\d{12}(?!\d)")
+_INPUTS_WITH_ACCOUNTS = ("role-to-assume", "profiles")
+
+
+def _mask_given_accounts(inputs: _Inputs) -> None:
+    """With ``mask-aws-account-id``, mask the accounts the role inputs name before any reader
+    can quote one in an input error (SPEC "1.1 / Hardening": masked first, failure paths too).
+    An invalid flag is left to its own reader, which reports it in its turn."""
+    try:
+        if not inputs.runner.get_bool("mask-aws-account-id", False):
+            return
+    except InputError:
+        return
+    for name in _INPUTS_WITH_ACCOUNTS:
+        for account in dict.fromkeys(_GIVEN_ACCOUNT.findall(inputs.runner.get_input(name))):
+            inputs.runner.mask(account)
+
+
 def load_settings(runner: Runner) -> Settings:
     """Read and validate every input. No network, no file writes.
 
     The readers run in a fixed order (the first invalid input is the one reported)."""
     inputs = _Inputs(runner)
+    _mask_given_accounts(inputs)
     region, partition = _read_region(inputs)
     keys = _keys(inputs)
     proxy = resolve_proxy_settings(inputs.get("http-proxy"), inputs.get("no-proxy"), runner.environ)

@@ -26,9 +26,13 @@ from .errors import InputError
 from .profiles import validate_profile_name
 from .runner import show
 
-__all__ = ["INPUT", "ProfileSpec", "parse_profiles"]
+__all__ = ["INPUT", "MAX_PROFILES", "ProfileSpec", "parse_profiles"]
 
 INPUT = "profiles"
+# One step mints at most this many: each is one or more STS calls (8 at a time) and three masks,
+# and the 'profiles' output and the summary grow with each. STS allows far more requests per
+# second per account; the cap is about a step that stays readable and quick to fail.
+MAX_PROFILES = 100
 _FORMS = (
     "Give one profile per line as 'NAME = ROLE_ARN' (a chain: 'NAME = ROLE_ARN > ROLE_ARN'), "
     'or a JSON object {"NAME": "ROLE_ARN", "OTHER": ["ROLE_ARN", "ROLE_ARN"]}.'
@@ -58,6 +62,12 @@ def parse_profiles(
     pairs = _json_pairs(text) if text.startswith("{") else _line_pairs(text)
     if not pairs:
         raise InputError(INPUT, "lists no profile.", remedy=_FORMS)
+    if len(pairs) > MAX_PROFILES:
+        raise InputError(
+            INPUT,
+            f"lists {len(pairs)} profiles; one step mints at most {MAX_PROFILES}.",
+            remedy="Split them over several steps.",
+        )
     seen: set[str] = set()
     specs: list[ProfileSpec] = []
     for name, roles in pairs:

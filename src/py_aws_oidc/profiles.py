@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -306,6 +307,30 @@ class WriteRecord:
         return cls(tuple(files), tuple(dirs))
 
 
+    def confined_to(self, paths: Sequence[Path]) -> tuple[WriteRecord, tuple[str, ...]]:
+        """(this record limited to the files in ``paths`` and the directories above them, the
+        recorded paths left out).
+
+        The record comes back to the post step through the job's environment (``STATE_*``),
+        which an earlier step can set too: a crafted record must not make the post step (root in
+        the container) rewrite or delete anything but the shared files themselves.
+        """
+        allowed = {os.path.normpath(str(path)) for path in paths}
+        files = tuple(f for f in self.files if os.path.normpath(f.path) in allowed)
+        kept = [os.path.normpath(f.path) for f in files]
+        dirs = tuple(
+            d
+            for d in self.created_dirs
+            if os.path.normpath(d) != "/"
+            and any(path.startswith(os.path.normpath(d) + "/") for path in kept)
+        )
+        left = tuple(
+            [f.path for f in self.files if os.path.normpath(f.path) not in allowed]
+            + [d for d in self.created_dirs if d not in dirs]
+        )
+        return WriteRecord(files, dirs), left
+
+
 @dataclass(frozen=True, repr=False)
 class PreparedWrite:
     """Both files read, checked and rendered; nothing written yet (:meth:`write` does that)."""
@@ -375,10 +400,33 @@ def _sections(
     return sections
 
 
+def _config_profile(section: str) -> str | None:
+    """The profile a config-file section defines for botocore (``build_profile_map``): ``[default]``,
+    and ``[profile NAME]`` split as a shell would, so ``[profile "dev"]``, ``[profile  dev]`` and
+    ``[profile default]`` are profiles too; None for anything else."""
+    if section == "default":
+        return section
+    if not section.startswith("profile"):
+        return None
+    try:
+        parts = shlex.split(section)
+    except ValueError:
+        return None
+    return parts[1] if len(parts) == 2 else None
+
+
 def _refuse_clashes(
     plan: list[_Section], originals: dict[Path, dict[str, dict[str, str]]], overwrite_input: str
 ) -> None:
-    clashes = [(s.profile, str(s.path)) for s in plan if s.name in originals[s.path]]
+    clashes = [
+        (s.profile, str(s.path))
+        for s in plan
+        if s.name in originals[s.path]
+        or (
+            s.label == CONFIG_LABEL
+            and any(_config_profile(name) == s.profile for name in originals[s.path])
+        )
+    ]
     if not clashes:
         return
     names = list(dict.fromkeys(name for name, _ in clashes))

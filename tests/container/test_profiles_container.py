@@ -97,6 +97,7 @@ def test_profiles_and_aws_profile_work_in_later_steps_and_post_cleans_up(
 
     post = job.post(main)
     assert post.ok, post.explain()
+    assert post.warnings == []  # the record's paths are the post step's own shared files
     creds = configparser.RawConfigParser()
     creds.read(aws / "credentials")
     assert creds.sections() == ["mine"]

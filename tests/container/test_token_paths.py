@@ -33,6 +33,19 @@ def test_token_file_paths_as_the_container_sees_them(
         assert result.ok, result.explain()
         assert result.outputs["aws-account-id"] == "111122223333"
 
+    # ${{ runner.temp }}/ci.jwt (a common place for a token file with CAC): the runner mounts
+    # RUNNER_TEMP at /github/runner_temp and rewrites the path, so the container sees it.
+    runner_temp = tmp_path / "_temp"
+    runner_temp.mkdir()
+    in_temp = runner_temp / "ci.jwt"
+    temp_token = oidc_issuer.mint()
+    secrets.add(temp_token, "token-file")
+    in_temp.write_text(temp_token)
+    result = container_harness.run_action(
+        {"aws-region": REGION, "role-to-assume": ROLE, "web-identity-token-file": str(in_temp)},
+        env={"RUNNER_TEMP": str(runner_temp)}, oidc=False)
+    assert result.ok, result.explain()
+
     outside = tmp_path / "outside-the-workspace" / "ci.jwt"
     outside.parent.mkdir()
     token = oidc_issuer.mint()

@@ -10,6 +10,7 @@ steps exported through GITHUB_ENV plus ``AWS_PROFILE``.
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import json
 import os
 import shlex
@@ -260,6 +261,34 @@ def test_post_with_files_at_a_chosen_place_keeps_the_variables(job: RunnerUserJo
     assert "AWS_CONFIG_FILE" not in post.env
 
 
+def test_a_crafted_record_cannot_make_the_post_step_touch_other_files(job: RunnerUserJob) -> None:
+    # The record comes back as STATE_aws_profile_files, an environment variable an earlier step
+    # or the job can set too; the post step (root in the container) must stay on the shared files.
+    victim = job.workspace / "victim.ini"
+    victim.write_text("[keep]\nk = v\n")
+    (job.workspace / "victim.txt").write_text("not an INI file\n")
+    empty = job.workspace / "empty-dir"
+    empty.mkdir()
+    main = job.run({"profiles": f"dev = {DEV}"})
+    assert main.ok, main.explain()
+    record = json.loads(main.state["aws_profile_files"])
+    record["files"] += [
+        {"path": str(victim), "label": "x", "created": True, "sections": ["keep"]},
+        {"path": str(job.workspace / "victim.txt"), "label": "x", "created": True,
+         "sections": []},
+        {"path": str(job.home / ".aws" / ".." / ".." / "workspace" / "victim.ini"),
+         "label": "x", "created": True, "sections": ["keep"]},
+    ]
+    record["created_dirs"] += [str(empty), "/"]
+    post = job.post(dataclasses.replace(
+        main, state={**main.state, "aws_profile_files": json.dumps(record)}))
+    assert post.ok, post.explain()
+    assert victim.read_text() == "[keep]\nk = v\n"
+    assert (job.workspace / "victim.txt").is_file() and empty.is_dir()
+    assert not (job.home / ".aws").exists()  # what the step wrote is still removed
+    assert sum("Left " in w for w in post.warnings) == 5, post.warnings
+
+
 def test_error_of_a_failing_profile_is_the_only_error(job: RunnerUserJob, sts: StsFaultProxy) -> None:
     sts.deny_roles.update({DEV, PROD})
     result = job.run({"profiles": f"dev = {DEV}\nprod = {PROD}"})
@@ -346,3 +375,51 @@ def test_refresh_credentials_gives_each_profile_its_own_credential_process(
         assert post.ok, post.explain()
         for directory in directories:
             assert not Path(directory).exists()
+
+
+@pytest.mark.parametrize("inputs", [
+    {"profiles": "dev = arn:aws-cn:iam::111111111111:role/deploy"},
+    {"profiles": "dev = arn:aws:iam::111111111111:role/deploy > bad role!"},
+    {"role-to-assume": "arn:aws-cn:iam::111111111111:role/deploy"},
+])
+def test_an_input_error_does_not_print_a_masked_account(
+    job: RunnerUserJob, inputs: dict[str, str]
+) -> None:
+    # SPEC "1.1 / Hardening": with mask-aws-account-id the account is a secret on failure paths
+    # too, input errors included: masked before anything could print it.
+    result = job.run({**inputs, "mask-aws-account-id": "true"})
+    assert result.returncode == 1 and len(result.errors) == 1, result.explain()
+    assert "111111111111" in result.masks
+    assert "111111111111" not in result.stdout.replace("::add-mask::111111111111", "")
+
+
+def test_a_chained_profile_is_capped_at_an_hour_and_a_direct_one_is_not(
+    job: RunnerUserJob,
+) -> None:
+    # STS caps a session assumed from a role session at 1 h; the cap applies to the chained
+    # profile only, is announced for it, and the direct profile keeps the asked duration.
+    result = job.run({"profiles": f"direct = {DEV}\nchained = {ENTRY} > {PROD}",
+                      "role-duration-seconds": "2h"})
+    assert result.ok, result.explain()
+    durations = {c.role_arn: c.duration_seconds for c in result.sts_calls if c.ok}
+    assert durations[DEV] == 7200 and durations[PROD] == 3600, durations
+    assert len(result.notices) == 1 and "chained" in result.notices[0], result.notices
+
+
+def test_masked_accounts_of_every_profile_stay_out_of_the_log_and_the_summary(
+    job: RunnerUserJob,
+) -> None:
+    # SPEC rule 9: with mask-aws-account-id no account appears unmasked in the log or the
+    # summary. The 'profiles' output holds the ARNs (a later step needs them), and every
+    # account in it is masked, so the runner hides it wherever it is printed.
+    result = job.run({"role-to-assume": MAIN, "profiles": f"dev = {DEV}\nprod = {ENTRY} > {PROD}",
+                      "mask-aws-account-id": "true"})
+    assert result.ok, result.explain()
+    accounts = {"111111111111", "222222222222", "333333333333", "555555555555"}
+    assert accounts <= set(result.masks)
+    for account in accounts:
+        assert account not in result.summary, account
+        assert not [line for line in result.stdout.splitlines()
+                    if account in line and line != f"::add-mask::{account}"], account
+    outputs = json.loads(result.outputs["profiles"])
+    assert {arn.split(":")[4] for arn in outputs.values()} == {"111111111111", "333333333333"}

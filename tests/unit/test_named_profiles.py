@@ -72,6 +72,14 @@ def test_role_names_are_allowed_where_an_account_is_known() -> None:
         pytest.param('{"dev": ', "not valid JSON", id="json-broken"),
         pytest.param("{" * 100_000, "not valid JSON|nested too deeply", id="json-deep"),
         pytest.param("# only a comment", "lists no profile", id="only-comment"),
+        pytest.param('{"dev": null}', "must be a role ARN or a list", id="json-null"),
+        pytest.param('{"dev": true}', "must be a role ARN or a list", id="json-bool"),
+        pytest.param('{"dev": {"a": "x"}}', "must be a role ARN or a list", id="json-object"),
+        pytest.param(f'["{DEV}"]', "is not 'NAME = ROLE_ARN'", id="json-list"),
+        pytest.param(f'{{"a=b": "{DEV}"}}', "characters other", id="json-name-eq"),
+        pytest.param(f"a=b = {DEV}", "neither a role ARN", id="line-name-eq"),
+        pytest.param("\n".join(f"p{i} = {DEV}" for i in range(101)), "at most 100",
+                     id="too-many"),
     ],
 )
 def test_bad_values_name_the_input(raw: str, fragment: str) -> None:
@@ -80,6 +88,10 @@ def test_bad_values_name_the_input(raw: str, fragment: str) -> None:
     assert caught.value.input_name == "profiles"
     assert str(caught.value).startswith("Input 'profiles':")
     assert any(part in str(caught.value) for part in fragment.split("|")), str(caught.value)
+
+
+def test_the_cap_is_inclusive() -> None:
+    assert len(parse("\n".join(f"p{i} = {DEV}" for i in range(100)))) == 100
 
 
 def test_a_deep_json_value_is_an_input_error() -> None:

@@ -488,6 +488,29 @@ def test_existing_profile_without_overwrite_fails_and_touches_nothing(
         assert secret not in text
 
 
+@pytest.mark.parametrize(
+    ("name", "section"),
+    [("dev", '[profile "dev"]'), ("dev", "[profile  dev]"), ("default", "[profile default]"),
+     ("default", '[profile "default"]')],
+)
+def test_a_config_section_botocore_reads_as_the_same_profile_is_a_clash(
+    home: Path, name: str, section: str
+) -> None:
+    # botocore splits "profile NAME" as a shell would (configloader.build_profile_map), so
+    # these sections define the profile too; adding ours would silently shadow the user's.
+    aws = home / ".aws"
+    aws.mkdir()
+    existing = f"{section}\nregion = eu-west-1\n"
+    (aws / "config").write_text(existing)
+    profile_map = botocore.configloader.build_profile_map(
+        botocore.configloader.raw_config_parse(str(aws / "config")))["profiles"]
+    assert name in profile_map
+    with pytest.raises(ProfileError, match=f'"{name}" already exists'):
+        write(name, home)
+    assert (aws / "config").read_text() == existing
+    assert not (aws / "credentials").exists()
+
+
 def test_overwrite_replaces_the_section_whole(home: Path) -> None:
     aws = home / ".aws"
     aws.mkdir()
