@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import named_profiles, partitions, profiles, safefiles, tags
+from . import hostpaths, named_profiles, partitions, profiles, safefiles, tags
 from .errors import ConflictingInputsError, InputError
 from .proxy import ProxySettings, resolve_proxy_settings
 from .runner import Runner, input_env_name, load_json_input, show
@@ -388,13 +388,7 @@ def check_credential_text(input_name: str, value: str) -> None:
 # The runner rewrites an input that starts with one of those host paths to the container path
 # (TranslateToContainerPath); any other absolute host path names nothing the container can see.
 CONTAINER_WORKSPACE = "/github/workspace"
-CONTAINER_MOUNTS = (
-    CONTAINER_WORKSPACE,
-    "/github/home",
-    "/github/workflow",
-    "/github/file_commands",
-    "/github/runner_temp",
-)
+CONTAINER_MOUNTS = (CONTAINER_WORKSPACE, *hostpaths.TEMP_MOUNTS)
 
 
 def _token_file(inputs: _Inputs) -> Path | None:

@@ -35,3 +35,19 @@ def test_unknown_when_the_host_cannot_see_it_or_the_layout_is_unknown() -> None:
     for workspace in ("", "relative/dir", "/github/workspace"):
         env = {**CONTAINER, "RUNNER_WORKSPACE": workspace}
         assert host_path("/github/home/.aws/config", env) is None
+
+
+def test_every_mount_of_the_runner_temp_maps_back() -> None:
+    assert host_path("/github/workflow/event.json", CONTAINER) == (
+        "/home/runner/work/_temp/_github_workflow/event.json")
+    assert host_path("/github/file_commands/set_env_1", CONTAINER) == (
+        "/home/runner/work/_temp/_runner_file_commands/set_env_1")
+    assert host_path("/github/workspace/x", CONTAINER) is None  # another mount: not under temp
+
+
+def test_the_token_file_check_accepts_exactly_the_mounted_directories() -> None:
+    from py_aws_oidc.config import CONTAINER_MOUNTS
+
+    assert sorted(CONTAINER_MOUNTS) == sorted([
+        "/github/workspace", "/github/home", "/github/runner_temp", "/github/workflow",
+        "/github/file_commands"])

@@ -374,6 +374,8 @@ def test_the_runners_mounts_map_to_host_paths_for_a_token_file() -> None:
     host_home = Path("/home/runner/work/_temp/_github_home")
     assert bundle._mounts(Path("/github/home"), host_home) == {
         "/github/home": str(host_home),
+        # A token file under ${{ runner.temp }} (accepted by config.py) is read again there too.
+        "/github/runner_temp": "/home/runner/work/_temp",
         "/github/workflow": "/home/runner/work/_temp/_github_workflow",
         "/github/file_commands": "/home/runner/work/_temp/_runner_file_commands",
     }

@@ -38,7 +38,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import profiles
+from .. import hostpaths, profiles
 from ..assume import Outcome
 from ..config import Settings
 from ..errors import RunnerEnvironmentError
@@ -46,7 +46,7 @@ from ..sts import iso8601
 from . import layout
 from .settingsfile import document
 
-CONTAINER_HOME = "/github/home"
+CONTAINER_HOME = hostpaths.CONTAINER_HOME
 # The image keeps its own modules as bytecode for its Python only (scripts/image_build.py), which
 # the host's python3 cannot load: the image's build packs the sources here (Dockerfile).
 ARCHIVE = Path(sys.prefix) / "share" / "py-aws-oidc" / "refresh-lib.zip"
@@ -167,10 +167,10 @@ def host_parent(
 ) -> tuple[Path, Path]:
     """(where this process creates the directory, the same place on the runner's host)."""
     if in_container(environ, container_home):
-        workspace = environ.get("RUNNER_WORKSPACE", "")
-        if workspace.startswith("/") and not workspace.startswith("/github/"):
-            work = posixpath.dirname(posixpath.normpath(workspace))
-            return Path(container_home), Path(work, "_temp", "_github_home")
+        temp = hostpaths.host_runner_temp(environ)
+        if temp is not None:
+            home = hostpaths.mounts_below(temp)[hostpaths.CONTAINER_HOME]
+            return Path(container_home), Path(home)
         source = _mount_source(container_home, mountinfo)
         if source and source.startswith("/") and source != "/":
             return Path(container_home), Path(source)
@@ -371,12 +371,10 @@ def _mounts(local_parent: Path, host_parent_dir: Path) -> dict[str, str]:
     be under any of them: config.py); on the host, nothing to translate."""
     if local_parent == host_parent_dir:
         return {}
-    mounts = {str(local_parent): str(host_parent_dir)}
-    if local_parent == Path(CONTAINER_HOME) and host_parent_dir.name == "_github_home":
-        temp = host_parent_dir.parent
-        mounts["/github/workflow"] = str(temp / "_github_workflow")
-        mounts["/github/file_commands"] = str(temp / "_runner_file_commands")
-    return mounts
+    below = hostpaths.TEMP_MOUNTS[CONTAINER_HOME]
+    if local_parent == Path(CONTAINER_HOME) and host_parent_dir.name == below:
+        return hostpaths.mounts_below(str(host_parent_dir.parent))
+    return {str(local_parent): str(host_parent_dir)}
 
 
 def write(
