@@ -372,14 +372,15 @@ def test_no_refresh_directory_is_written_into_once_it_is_given_away(
 
 def test_the_runners_mounts_map_to_host_paths_for_a_token_file() -> None:
     host_home = Path("/home/runner/work/_temp/_github_home")
-    assert bundle._mounts(Path("/github/home"), host_home) == {
+    env = {"HOME": "/github/home", "RUNNER_WORKSPACE": "/home/runner/work/octo-repo"}
+    assert bundle._mounts(env, Path("/github/home"), host_home) == {
         "/github/home": str(host_home),
         # A token file under ${{ runner.temp }} (accepted by config.py) is read again there too.
         "/github/runner_temp": "/home/runner/work/_temp",
         "/github/workflow": "/home/runner/work/_temp/_github_workflow",
         "/github/file_commands": "/home/runner/work/_temp/_runner_file_commands",
     }
-    assert bundle._mounts(Path("/srv/temp"), Path("/srv/temp")) == {}
+    assert bundle._mounts({}, Path("/srv/temp"), Path("/srv/temp")) == {}
 
 
 def test_config_file_names_the_profile_and_quotes_the_path() -> None:
