@@ -248,6 +248,10 @@ def test_margin_variable_decides_what_is_stale(
     doc = later_step.credential_process({"PY_AWS_OIDC_REFRESH_MARGIN_S": "4000"}).document()
     assert counts(oidc_issuer, sts) == (before[0] + 1, before[1] + 1)
     assert doc["AccessKeyId"] == sts.calls[-1].response["AccessKeyId"]
+    # Longer than any session: "always refresh" (clamped to 43200), not an error (SPEC 1.2).
+    doc = later_step.credential_process({"PY_AWS_OIDC_REFRESH_MARGIN_S": "86400"}).document()
+    assert counts(oidc_issuer, sts) == (before[0] + 2, before[1] + 2)
+    assert doc["AccessKeyId"] == sts.calls[-1].response["AccessKeyId"]
     bad = later_step.credential_process({"PY_AWS_OIDC_REFRESH_MARGIN_S": "soon"})
     assert bad.returncode == 1 and bad.stdout == ""
     assert "PY_AWS_OIDC_REFRESH_MARGIN_S" in bad.stderr and bad.stderr.count("\n") == 1
