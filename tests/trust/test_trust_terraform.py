@@ -492,3 +492,18 @@ def test_readme_generate_stderr_is_real() -> None:
     text = _trust_section()
     for line in err.splitlines():
         assert f"\n{line}\n" in text
+
+
+def test_the_readme_policy_is_what_its_generate_command_prints() -> None:
+    """README.md "Setting up AWS" shows the command and the policy it writes: they agree."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("\n## Setting up AWS\n"):]
+    section = section[: section.index("\n## ", 1)]
+    assert "py-aws-oidc trust generate --repo octo-org/octo-repo --branch main --environment " \
+        "production \\\n    --account 111122223333 > trust-policy.json" in section
+    [block] = re.findall(r"```json\n(.*?)```", section, re.S)
+    gen = generate(
+        GenerateOptions(repo="octo-org/octo-repo", branches=["main"], environments=["production"],
+                        account="111122223333")
+    )
+    assert json.loads(block) == gen.policy
