@@ -78,6 +78,8 @@ def test_the_wheel_holds_the_package_its_entry_points_and_metadata(
     sources = {p.relative_to(ROOT / "src").as_posix() for p in (ROOT / "src").rglob("*.py")}
     assert sources <= set(names), sorted(sources - set(names))
     assert "py_aws_oidc/py.typed" in names
+    assert f"{info}/licenses/LICENSE" in names  # the Apache-2.0 text travels with the wheel
+    assert metadata["License-Expression"] == PROJECT["license"]
     assert {name.split("/")[0] for name in names} == {"py_aws_oidc", info}  # no tests, no localdev
     assert "py-aws-oidc = py_aws_oidc.cli:console_main" in entry_points
     assert "py-aws-oidc-post = py_aws_oidc.cli:post_console_main" in entry_points
