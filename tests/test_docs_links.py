@@ -10,6 +10,7 @@ code are not links.
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -86,6 +87,13 @@ def links(path: Path) -> list[tuple[int, str]]:
     return found
 
 
+def _ignored(path: Path) -> bool:
+    """A path .gitignore keeps out of the repository (``.venv/``, ``dist/``, ...)."""
+    probe = subprocess.run(["git", "check-ignore", "-q", str(path)], cwd=ROOT, check=False,
+                           capture_output=True)
+    return probe.returncode == 0
+
+
 def broken_links(path: Path) -> list[str]:
     problems = []
     for number, target in links(path):
@@ -98,6 +106,8 @@ def broken_links(path: Path) -> list[str]:
             problems.append(f"{where} (outside the repository)")
         elif not linked.exists():
             problems.append(f"{where} (no such file)")
+        elif _ignored(linked):
+            problems.append(f"{where} (ignored by git: not in the repository)")
         elif anchor and linked.suffix != ".md":
             problems.append(f"{where} (an anchor into a file that has no headings)")
         elif anchor and unquote(anchor) not in anchors(linked):
@@ -130,11 +140,17 @@ def test_slugs_follow_githubs_rules(heading: str, expected: str) -> None:
     assert slug(heading) == expected
 
 
-def test_the_checker_finds_a_broken_anchor_a_missing_file_and_skips_code(tmp_path: Path) -> None:
+def test_the_checker_finds_a_broken_anchor_a_missing_file_and_skips_code() -> None:
+    # The probe page must be inside the repository (links may not leave it): docs/, removed after.
     page = ROOT / "docs" / "_link_check_probe.md"
+    ignored = ROOT / "docs" / "__pycache__" / "probe.txt"  # .gitignore: __pycache__/
+    made_dir = not ignored.parent.exists()
+    ignored.parent.mkdir(exist_ok=True)
+    ignored.write_text("not in the repository\n", encoding="utf-8")
     page.write_text(
         "# Title\n\n## Same\n\n## Same\n\n"
         "[ok](#same-1) [bad](#same-2) [gone](nowhere.md) [ok](../README.md#inputs)\n"
+        "[tracked](../.gitignore) [ignored](__pycache__/probe.txt)\n"
         "`[not a link](nowhere.md)`\n\n```md\n[in code](nowhere.md)\n# not a heading\n```\n"
         "[bad](#not-a-heading)\n",
         encoding="utf-8",
@@ -143,8 +159,12 @@ def test_the_checker_finds_a_broken_anchor_a_missing_file_and_skips_code(tmp_pat
         problems = broken_links(page)
     finally:
         page.unlink()
+        ignored.unlink()
+        if made_dir:
+            ignored.parent.rmdir()
     assert [p.split(": ", 1)[1] for p in problems] == [
         "#same-2 (no heading with that anchor)",
         "nowhere.md (no such file)",
+        "__pycache__/probe.txt (ignored by git: not in the repository)",
         "#not-a-heading (no heading with that anchor)",
     ]
