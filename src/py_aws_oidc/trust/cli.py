@@ -36,13 +36,10 @@ PROG = "py-aws-oidc trust"
 _DESCRIPTION = """\
 The trust-policy doctor: the AWS side of GitHub OIDC (the IAM OIDC provider and the role's
 trust policy), generated, linted and checked offline with IAM's evaluation rules.
+'PY-AWS-OIDC trust COMMAND --help' shows a command's options.
+""".replace("PY-AWS-OIDC trust", PROG)
 
-  generate  print a least-privilege trust policy (JSON) or Terraform for one repository
-  lint      grade an existing trust policy (JSON) or Terraform file; exit 1 on high/critical
-  check     evaluate a trust policy against a token's claims; exit 0 allow, 1 deny
-
-Exit status 2: a malformed policy, an unreadable file or unusable claims.
-"""
+_EPILOG = "Exit status 2: a malformed policy, an unreadable file, unusable claims or a usage error."
 
 _GENERATE_EPILOG = """\
 Subjects: --branch NAME is exact (refs/heads/NAME, StringEquals); --tag takes a name or a
@@ -78,6 +75,16 @@ Exit status: 0 allow, 1 deny, 2 malformed policy or unusable claims.
 """
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Lists the commands under "commands:" without argparse's extra ``COMMAND`` line."""
+
+    def _format_action(self, action: argparse.Action) -> str:
+        text = super()._format_action(action)
+        if isinstance(action, argparse._SubParsersAction):
+            return text.split("\n", 1)[1]
+        return text
+
+
 class _LogSafeParser(argparse.ArgumentParser):
     """argparse quotes arguments in its errors ("invalid choice: '...'"); they reach the
     runner's log like everything else this CLI prints. Subparsers inherit the class."""
@@ -86,13 +93,63 @@ class _LogSafeParser(argparse.ArgumentParser):
         super()._print_message(log_safe(message), file)
 
 
+def _add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...], default: str) -> None:
+    """``--format`` of a command: its help shows the choices (the metavar) and the default."""
+    parser.add_argument(
+        "--format", choices=choices, default=default, help="output format (default: %(default)s)"
+    )
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The subcommands' parsers, by name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _unknown_option(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """The first ``--option`` in ``argv`` that ``parser`` does not take (nor abbreviates)."""
+    options = [name for action in parser._actions for name in action.option_strings]
+    for arg in argv:
+        if arg == "--":
+            break
+        name = arg.split("=", 1)[0]
+        if name.startswith("--") and not any(option.startswith(name) for option in options):
+            return name
+    return None
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """``parse_args``, with errors that name the closest valid command or option, printed with
+    the usage of the (sub)command the mistake belongs to (argparse reports an unknown option of
+    a subcommand with the parent's usage, or a missing argument first). Raises SystemExit (2)
+    like argparse."""
+    from ..cli import did_you_mean
+
+    commands = _commands(parser)
+    if argv and not argv[0].startswith("-") and argv[0] not in commands:
+        parser.error(f"unknown command {argv[0]!r}{did_you_mean(argv[0], commands)}")
+    owner = commands.get(argv[0], parser) if argv else parser
+    unknown = _unknown_option(owner, argv[1:] if owner is not parser else argv)
+    if unknown is not None:
+        options = [name for action in owner._actions for name in action.option_strings]
+        owner.error(f"unrecognized argument {unknown!r}{did_you_mean(unknown, options)}")
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        owner.error(f"unrecognized arguments: {' '.join(repr(e) for e in extras)}")
+    return args
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _LogSafeParser(
         prog=PROG,
         description=_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EPILOG,
+        formatter_class=_HelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", metavar="{generate,lint,check}")
+    # The commands are listed once, by argparse, with their help (not also in the description).
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     gen = sub.add_parser(
         "generate",
@@ -158,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --chained-from: also allow sts:SetSourceIdentity (role-source-identity)",
     )
-    gen.add_argument("--format", choices=("json", "terraform"), default="json")
+    _add_format(gen, ("json", "terraform"), "json")
 
     lint = sub.add_parser(
         "lint",
@@ -168,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     lint.add_argument("files", metavar="FILE", nargs="+")
-    lint.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    _add_format(lint, ("text", "json", "sarif"), "text")
     lint.add_argument(
         "--skip-non-policies",
         action="store_true",
@@ -202,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ARN",
         help="the caller's provider ARN (default: GitHub's, any account)",
     )
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    _add_format(check, ("text", "json"), "text")
     return parser
 
 
@@ -307,7 +364,7 @@ def main(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None
     err = stderr or sys.stderr
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = _parse(parser, argv)
     except SystemExit as exc:  # --help (0) or a usage error (2); argparse printed the message
         return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
