@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .files import PolicyFile, is_terraform
-from .lint import RULES, Finding, Severity
+from .lint import RULES, Finding, Rule, Severity
 from .locate import PolicyLines, hcl_outline, json_policy_lines, terraform_policy_lines
 
 SCHEMA = (
@@ -62,7 +62,8 @@ def _version() -> str:
         return "0"
 
 
-def _rules() -> list[dict[str, object]]:
+def rule_descriptors(rules: Sequence[Rule] = RULES) -> list[dict[str, object]]:
+    """SARIF ``reportingDescriptor``s for ``rules`` (``trust audit`` adds its own)."""
     return [
         {
             "id": rule.id,
@@ -78,7 +79,7 @@ def _rules() -> list[dict[str, object]]:
                 "problem.severity": rule.severity,
             },
         }
-        for rule in RULES
+        for rule in rules
     ]
 
 
@@ -167,7 +168,7 @@ def render_sarif(files: Sequence[LintedFile]) -> str:
                     "driver": {
                         "name": "py-aws-oidc trust lint",
                         "semanticVersion": _version(),
-                        "rules": _rules(),
+                        "rules": rule_descriptors(),
                     }
                 },
                 "invocations": [invocation],
