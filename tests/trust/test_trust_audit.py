@@ -156,6 +156,9 @@ def test_json_lists_every_github_role_and_who_can_assume_it(estate: IamAccount) 
     assert roles["ghes"]["admits"]["pull_requests"] == ["corp/api"]
     assert "subject-pull-request" in rules(roles["ghes"])
     assert "provider-missing" in rules(roles["missing-provider"])
+    assert roles["missing-provider"]["admits"]["words"] == [
+        "nobody today (the provider it trusts is not in the account); as written: gone/r: "
+        "branch main"]
     assert "provider-missing" not in rules(lp)
 
 

@@ -76,7 +76,12 @@ def _context_words(context: str, wildcards: bool) -> tuple[str, str | None, str 
                 name = rest[len(prefix) :]
                 shown = f"{nouns} matching {name}" if _wild(name, wildcards) else f"{noun} {name}"
                 return shown, rest, None, False
-        return (f"refs matching {rest}" if _wild(rest, wildcards) else f"ref {rest}"), rest, None, False
+        return (
+            (f"refs matching {rest}" if _wild(rest, wildcards) else f"ref {rest}"),
+            rest,
+            None,
+            False,
+        )
     if _wild(context, wildcards):
         return f"any context matching {context}", None, None, False
     return f"context {context}", None, None, False
@@ -94,8 +99,10 @@ def describe_subject(value: str, *, wildcards: bool) -> Subject:
         where = f"repositories matching {segment} (any owner)"
         return Subject(value, f"{where}: {_context_words(context, wildcards)[0]}")
     if _wild(repo, wildcards):
-        repo_words = f"every repository of {owner}" if repo == "*" else (
-            f"repositories of {owner} matching {repo}"
+        repo_words = (
+            f"every repository of {owner}"
+            if repo == "*"
+            else (f"repositories of {owner} matching {repo}")
         )
         repository = f"{owner}/{repo}"
     else:
@@ -113,14 +120,20 @@ class Grant:
     workflows: tuple[str, ...]  # job_workflow_ref values; () when none
     conditions: tuple[str, ...]  # the other claims it tests, as written
     any_repository: bool
+    never: str | None = None  # why no token can meet the statement's conditions
+    denies: tuple[str, ...] = ()  # Deny statements of the policy, which take some back
 
     @property
     def words(self) -> list[str]:
+        if self.never is not None:
+            return [f"nobody: {self.never}"]
         extra = ""
         if self.workflows:
             extra += " via the reusable workflow " + " or ".join(self.workflows)
         if self.conditions:
             extra += " when " + " and ".join(self.conditions)
+        if self.denies:
+            extra += f", less what Deny statement {' and '.join(self.denies)} excludes"
         if self.any_repository:
             shown = " or ".join(f'"{subject.value}"' for subject in self.subjects)
             return [f"{ANY_REPOSITORY}{f' (sub {shown})' if shown else ''}{extra}"]
@@ -136,6 +149,7 @@ class Grant:
             "job_workflow_refs": list(self.workflows),
             "conditions": list(self.conditions),
             "any_repository": self.any_repository,
+            "never_matches": self.never,
             "words": self.words,
         }
 
@@ -152,14 +166,14 @@ class Admits:
 
     @property
     def nobody(self) -> bool:
-        return not self.grants
+        return all(grant.never is not None for grant in self.grants)
 
     def _subjects(self) -> list[Subject]:
         return [subject for grant in self.grants for subject in grant.subjects]
 
     @property
     def words(self) -> list[str]:
-        if self.nobody:
+        if not self.grants:
             return ["nobody: no Allow statement lets a GitHub token in"]
         lines = [line for grant in self.grants for line in grant.words]
         return list(dict.fromkeys(lines))
@@ -265,15 +279,52 @@ def _chosen_claims(statement: Statement) -> dict[str, str]:
     return out
 
 
+def _alone(policy: Policy, statement: Statement) -> Policy:
+    """The statement with every Deny (which still wins): another Allow has its own grant."""
+    kept = tuple(s for s in policy.statements if s is statement or s.effect == "Deny")
+    return Policy(policy.source, policy.version, kept)
+
+
+def _never(policy: Policy, statement: Statement, issuer: str) -> str | None:
+    """Why even the token the statement describes is refused (each sub value tried with the
+    first value of every other condition), or None when one of them gets in."""
+    claims: dict[str, object] = {}
+    for cond in statement.conditions:
+        if _positive(cond) and cond.values and is_github_provider_path(cond.key.rpartition(":")[0]):
+            like = cond.operator.base == "StringLike"
+            claims.setdefault(_claim(cond.key), _instantiate(cond.values[0], like, "x", "x"))
+    claims = {"aud": "sts.amazonaws.com", **claims, "iss": issuer}
+    subs = [
+        _instantiate(value, like, "repo:x/x", "x")
+        for value, like in _identity_values(statement, "sub")
+        if like or not ("*" in value or "?" in value)  # GitHub never mints a literal * or ?
+    ]
+    if not subs and _identity_values(statement, "sub"):
+        return "StringEquals takes * and ? literally, and no subject GitHub mints holds them"
+    reason = None
+    alone = Policy(policy.source, policy.version, (statement,))  # a Deny may close some, not all
+    for sub in subs[:_MAX_PROBES] or [str(claims.get("sub", _STRANGER_SUB))]:
+        owner, _, repo = sub.removeprefix("repo:").partition(":")[0].partition("/")
+        probe = {"repository": f"{owner}/{repo}", "repository_owner": owner, **claims, "sub": sub}
+        decision = evaluate(alone, Request.from_claims(probe))
+        if decision.allowed:
+            return None
+        failed = decision.condition
+        reason = reason or (
+            f"{failed.condition.describe()} is never true ({failed.reason})"
+            if failed is not None
+            else decision.reason
+        )
+    return reason
+
+
 def _stranger_admitted(policy: Policy, statement: Statement, issuer: str) -> bool:
     subs = _identity_values(statement, "sub")[:_MAX_PROBES]
     jwrs = _identity_values(statement, "job_workflow_ref")[:_MAX_PROBES]
     sub_probes = [_instantiate(v, like, f"repo:{_STRANGER}", _STRANGER) for v, like in subs]
     jwr_probes: list[str | None] = [_instantiate(v, like, _STRANGER, _STRANGER) for v, like in jwrs]
     base = _chosen_claims(statement)
-    # This statement with every Deny (which still wins): another Allow has its own grant.
-    kept = tuple(s for s in policy.statements if s is statement or s.effect == "Deny")
-    alone = Policy(policy.source, policy.version, kept)
+    alone = _alone(policy, statement)
     for sub, jwr in islice(product(sub_probes or [_STRANGER_SUB], jwr_probes or [None]), 100):
         owners = (_owner_of_sub(sub), None if jwr is None else jwr.partition("/")[0])
         if not all(owner is None or STRANGER_OWNER in owner for owner in owners):
@@ -322,12 +373,15 @@ def grant_of(policy: Policy, statement: Statement) -> Grant:
         for value, like in _identity_values(statement, "sub")
     )
     workflows = tuple(value for value, _ in _identity_values(statement, "job_workflow_ref"))
+    issuer = _issuer(statement)
     return Grant(
         statement=statement.label,
         subjects=subjects,
         workflows=workflows,
         conditions=_other_conditions(statement),
-        any_repository=_stranger_admitted(policy, statement, _issuer(statement)),
+        any_repository=_stranger_admitted(policy, statement, issuer),
+        never=_never(policy, statement, issuer),
+        denies=tuple(s.label for s in policy.statements if s.effect == "Deny"),
     )
 
 

@@ -96,6 +96,19 @@ class RoleReport:
     admits: Admits | None  # None: the policy could not be read
     findings: list[Finding]
     pinned_audiences: set[str] = field(default_factory=set)
+    provider_missing: bool = False  # every GitHub provider it names is missing from the account
+
+    @property
+    def words(self) -> list[str]:
+        """Who can assume it, in plain words."""
+        if self.admits is None:
+            return ["unknown: the trust policy could not be read"]
+        if self.provider_missing and not self.admits.nobody:
+            return [
+                "nobody today (the provider it trusts is not in the account); as written: "
+                + "; ".join(self.admits.words)
+            ]
+        return self.admits.words
 
     @property
     def worst(self) -> Severity | None:
@@ -107,7 +120,9 @@ class RoleReport:
             "name": self.name,
             "provider": self.providers[0] if self.providers else None,
             "providers": list(self.providers),
-            "admits": None if self.admits is None else self.admits.to_dict(),
+            "admits": None
+            if self.admits is None
+            else {**self.admits.to_dict(), "words": self.words},
             "findings": [finding.to_dict() for finding in self.findings],
         }
 
@@ -202,18 +217,24 @@ def audit_role(record: RoleRecord, known: Sequence[OidcProvider]) -> RoleReport 
         return None
     findings = lint_policy(policy)
     known_arns = {p.arn.lower() for p in known}
-    for arn in providers:
-        if arn.lower() not in known_arns:
-            findings.append(
-                audit_finding(
-                    "provider-missing",
-                    record.arn,
-                    f"the role trusts {arn}, which is not an OIDC provider of this account",
-                )
-            )
+    missing = [arn for arn in providers if arn.lower() not in known_arns]
+    findings.extend(
+        audit_finding(
+            "provider-missing",
+            record.arn,
+            f"the role trusts {arn}, which is not an OIDC provider of this account",
+        )
+        for arn in missing
+    )
     findings.sort(key=lambda f: SEVERITIES.index(f.severity))
     return RoleReport(
-        record.arn, record.name, providers, admits(policy), findings, _pinned_audiences(policy)
+        record.arn,
+        record.name,
+        providers,
+        admits(policy),
+        findings,
+        _pinned_audiences(policy),
+        provider_missing=bool(providers) and len(missing) == len(providers),
     )
 
 

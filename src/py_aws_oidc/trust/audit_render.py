@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from .audit import AUDIT_RULES, AuditReport, RoleReport
+from .audit import AUDIT_RULES, AuditReport
 from .iam import escape_controls
 from .lint import RULES, SEVERITIES, Finding
 from .sarif import LEVELS, SCHEMA, _version, rule_descriptors
@@ -39,12 +39,6 @@ def _counts_line(report: AuditReport) -> str:
     )
 
 
-def _who(role: RoleReport) -> list[str]:
-    if role.admits is None:
-        return ["(unknown: the trust policy could not be read)"]
-    return role.admits.words
-
-
 def render_text(report: AuditReport, exit_status: int) -> str:
     e = escape_controls
     lines = [f"account {report.account or '(unknown)'}", "", "OIDC providers:"]
@@ -61,7 +55,7 @@ def render_text(report: AuditReport, exit_status: int) -> str:
     lines += ["", f"{'ROLE':<{width}}  {'WORST':<8}  WHO CAN ASSUME IT"]
     for role in report.roles:
         worst = role.worst.upper() if role.worst else "clean"
-        who = _who(role)
+        who = role.words
         lines.append(f"{e(role.name):<{width}}  {worst:<8}  {e(who[0])}")
         lines.extend(f"{'':<{width}}  {'':<8}  {e(more)}" for more in who[1:])
     if not report.roles:
@@ -69,7 +63,9 @@ def render_text(report: AuditReport, exit_status: int) -> str:
     lines += ["", "Findings:"]
     for finding in report.findings():
         where = f"statement {finding.statement}" if finding.statement else "-"
-        lines.append(f"  [{finding.severity.upper()}] {finding.rule}: {e(finding.source)} ({where})")
+        lines.append(
+            f"  [{finding.severity.upper()}] {finding.rule}: {e(finding.source)} ({where})"
+        )
         if finding.condition is not None:
             lines.append(f"    condition: {e(finding.condition.describe())}")
         lines.append(f"    {e(finding.message)}")
@@ -105,7 +101,7 @@ def render_markdown(report: AuditReport, exit_status: int) -> str:
         rules = ", ".join(dict.fromkeys(f"{f.rule} ({f.severity})" for f in role.findings))
         lines.append(
             f"| {_md(role.name)} | {role.worst or 'clean'} | "
-            f"{'<br>'.join(_md(w) for w in _who(role))} | {_md(rules) or '-'} |"
+            f"{'<br>'.join(_md(w) for w in role.words)} | {_md(rules) or '-'} |"
         )
     lines += ["", "| provider | audiences | roles | findings |", "|---|---|---|---|"]
     for p in report.providers:
