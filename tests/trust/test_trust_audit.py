@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -340,3 +341,46 @@ def test_the_action_path_does_not_load_the_audit() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={"PYTHONPATH": str(ROOT / "src")}, check=True)
     assert proc.stdout.strip() == "[]"
+
+
+EXAMPLE = ROOT / "examples" / "trust-audit" / "trust-audit.yml"
+
+
+def _run_step(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # the shell GitHub uses for `run:` on Linux
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=60)
+
+
+def test_the_example_uploads_sarif_and_puts_only_counts_in_the_summary(
+    estate: IamAccount, tmp_path: Path
+) -> None:
+    import yaml
+
+    [job] = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))["jobs"].values()
+    assert job["permissions"] == {"id-token": "write", "contents": "read",
+                                  "security-events": "write"}
+    assume = next(s for s in job["steps"] if "py-aws-oidc/host@" in s.get("uses", ""))
+    assert assume["with"]["role-to-assume"] == "${{ vars.TRUST_AUDIT_ROLE_ARN }}"
+    upload = next(s for s in job["steps"] if "upload-sarif" in s.get("uses", ""))
+    assert re.fullmatch(r"github/codeql-action/upload-sarif@[0-9a-f]{40}", upload["uses"])
+    assert upload["with"]["sarif_file"] == "trust-audit.sarif"
+    output, summary = tmp_path / "github_output", tmp_path / "summary.md"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(estate.env, AWS_ENDPOINT_URL_IAM=estate.endpoint_url, AWS_CONFIG_FILE=os.devnull,
+               AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true",
+               GITHUB_OUTPUT=str(output), GITHUB_STEP_SUMMARY=str(summary),
+               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    audit_step = next(s for s in job["steps"] if s.get("id") == "audit")
+    run = _run_step(audit_step["run"], tmp_path, env)
+    assert run.returncode == 0, run.stderr
+    assert output.read_text(encoding="utf-8") == "status=1\nsarif=true\n"
+    log = json.loads((tmp_path / "trust-audit.sarif").read_text(encoding="utf-8"))
+    assert list(Draft4Validator(SCHEMA).iter_errors(log)) == []
+    counts_step = next(s for s in job["steps"] if "GITHUB_STEP_SUMMARY" in s.get("run", ""))
+    run = _run_step(counts_step["run"], tmp_path, env)
+    assert run.returncode == 0, run.stderr
+    text = summary.read_text(encoding="utf-8")
+    assert "| 7 | 1 |" in text  # 7 roles trust GitHub, 1 open to any repository
+    for secret_ish in ("no-sub", "deploy-prod", "octo-org", estate.account_id, "arn:aws"):
+        assert secret_ish not in text
