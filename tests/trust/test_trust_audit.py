@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from jsonschema import Draft4Validator
@@ -23,8 +24,9 @@ from jsonschema import Draft4Validator
 from localdev._http import free_port
 from localdev.iam_account import GITHUB_HOST, IamAccount, trust_policy
 from localdev.sts_faults import StsFaultProxy
+from py_aws_oidc.trust.audit import audit_role
 from py_aws_oidc.trust.cli import main
-from py_aws_oidc.trust.iam import decode_document
+from py_aws_oidc.trust.iam import IamReader, RoleRecord, decode_document
 
 K = GITHUB_HOST + ":"
 SUB, AUD = K + "sub", K + "aud"
@@ -384,3 +386,45 @@ def test_the_example_uploads_sarif_and_puts_only_counts_in_the_summary(
     assert "| 7 | 1 |" in text  # 7 roles trust GitHub, 1 open to any repository
     for secret_ish in ("no-sub", "deploy-prod", "octo-org", estate.account_id, "arn:aws"):
         assert secret_ish not in text
+
+
+def test_the_policy_text_is_read_as_iam_sent_it(account: IamAccount) -> None:
+    """botocore's json_decode_policies is off for the audit's client: the text is parsed by the
+    linter itself (duplicate keys survive), whether URL-encoded (IAM) or plain (moto)."""
+    least_privilege(account)
+    reader = IamReader(endpoint_url=account.endpoint_url)
+    [[record]] = list(reader.role_pages())
+    assert isinstance(record.document, str) and record.document.lstrip().startswith("{")
+    duplicated = (
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": '
+        f'"{account.provider_arn()}"}}, "Action": "sts:AssumeRoleWithWebIdentity", "Condition": '
+        '{"StringLike": {"' + SUB + '": "repo:*"}, "StringLike": {"' + SUB + '": "repo:o/r:*"}}}]}'
+    )
+    encoded = RoleRecord(record.arn, "dup", quote(duplicated, safe=""))
+    report = audit_role(encoded, [])
+    assert report is not None
+    assert "duplicate-json-key" in {f.rule for f in report.findings}
+
+
+def test_throttling_is_retried(account: IamAccount, sts: StsFaultProxy) -> None:
+    least_privilege(account)
+    sts.fail_next("ListRoles", "Throttling", "Rate exceeded", status=400)
+    code, out, _ = audit(account, "--format", "json")
+    assert code == 0 and json.loads(out)["counts"]["roles"] == 1
+    assert [c.status for c in sts.calls_for("ListRoles")] == [400, 200]
+
+
+def test_a_slow_iam_is_cut_by_the_timeouts_and_the_deadline(
+    account: IamAccount, sts: StsFaultProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from py_aws_oidc.trust import iam
+
+    monkeypatch.setattr(iam, "READ_TIMEOUT_S", 1)
+    sts.stall_next(3, 2.5)
+    code, out, err = audit(account)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("error: ListOpenIDConnectProviders: ReadTimeoutError:")
+    assert len(sts.calls_for("ListOpenIDConnectProviders")) == 3  # standard mode: 3 attempts
+    reader = IamReader(endpoint_url=account.endpoint_url, deadline_s=0)
+    with pytest.raises(iam.AwsError, match=r"^ListRoles: the audit's deadline \(0 s\) passed"):
+        list(reader.role_pages())

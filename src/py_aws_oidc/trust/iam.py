@@ -99,7 +99,7 @@ class IamReader:
                 region_name=region or session.get_config_variable("region") or "us-east-1",
                 endpoint_url=endpoint_url,
                 config=Config(
-                    retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+                    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
                     connect_timeout=CONNECT_TIMEOUT_S,
                     read_timeout=READ_TIMEOUT_S,
                 ),
