@@ -24,9 +24,9 @@ from jsonschema import Draft4Validator
 from localdev._http import free_port
 from localdev.iam_account import GITHUB_HOST, IamAccount, trust_policy
 from localdev.sts_faults import StsFaultProxy
-from py_aws_oidc.trust.audit import audit_role
+from py_aws_oidc.trust.audit import audit_role, build_report
 from py_aws_oidc.trust.cli import main
-from py_aws_oidc.trust.iam import IamReader, RoleRecord, decode_document
+from py_aws_oidc.trust.iam import IamReader, OidcProvider, RoleRecord, decode_document
 
 K = GITHUB_HOST + ":"
 SUB, AUD = K + "sub", K + "aud"
@@ -428,3 +428,34 @@ def test_a_slow_iam_is_cut_by_the_timeouts_and_the_deadline(
     reader = IamReader(endpoint_url=account.endpoint_url, deadline_s=0)
     with pytest.raises(iam.AwsError, match=r"^ListRoles: the audit's deadline \(0 s\) passed"):
         list(reader.role_pages())
+
+
+def _record(name: str, doc: dict[str, Any] | str) -> RoleRecord:
+    text = doc if isinstance(doc, str) else json.dumps(doc)
+    return RoleRecord(f"arn:aws:iam::111122223333:role/{name}", name, quote(text, safe=""))
+
+
+def test_which_roles_are_listed() -> None:
+    gh = "arn:aws:iam::111122223333:oidc-provider/" + GITHUB_HOST
+    provider = OidcProvider(gh, GITHUB_HOST, ("sts.amazonaws.com",))
+    keyed = trust_policy({"StringEquals": {SUB: "repo:o/r:ref:refs/heads/main"}},
+                         principal={"Federated": "*"})
+    pages = [[
+        _record("keys-only", keyed),
+        _record("service", trust_policy(None, principal={"Service": "ec2.amazonaws.com"},
+                                        action="sts:AssumeRole")),
+        _record("account", trust_policy(None, principal={"AWS": "111122223333"},
+                                        action="sts:AssumeRole")),
+        _record("broken", '{"Statement": [{"Effect": "Allow", "Principal": {"Federated": "'
+                + gh + '"}, "Action": 5}]}'),
+        _record("broken-other", '{"Statement": 1, "x": "oidc-provider/gitlab.com"}'),
+    ]]
+    report = build_report([provider], pages)
+    roles = {role.name: role for role in report.roles}
+    assert set(roles) == {"keys-only", "broken"}
+    assert "principal-wildcard" in {f.rule for f in roles["keys-only"].findings}
+    assert [f.rule for f in roles["broken"].findings] == ["trust-policy-unreadable"]
+    assert roles["broken"].words == ["unknown: the trust policy could not be read"]
+    assert report.account == "111122223333"
+    # the provider is used by no role that names it: keys-only trusts "*", not the provider
+    assert [f.rule for f in report.providers[0].findings] == ["provider-unused"]

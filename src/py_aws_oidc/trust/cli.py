@@ -343,12 +343,19 @@ def _audit(args: argparse.Namespace, out: TextIO) -> int:
     from . import audit_render
     from .audit import exit_code, run_audit
 
-    report = run_audit(
-        profile=args.profile,
-        region=args.region,
-        endpoint_url=args.endpoint_url,
-        name_prefix=args.role_name_prefix,
-    )
+    try:
+        report = run_audit(
+            profile=args.profile,
+            region=args.region,
+            endpoint_url=args.endpoint_url,
+            name_prefix=args.role_name_prefix,
+        )
+    except TrustError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug or an answer IAM never gives: no traceback
+        raise TrustError(
+            f"trust audit failed unexpectedly ({type(exc).__name__}); please report it"
+        ) from None
     status = exit_code(report.findings(), args.fail_on)
     if args.format == "json":
         text = audit_render.render_json(report)
@@ -383,8 +390,4 @@ def main(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None
         return _check(args, out)
     except TrustError as exc:
         err.write(log_safe(f"error: {exc.message}\n"))
-        return 2
-    except Exception as exc:  # noqa: BLE001 - a bug: one line, by type only, no traceback
-        err.write(f"error: trust {args.command} failed unexpectedly ({type(exc).__name__}); "
-                  "please report it\n")
         return 2
