@@ -19,7 +19,7 @@ import json
 from .audit import AUDIT_RULES, AuditReport
 from .iam import escape_controls
 from .lint import RULES, SEVERITIES, Finding
-from .sarif import LEVELS, SCHEMA, _version, rule_descriptors
+from .sarif import LEVELS, sarif_log
 
 _ALL_RULES = (*RULES, *AUDIT_RULES)
 _RULE_INDEX = {rule.id: index for index, rule in enumerate(_ALL_RULES)}
@@ -146,22 +146,10 @@ def _result(finding: Finding, name: str) -> dict[str, object]:
 def render_sarif(report: AuditReport) -> str:
     results = [_result(f, p.provider.path) for p in report.providers for f in p.findings]
     results += [_result(f, role.name) for role in report.roles for f in role.findings]
-    log = {
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "py-aws-oidc trust audit",
-                        "semanticVersion": _version(),
-                        "rules": rule_descriptors(_ALL_RULES),
-                    }
-                },
-                "invocations": [{"executionSuccessful": True}],
-                "results": results,
-                "properties": {"account": report.account, "counts": report.counts()},
-            }
-        ],
-    }
-    return json.dumps(log, indent=2) + "\n"
+    return sarif_log(
+        "py-aws-oidc trust audit",
+        _ALL_RULES,
+        {"executionSuccessful": True},
+        results,
+        {"account": report.account, "counts": report.counts()},
+    )
