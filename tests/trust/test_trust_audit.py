@@ -459,3 +459,32 @@ def test_which_roles_are_listed() -> None:
     assert report.account == "111122223333"
     # the provider is used by no role that names it: keys-only trusts "*", not the provider
     assert [f.rule for f in report.providers[0].findings] == ["provider-unused"]
+
+
+def test_a_named_profile_from_the_shared_files(
+    account: IamAccount, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    least_privilege(account)
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        f"[security-audit]\naws_access_key_id = {account.access_key_id}\n"
+        f"aws_secret_access_key = {account.secret_access_key}\n"
+        f"aws_session_token = {account.session_token}\n", encoding="utf-8")
+    for name in account.env:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    code, out, _ = audit(account, "--profile", "security-audit", "--format", "json")
+    assert code == 0 and json.loads(out)["account"] == account.account_id
+
+
+@pytest.mark.parametrize(("region", "endpoint"), [
+    (None, "https://iam.amazonaws.com"),
+    ("cn-north-1", "https://iam.cn-north-1.amazonaws.com.cn"),
+    ("us-gov-west-1", "https://iam.us-gov.amazonaws.com"),
+])
+def test_the_region_picks_the_partitions_endpoint(
+    monkeypatch: pytest.MonkeyPatch, region: str | None, endpoint: str
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unused")
+    assert IamReader(region=region)._client.meta.endpoint_url == endpoint

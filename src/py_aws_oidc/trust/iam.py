@@ -144,7 +144,7 @@ class IamReader:
                 f"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or `aws sso login`); {needs}"
             ) from None
         except EndpointConnectionError:
-            where = self._endpoint_url or "the IAM endpoint"
+            where = self._endpoint_url or self._client.meta.endpoint_url
             raise AwsError(
                 f"{operation}: could not connect to {where} (check --endpoint-url and the "
                 f"network); {needs}"
