@@ -488,3 +488,18 @@ def test_the_region_picks_the_partitions_endpoint(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "unused")
     assert IamReader(region=region)._client.meta.endpoint_url == endpoint
+
+
+def test_without_the_iam_model_says_where_to_run_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The action's image prunes botocore's data to STS and SSO (scripts/image_build.py)."""
+    import botocore.session
+    from botocore.exceptions import UnknownServiceError
+
+    def no_iam(*_args: Any, **_kwargs: Any) -> Any:
+        raise UnknownServiceError(service_name="iam", known_service_names="sts, sso")
+
+    monkeypatch.setattr(botocore.session.Session, "create_client", no_iam)
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["audit"], stdout=out, stderr=err) == 2
+    assert err.getvalue().startswith("error: botocore's IAM service model is not installed here")
+    assert err.getvalue().count("\n") == 1 and out.getvalue() == ""

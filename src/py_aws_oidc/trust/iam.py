@@ -88,7 +88,7 @@ class IamReader:
     def _make_client(profile: str | None, region: str | None, endpoint_url: str | None) -> Any:
         import botocore.session
         from botocore.config import Config
-        from botocore.exceptions import BotoCoreError
+        from botocore.exceptions import BotoCoreError, UnknownServiceError
         from botocore.handlers import json_decode_policies
 
         try:
@@ -104,6 +104,11 @@ class IamReader:
                     read_timeout=READ_TIMEOUT_S,
                 ),
             )
+        except UnknownServiceError:
+            raise AwsError(
+                "botocore's IAM service model is not installed here (the action's image keeps "
+                "STS and SSO only): run trust audit from the package, `pip install py-aws-oidc`"
+            ) from None
         except BotoCoreError as exc:  # an unknown --profile, a broken config file
             raise AwsError(f"cannot set up the IAM client: {escape_controls(str(exc))}") from None
         except ValueError as exc:  # e.g. an --endpoint-url botocore refuses
