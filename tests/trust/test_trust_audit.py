@@ -48,7 +48,7 @@ def audit(acct: IamAccount, *args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = main(["audit", "--endpoint-url", acct.endpoint_url, *args], stdout=out, stderr=err)
     text, errors = out.getvalue(), err.getvalue()
-    for secret in (acct.secret_access_key, acct.session_token):
+    for secret in (acct.access_key_id, acct.secret_access_key, acct.session_token):
         assert secret not in text and secret not in errors
     return code, text, errors
 
@@ -317,7 +317,7 @@ def test_a_real_process_audits_and_prints_no_secret(account: IamAccount) -> None
     report = json.loads(proc.stdout)
     assert [r["name"] for r in report["roles"]] == ["deploy-prod"]
     assert "provider-missing" in rules(report["roles"][0])  # no provider in this account
-    for secret in (account.secret_access_key, account.session_token):
+    for secret in (account.access_key_id, account.secret_access_key, account.session_token):
         assert secret not in proc.stdout + proc.stderr
 
 
