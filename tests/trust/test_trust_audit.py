@@ -270,17 +270,21 @@ def test_more_than_one_page_of_roles(account: IamAccount, sts: StsFaultProxy) ->
     assert len(sts.calls_for("GetOpenIDConnectProvider")) == 1
 
 
+@pytest.mark.parametrize(
+    "call", ["ListOpenIDConnectProviders", "GetOpenIDConnectProvider", "ListRoles"]
+)
 def test_access_denied_is_one_line_with_the_permission(
-    account: IamAccount, sts: StsFaultProxy
+    account: IamAccount, sts: StsFaultProxy, call: str
 ) -> None:
     account.add_provider()
-    sts.fail_next("ListRoles", "AccessDenied",
+    sts.fail_next(call, "AccessDenied",
                   f"User: arn:aws:sts::{account.account_id}:assumed-role/auditor/audit is not "
-                  "authorized to perform: iam:ListRoles", status=403)
+                  f"authorized to perform: iam:{call}", status=403)
     code, out, err = audit(account)
     assert code == 2 and out == ""
-    assert err.count("\n") == 1 and err.startswith("error: ListRoles: AccessDenied:")
-    assert "grant iam:ListRoles" in err
+    assert err.count("\n") == 1 and err.startswith(f"error: {call}: AccessDenied: User: ")
+    assert err.endswith(f"(grant iam:{call} to the caller)\n")
+    assert len(sts.calls_for(call)) == 1  # AccessDenied is not retried
 
 
 def test_wrong_endpoint_is_one_line(account: IamAccount) -> None:
