@@ -21,9 +21,10 @@ usage: py-aws-oidc [post | trust ... | --help | --version]
                          the job's OIDC token, calls STS and writes GITHUB_ENV / GITHUB_OUTPUT.
   py-aws-oidc post       Run the post step: blank the exported AWS_* variables
                          (skipped when AWS_SKIP_CLEANUP_STEP=true).
-  py-aws-oidc trust generate|lint|check ...
+  py-aws-oidc trust generate|lint|check|audit ...
                          The trust-policy doctor: generate, lint and check IAM trust policies
-                         for GitHub OIDC ('py-aws-oidc trust --help').
+                         for GitHub OIDC, and audit a live account's roles
+                         ('py-aws-oidc trust --help').
 
 Exit status: 0 on success, 1 on a failure (one ::error:: line says what and how to fix it),
 2 on a usage error.

@@ -39,7 +39,7 @@ trust policy), generated, linted and checked offline with IAM's evaluation rules
 'PY-AWS-OIDC trust COMMAND --help' shows a command's options.
 """.replace("PY-AWS-OIDC trust", PROG)
 
-_EPILOG = "Exit status 2: a malformed policy, an unreadable file, unusable claims or a usage error."
+_EPILOG = "Exit status 2: a malformed policy, an unreadable file, unusable claims, a usage error or an AWS error."
 
 _GENERATE_EPILOG = """\
 Subjects: --branch NAME is exact (refs/heads/NAME, StringEquals); --tag takes a name or a
@@ -83,6 +83,19 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         if isinstance(action, argparse._SubParsersAction):
             return text.split("\n", 1)[1]
         return text
+
+
+_AUDIT_EPILOG = """\
+Reads the account with the caller's AWS credentials (the SDK chain: --profile, AWS_PROFILE, the
+environment, SSO, container or instance credentials) and needs only iam:ListRoles,
+iam:ListOpenIDConnectProviders and iam:GetOpenIDConnectProvider. Lists the OIDC providers and
+every role whose trust policy names a GitHub provider (github.com, enterprise issuers
+token.actions.githubusercontent.com/<slug>, GHES HOST/_services/token), lints each with the rules
+of `trust lint`, and says who can assume it. --format sarif for code scanning, markdown for a job
+summary (it names roles: keep it out of a public summary).
+Exit status: 1 when a finding is at least as severe as --fail-on (default high; never: 0),
+0 otherwise, 2 on an AWS error (one line: the call and the permission it needs).
+"""
 
 
 class _LogSafeParser(argparse.ArgumentParser):
@@ -260,6 +273,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="the caller's provider ARN (default: GitHub's, any account)",
     )
     _add_format(check, ("text", "json"), "text")
+
+    audit = sub.add_parser(
+        "audit",
+        help="every role of an AWS account that GitHub workflows can assume (read-only IAM)",
+        description="Audit a live AWS account: who can assume each role that trusts GitHub OIDC.",
+        epilog=_AUDIT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    audit.add_argument("--profile", metavar="NAME", help="AWS profile (default: the SDK chain)")
+    audit.add_argument("--region", metavar="R", help="region, for the partition's IAM endpoint")
+    audit.add_argument("--endpoint-url", metavar="URL", help="IAM endpoint (e.g. a local one)")
+    audit.add_argument(
+        "--role-name-prefix", metavar="P", default="", help="audit only roles whose name starts P"
+    )
+    _add_format(audit, ("text", "json", "sarif", "markdown"), "text")
+    audit.add_argument(
+        "--fail-on",
+        choices=("critical", "high", "medium", "low", "never"),
+        default="high",
+        help="exit 1 on a finding this severe or worse (default high)",
+    )
     return parser
 
 
@@ -359,6 +393,36 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     return exit_code(results)
 
 
+def _audit(args: argparse.Namespace, out: TextIO) -> int:
+    from . import audit_render
+    from .audit import exit_code, run_audit
+
+    try:
+        report = run_audit(
+            profile=args.profile,
+            region=args.region,
+            endpoint_url=args.endpoint_url,
+            name_prefix=args.role_name_prefix,
+        )
+    except TrustError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug or an answer IAM never gives: no traceback
+        raise TrustError(
+            f"trust audit failed unexpectedly ({type(exc).__name__}); please report it"
+        ) from None
+    status = exit_code(report.findings(), args.fail_on)
+    if args.format == "json":
+        text = audit_render.render_json(report)
+    elif args.format == "sarif":
+        text = audit_render.render_sarif(report)
+    elif args.format == "markdown":
+        text = audit_render.render_markdown(report, status)
+    else:
+        text = audit_render.render_text(report, status)
+    out.write(log_safe(text, machine=args.format in ("json", "sarif")))
+    return status
+
+
 def main(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
@@ -375,6 +439,8 @@ def main(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None
             return _generate(args, out, err)
         if args.command == "lint":
             return _lint(args, out, err)
+        if args.command == "audit":
+            return _audit(args, out)
         return _check(args, out)
     except TrustError as exc:
         err.write(log_safe(f"error: {exc.message}\n"))
