@@ -559,6 +559,12 @@ def test_a_closed_stdout_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     assert done.returncode == 1
 
 
+def _sigint_default() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_an_interrupt_while_waiting_for_the_lock_is_one_line(tmp_path: Path) -> None:
     """A cancelled job sends SIGINT: one line on stderr, no traceback, nothing on stdout."""
     import fcntl
@@ -568,9 +574,12 @@ def test_an_interrupt_while_waiting_for_the_lock_is_one_line(tmp_path: Path) -> 
     held = os.open(directory / "lock", os.O_RDWR)
     try:
         fcntl.flock(held, fcntl.LOCK_EX)
+        # A background job of a non-interactive shell (a CI script run with '&') starts with
+        # SIGINT ignored, and Python keeps it so; a runner's step processes have the default.
         child = subprocess.Popen([python3, "-I", "-S", str(directory / "lib" / "__main__.py")],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 env={"PATH": "/usr/bin"})
+                                 env={"PATH": "/usr/bin"},
+                                 preexec_fn=_sigint_default)  # noqa: PLW1509 - async-signal-safe
         # Wait until it polls for the lock (it has opened the lock file), then interrupt it.
         deadline = time.monotonic() + 60
         while not any(os.path.realpath(f"/proc/{child.pid}/fd/{fd}") == str(directory / "lock")
