@@ -74,9 +74,19 @@ def test_margin_from_the_callers_environment() -> None:
     assert process.margin_from({layout.MARGIN_VAR: " 300 "}) == 300
     assert process.margin_from({layout.MARGIN_VAR: "0"}) == 0
     # "9" * 5000: int() itself refuses more than 4300 digits (a ValueError of its own).
-    for bad in ("-1", "5m", "1e3", "43201", "٣", "9" * 5000, "0" * 5000):
+    for bad in ("-1", "5m", "1e3", "٣", "+5", "1 0"):
         with pytest.raises(ProcessFailure, match=layout.MARGIN_VAR):
             process.margin_from({layout.MARGIN_VAR: bad})
+
+
+@pytest.mark.parametrize(("raw", "margin"), [
+    ("43200", 43200), ("43201", 43200), ("86400", 43200), ("9" * 5000, 43200),
+    ("0" * 5000, 0), ("0" * 5000 + "7", 7), ("00043201", 43200),
+])
+def test_a_margin_longer_than_any_session_is_clamped_to_always_refresh(raw: str, margin: int) -> None:
+    """Above the longest session (43200 s) the margin means "always refresh": never an error in a
+    later step (SPEC 1.2)."""
+    assert process.margin_from({layout.MARGIN_VAR: raw}) == margin
 
 
 # -- the files ----------------------------------------------------------------------------------------

@@ -17,8 +17,9 @@ in, so the runner's user can read, lock and replace them when the container ran 
 * ``settings.json`` (:mod:`.settingsfile`), ``session.json`` (the step's session: the first
   call is a cache hit), ``lock``;
 * ``config``: the AWS config file, ``[profile NAME]`` with ``region`` and
-  ``credential_process = python3 -I -S <dir>/lib/__main__.py`` (``-I``: no ``PYTHON*`` variables, no user
-  site, no current directory; ``-S``: no site-packages).
+  ``credential_process = /usr/bin/env -u LD_LIBRARY_PATH ... python3 -I -S <dir>/lib/__main__.py``
+  (``env -u``: no caller's library path or preload, :data:`LOADER_VARS`; ``-I``: no ``PYTHON*``
+  variables, no user site, no current directory; ``-S``: no site-packages).
 """
 
 from __future__ import annotations
@@ -74,6 +75,25 @@ _SKIP_PACKAGE_DIRS = {("py_aws_oidc", "trust")}
 _BOTOCORE_DATA_KEEP = ("sts",)
 _COPY_SUFFIXES = (".py", ".pem", ".json", ".gz", ".typed")
 
+# The caller's variables that change which libraries the host's python3 loads, unset before it
+# starts: the AWS CLI v2 (a PyInstaller bundle) passes LD_LIBRARY_PATH=<its dist> to child
+# processes, so python3 would load the CLI's libssl/libcrypto/libz. /usr/bin/env is on every
+# Linux and macOS runner (GNU, BusyBox and BSD env all take -u) and links libc only; SDKs split
+# the line themselves (no shell), and a shell that runs it (Go, JavaScript SDKs) runs it alike.
+# -I already makes python3 ignore PYTHONHOME/PYTHONPATH; they are unset for the loader's sake
+# (a python3 that is a wrapper) too.
+LOADER_VARS = (
+    "LD_LIBRARY_PATH",
+    "LD_PRELOAD",
+    "LD_AUDIT",
+    "PYTHONHOME",
+    "PYTHONPATH",
+    "DYLD_LIBRARY_PATH",
+    "DYLD_INSERT_LIBRARIES",
+    "DYLD_FALLBACK_LIBRARY_PATH",
+)
+CLEAN_START = ("/usr/bin/env", *(arg for name in LOADER_VARS for arg in ("-u", name)))
+
 LAUNCHER = '''\
 # The py-aws-oidc credential process (written by the py-aws-oidc step; see its README).
 # Kept parseable by old Pythons, so that a too old python3 gets a message, not a SyntaxError.
@@ -116,7 +136,7 @@ class RefreshSetup:
     @property
     def credential_process(self) -> str:
         launcher = self.host / layout.LIB_DIR / layout.LAUNCHER_FILE
-        return f"python3 -I -S {shlex.quote(str(launcher))}"
+        return shlex.join([*CLEAN_START, "python3", "-I", "-S", str(launcher)])
 
 
 # --- where ---------------------------------------------------------------------------------------
