@@ -74,6 +74,11 @@ def test_profile_files_go_under_runner_temp_and_a_later_step_resolves_the_profil
     [call] = [c for c in result.sts_calls if c.ok]
     assert seen[""].get("fingerprint") == fingerprint(call.response), seen
     assert seen[""]["region"] == REGION
+    # The post step (the job's variables now point there) removes what the step wrote.
+    post = host_step(harness, user_home, {"aws-profile": "deploy"}, argv=("post",), oidc=False,
+                     env={**result.post_env(), **result.env})
+    assert post.ok, post.explain()
+    assert not (aws / "credentials").exists() and not (aws / "config").exists()
 
 
 def test_a_job_set_aws_config_file_is_honoured(
