@@ -50,7 +50,10 @@ CHECK_REGIONS = (
     "cn-north-1", "cn-northwest-1", "us-gov-west-1", "us-gov-east-1",
     "us-iso-east-1", "us-isob-east-1", "eu-isoe-west-1", "eusc-de-east-1", "aws-global",
 )
-REMOVE_DISTS = ("pip", "setuptools", "wheel", "pkg_resources", "_distutils_hack")
+REMOVE_DISTS = ("pip", "setuptools", "wheel", "pkg_resources", "_distutils_hack",
+                # Only the host uses it (tls.py: the OS store on a runner host; the container
+                # trusts the image's certifi): it stays in refresh-lib.zip, packed before prune.
+                "truststore")
 # Top-level packages that only serve a dependency's console scripts (python-hcl2 ships its
 # hcl2tojson/jsontohcl2/hq tools as a top-level package named `cli`): name -> owning distribution.
 REMOVE_SCRIPT_PACKAGES = {"cli": "python_hcl2"}

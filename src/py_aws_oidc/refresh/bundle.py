@@ -67,6 +67,8 @@ LIB_MODULES = (
     "dateutil",
     "jmespath",
     "six",
+    # The step's TLS rule on a host (tls.py): the operating system's store.
+    "truststore",
 )
 # Left out of the copy: the trust doctor, compiled extensions (built for another Python),
 # caches, and botocore's models except STS's (botocore reads them from the file system).
@@ -199,6 +201,8 @@ def _source_of(module: str) -> Path | None:
 def _wanted(top: str, relative: tuple[str, ...], name: str) -> bool:
     if not name.endswith(_COPY_SUFFIXES):
         return False
+    if top == "botocore" and relative == () and name == "cacert.pem":
+        return False  # botocore takes certifi's bundle, which lib/ holds
     if top == "botocore" and relative[:1] == ("data",):
         return (len(relative) == 1 and name.endswith(".json")) or (
             len(relative) > 1 and relative[1] in _BOTOCORE_DATA_KEEP
