@@ -3,7 +3,8 @@
 The credentials file gets ``[name]`` with ``aws_access_key_id``, ``aws_secret_access_key`` and
 ``aws_session_token``; the config file gets ``[profile name]`` (``[default]`` for ``default``)
 with ``region``. Files go where the AWS CLI looks: ``AWS_SHARED_CREDENTIALS_FILE`` /
-``AWS_CONFIG_FILE``, else ``$HOME/.aws/credentials`` and ``$HOME/.aws/config``.
+``AWS_CONFIG_FILE``, else ``$HOME/.aws/credentials`` and ``$HOME/.aws/config`` (on a runner host:
+``$RUNNER_TEMP/_github_home/.aws``, which the step then exports; ``hostos.paths``).
 
 The INI dialect is the one botocore reads (``configparser.RawConfigParser``): sections, ``key =
 value`` (``:`` is a delimiter too), full-line ``#`` / ``;`` comments, and indented continuation
