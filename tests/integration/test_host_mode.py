@@ -14,8 +14,9 @@ import ipaddress
 import socket
 import ssl
 import stat
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -254,3 +255,67 @@ def test_tls_without_the_test_ca_fails_with_one_line(
     assert "attempts" not in result.errors[0] and https_sts.handshakes == 0
     assert "Traceback" not in result.stdout + result.stderr
     assert result.env == {}
+
+
+# -- Windows: the environment-and-outputs path, with every Windows side bound --------------------
+
+# The console script in a Python that believes it runs on Windows: os.name is "nt" (so hostos
+# binds its windows_* sides), fcntl/pwd/grp cannot be imported and POSIX-only os names are gone.
+# Standard-library and third-party modules that branch on os.name are loaded first, as on the
+# real platform (they would pick their Windows code there), and pathlib keeps its POSIX classes.
+AS_WINDOWS = r"""
+import importlib, os, sys, types
+for name in ("shutil", "pathlib", "tempfile", "subprocess", "zipfile", "ssl", "uuid",
+             "mimetypes", "urllib.request", "http.client", "email.parser", "concurrent.futures",
+             "xml.etree.ElementTree", "hmac", "secrets", "requests", "requests.adapters",
+             "urllib3", "truststore", "botocore.auth", "botocore.session", "platform"):
+    try:
+        importlib.import_module(name)
+    except ImportError:
+        pass
+for name in ("fcntl", "pwd", "grp", "termios", "resource"):
+    sys.modules[name] = None
+os.name = "nt"
+import pathlib
+posix_os = types.ModuleType("os")
+posix_os.__dict__.update(os.__dict__)
+posix_os.name = "posix"
+pathlib.os = posix_os
+for attr in ("O_NOFOLLOW", "O_DIRECTORY", "O_NONBLOCK", "O_PATH", "getuid", "geteuid",
+             "getgid", "getegid", "fchown", "chown", "fchmod"):
+    if hasattr(os, attr):
+        delattr(os, attr)
+from py_aws_oidc.hostos import locks, ownership, paths
+assert locks.try_lock is locks.windows_try_lock and paths.unsupported_inputs is \
+    paths.windows_unsupported_inputs and ownership.euid is ownership.windows_euid
+from py_aws_oidc.cli import console_main
+sys.argv[0] = "py-aws-oidc"
+console_main()
+"""
+
+
+def test_windows_sides_run_the_environment_and_outputs_path(
+    make_harness: Callable[..., ActionHarness], user_home: Path, sts: StsFaultProxy,
+) -> None:
+    harness = make_harness(command=[sys.executable, "-c", AS_WINDOWS])
+    result = host_step(harness, user_home, {
+        "role-to-assume": f"{ROLE}\narn:aws:iam::111122223333:role/chained",
+        "role-session-name": "win", "role-duration-seconds": "1800",
+        "custom-tags": '{"Team": "platform"}', "mask-aws-account-id": "true",
+    }, env={"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")})
+    assert result.ok, result.explain()
+    assert {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+            "AWS_REGION"} <= set(result.env)
+    assert result.outputs["aws-account-id"] == "111122223333"
+    assert "111122223333" in result.masks
+    assert [c.action for c in result.sts_calls if c.ok] == [
+        "AssumeRoleWithWebIdentity", "AssumeRole"]
+    assert "AWS credentials" in result.summary
+    # The inputs that leave files are input errors naming themselves, before any request.
+    for name, value in (("aws-profile", "deploy"), ("refresh-credentials", "true"),
+                        ("profiles", f"dev = {ROLE}")):
+        refused = host_step(harness, user_home, {name: value},
+                            env={"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")})
+        assert refused.returncode == 1, refused.explain()
+        assert len(refused.errors) == 1 and refused.errors[0].startswith(f"Input '{name}':")
+        assert "Windows" in refused.errors[0] and refused.sts_calls == []
