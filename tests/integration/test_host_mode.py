@@ -28,6 +28,7 @@ from cryptography.x509.oid import NameOID
 from localdev.oidc_issuer import OidcIssuer
 from localdev.sts_faults import StsFaultProxy
 from tests.integration.cac_support import REGION, ROLE
+from tests.support.as_windows import prelude
 from tests.support.harness import ActionHarness, ActionResult
 from tests.support.later_steps import fingerprint, later_step_env, resolve_profiles
 
@@ -259,32 +260,13 @@ def test_tls_without_the_test_ca_fails_with_one_line(
 
 # -- Windows: the environment-and-outputs path, with every Windows side bound --------------------
 
-# The console script in a Python that believes it runs on Windows: os.name is "nt" (so hostos
-# binds its windows_* sides), fcntl/pwd/grp cannot be imported and POSIX-only os names are gone.
-# Standard-library and third-party modules that branch on os.name are loaded first, as on the
-# real platform (they would pick their Windows code there), and pathlib keeps its POSIX classes.
-AS_WINDOWS = r"""
-import importlib, os, sys, types
-for name in ("shutil", "pathlib", "tempfile", "subprocess", "zipfile", "ssl", "uuid",
-             "mimetypes", "urllib.request", "http.client", "email.parser", "concurrent.futures",
-             "xml.etree.ElementTree", "hmac", "secrets", "requests", "requests.adapters",
-             "urllib3", "truststore", "botocore.auth", "botocore.session", "platform"):
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        pass
-for name in ("fcntl", "pwd", "grp", "termios", "resource"):
-    sys.modules[name] = None
-os.name = "nt"
-import pathlib
-posix_os = types.ModuleType("os")
-posix_os.__dict__.update(os.__dict__)
-posix_os.name = "posix"
-pathlib.os = posix_os
-for attr in ("O_NOFOLLOW", "O_DIRECTORY", "O_NONBLOCK", "O_PATH", "getuid", "geteuid",
-             "getgid", "getegid", "fchown", "chown", "fchmod"):
-    if hasattr(os, attr):
-        delattr(os, attr)
+# The console script in a Python that believes it runs on Windows (tests/support/as_windows.py):
+# hostos binds its windows_* sides, fcntl/pwd/grp cannot be imported, POSIX-only os names are gone.
+AS_WINDOWS = prelude(repr([
+    "shutil", "pathlib", "tempfile", "subprocess", "zipfile", "ssl", "uuid", "mimetypes",
+    "urllib.request", "http.client", "email.parser", "concurrent.futures",
+    "xml.etree.ElementTree", "hmac", "secrets", "requests", "requests.adapters", "urllib3",
+    "truststore", "botocore.auth", "botocore.session", "platform"])) + r"""
 from py_aws_oidc.hostos import locks, ownership, paths
 assert locks.try_lock is locks.windows_try_lock and paths.unsupported_inputs is \
     paths.windows_unsupported_inputs and ownership.euid is ownership.windows_euid

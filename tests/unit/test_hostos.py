@@ -23,6 +23,7 @@ from py_aws_oidc.errors import InputError, TokenFileError
 from py_aws_oidc.hostos import locks, modes, ownership
 from py_aws_oidc.hostos import paths as hostos_paths
 from py_aws_oidc.runner import Runner, input_env_name
+from tests.support.as_windows import prelude
 
 REPO = Path(__file__).resolve().parents[2]
 ROLE = "arn:aws:iam::111122223333:role/gha"
@@ -30,27 +31,8 @@ ROLE = "arn:aws:iam::111122223333:role/gha"
 # Run twice: once as on Linux (which modules do ours import?), then as on Windows.
 IMPORT_ALL = r"""
 import importlib, json, os, pkgutil, sys
-windows = sys.argv[1] == "nt"
-if windows:
-    for name in json.loads(sys.argv[2]):  # what ours import, as on the real platform
-        try:
-            importlib.import_module(name)
-        except ImportError:
-            pass
-    for name in ("fcntl", "pwd", "grp", "termios", "resource"):
-        sys.modules[name] = None  # `import fcntl` now raises ImportError
-    os.name = "nt"
-    # pathlib.Path() picks WindowsPath from os.name at each call, which cannot exist on Linux: a
-    # test artefact (on Windows it is the right class), not a POSIX-only name of ours.
-    import pathlib, types
-    real_os = types.ModuleType("os")
-    real_os.__dict__.update(os.__dict__)
-    real_os.name = "posix"
-    pathlib.os = real_os
-    for attr in ("O_NOFOLLOW", "O_DIRECTORY", "O_NONBLOCK", "O_PATH", "O_CLOEXEC", "getuid",
-                 "geteuid", "getgid", "getegid", "fchown", "chown", "lchown", "fchmod"):
-        if hasattr(os, attr):
-            delattr(os, attr)
+if sys.argv[1] == "nt":  # what ours import is loaded first, as on the real platform
+    exec(WINDOWS_PRELUDE)
 before = set(sys.modules)
 import py_aws_oidc
 failed = {}
@@ -74,7 +56,8 @@ print(json.dumps({
 
 
 def _import_all(*args: str) -> dict[str, object]:
-    proc = subprocess.run([sys.executable, "-I", "-c", IMPORT_ALL, *args], capture_output=True,
+    script = IMPORT_ALL.replace("WINDOWS_PRELUDE", repr(prelude("json.loads(sys.argv[2])")))
+    proc = subprocess.run([sys.executable, "-I", "-c", script, *args], capture_output=True,
                           text=True, check=False, cwd=REPO,
                           env={"PATH": os.environ.get("PATH", ""), "HOME": str(REPO)})
     assert proc.returncode == 0, proc.stderr
