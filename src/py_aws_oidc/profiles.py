@@ -3,7 +3,8 @@
 The credentials file gets ``[name]`` with ``aws_access_key_id``, ``aws_secret_access_key`` and
 ``aws_session_token``; the config file gets ``[profile name]`` (``[default]`` for ``default``)
 with ``region``. Files go where the AWS CLI looks: ``AWS_SHARED_CREDENTIALS_FILE`` /
-``AWS_CONFIG_FILE``, else ``$HOME/.aws/credentials`` and ``$HOME/.aws/config``.
+``AWS_CONFIG_FILE``, else ``$HOME/.aws/credentials`` and ``$HOME/.aws/config`` (on a runner host:
+``$RUNNER_TEMP/_github_home/.aws``, which the step then exports; ``hostos.paths``).
 
 The INI dialect is the one botocore reads (``configparser.RawConfigParser``): sections, ``key =
 value`` (``:`` is a delimiter too), full-line ``#`` / ``;`` comments, and indented continuation
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from . import safefiles
 from .errors import InputError, ProfileError
+from .hostos import paths as hostos_paths
 
 __all__ = [
     "PreparedWrite",
@@ -110,6 +112,9 @@ def _home(environ: Mapping[str, str]) -> str:
 def _from_env(environ: Mapping[str, str], variable: str, default: tuple[str, str]) -> Path:
     value = environ.get(variable, "").strip()
     if not value:
+        on_host = hostos_paths.profile_dir_on_host(environ)  # $RUNNER_TEMP/_github_home/.aws
+        if on_host is not None:
+            return Path(os.path.abspath(os.path.join(on_host, default[1])))
         return Path(os.path.abspath(os.path.join(_home(environ), *default)))
     if value == "~" or value.startswith("~/"):
         value = _home(environ) + value[1:]
@@ -121,7 +126,9 @@ def profile_paths(environ: Mapping[str, str]) -> tuple[Path, Path]:
 
     ``AWS_SHARED_CREDENTIALS_FILE`` and ``AWS_CONFIG_FILE`` are honoured independently (a
     leading ``~`` means HOME, a relative path is relative to the current directory, as in the
-    AWS CLI); otherwise ``$HOME/.aws/credentials`` and ``$HOME/.aws/config``.
+    AWS CLI); otherwise ``credentials`` and ``config`` in ``$RUNNER_TEMP/_github_home/.aws`` on a
+    runner host (the host runtime: the runner empties RUNNER_TEMP after the job), else in
+    ``$HOME/.aws`` (the container, where that is the same host directory; a developer's shell).
     """
     return (
         _from_env(environ, "AWS_SHARED_CREDENTIALS_FILE", (".aws", "credentials")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -397,3 +398,20 @@ def test_the_top_level_command_names_the_closest_command_never_a_list(
     err = capsys.readouterr().err
     assert err.startswith("usage: py-aws-oidc ")
     assert err.splitlines()[-1] == last
+
+
+def test_terraform_without_the_trust_extra_is_one_line_naming_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The action's image ships without python-hcl2 (issue 20): a .tf file is exit 2 with one
+    line that says how to get the parser; JSON policies still lint."""
+    monkeypatch.setitem(sys.modules, "hcl2", None)  # import hcl2 -> ImportError
+    tf = tmp_path / "main.tf"
+    tf.write_text('data "aws_iam_policy_document" "trust" {\n}\n', encoding="utf-8")
+    code, out, err = run_cli("lint", str(tf))
+    assert code == 2, out + err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "pip install 'py-aws-oidc[trust]'" in lines[0] and str(tf) in lines[0]
+    good = write_json(tmp_path / "p.json", GOOD)
+    assert run_cli("lint", str(good))[0] == 0

@@ -436,7 +436,7 @@ def test_the_process_modules_stay_within_python_3_10(tmp_path: Path) -> None:
 
 # The distributions of bundle.LIB_MODULES (py_aws_oidc aside), as pip names them.
 _LIB_DISTRIBUTIONS = ("requests", "urllib3", "idna", "certifi", "charset-normalizer", "botocore",
-                      "python-dateutil", "jmespath", "six")
+                      "python-dateutil", "jmespath", "six", "truststore")
 
 
 def test_the_image_packs_the_versions_tested_on_python_3_10() -> None:

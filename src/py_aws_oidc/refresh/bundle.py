@@ -43,6 +43,8 @@ from .. import hostpaths, profiles
 from ..assume import Outcome
 from ..config import Settings
 from ..errors import RunnerEnvironmentError
+from ..hostos import ownership
+from ..hostos.modes import FLAGS as _F
 from ..sts import iso8601
 from . import layout
 from .settingsfile import document
@@ -65,6 +67,8 @@ LIB_MODULES = (
     "dateutil",
     "jmespath",
     "six",
+    # The step's TLS rule on a host (tls.py): the operating system's store.
+    "truststore",
 )
 # Left out of the copy: the trust doctor, compiled extensions (built for another Python),
 # caches, and botocore's models except STS's (botocore reads them from the file system).
@@ -197,6 +201,8 @@ def _source_of(module: str) -> Path | None:
 def _wanted(top: str, relative: tuple[str, ...], name: str) -> bool:
     if not name.endswith(_COPY_SUFFIXES):
         return False
+    if top == "botocore" and relative == () and name == "cacert.pem":
+        return False  # botocore takes certifi's bundle, which lib/ holds
     if top == "botocore" and relative[:1] == ("data",):
         return (len(relative) == 1 and name.endswith(".json")) or (
             len(relative) > 1 and relative[1] in _BOTOCORE_DATA_KEEP
@@ -233,8 +239,9 @@ def lib_files() -> list[tuple[Path, str]]:
 # --- writing -------------------------------------------------------------------------------------
 
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+# POSIX flags (hostos.modes; 0 on Windows, where refresh-credentials is an input error).
+_DIR_FLAGS = os.O_RDONLY | _F.directory | _F.nofollow | _F.cloexec
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _F.nofollow | _F.cloexec
 
 
 class _Tree:
@@ -246,7 +253,7 @@ class _Tree:
     it is this process's own 0700 directory (until :meth:`give`) no one else can enter it."""
 
     def __init__(self, parent: Path, name: str) -> None:
-        parent_fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        parent_fd = os.open(parent, os.O_RDONLY | _F.directory | _F.cloexec)
         try:
             self.fd = self._mkdir(parent_fd, name)
         finally:
@@ -291,8 +298,9 @@ class _Tree:
 
     def give(self, owner: os.stat_result) -> None:
         """Hand the finished tree to ``owner`` (the parent's owner), the directory itself last;
-        nothing is followed. Only root changes owners; root's own parent keeps root's files."""
-        if os.geteuid() != 0 or (owner.st_uid, owner.st_gid) == (0, 0):
+        nothing is followed. Only root changes owners (hostos.ownership: the container; the
+        host runtime runs as the runner's user); root's own parent keeps root's files."""
+        if not ownership.should_adopt(owner):
             return
         uid, gid = owner.st_uid, owner.st_gid
         for _root, dirs, files, root_fd in os.fwalk(dir_fd=self.fd, topdown=False):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import MalformedPolicyError, UnreadableFileError
+from .errors import MalformedPolicyError, MissingExtraError, UnreadableFileError
 from .policy import (
     DuplicateKey,
     Policy,
@@ -203,8 +203,17 @@ def _check_nesting(text: str, source: str) -> None:
             )
 
 
+TERRAFORM_EXTRA_HINT = (
+    "reading Terraform needs the parser of the 'trust' extra, which this installation (e.g. "
+    "the action's container image) lacks: pip install 'py-aws-oidc[trust]'"
+)
+
+
 def _hcl_loads(text: str, source: str) -> dict[str, Any]:
-    import hcl2
+    try:
+        import hcl2
+    except ImportError:
+        raise MissingExtraError(f"{source}: {TERRAFORM_EXTRA_HINT}") from None
 
     _check_nesting(text, source)
     from hcl2 import SerializationOptions
