@@ -290,6 +290,9 @@ class Evaluator:
                 host = re.sub(r"^https?://", "", url).rstrip("/")
                 return f"arn:<partition>:iam::<account>:oidc-provider/{host}"
             return Unknown(text)
+        if kind == "aws_iam_openid_connect_provider" and name == "url" and "url" in block.attrs:
+            url = self.attr(block.attrs["url"])  # read back without its scheme, as AWS gives it
+            return re.sub(r"^https?://", "", url) if isinstance(url, str) else url
         if name in block.attrs and name not in ("json", "arn", "id"):
             value = self.attr(block.attrs[name])
             return Unknown(text) if isinstance(value, Unknown) else value

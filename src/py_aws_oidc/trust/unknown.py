@@ -320,13 +320,29 @@ def _facts(policy: SymPolicy) -> dict[_Key, Finding]:
     return facts
 
 
-def _default_notes(policy: SymPolicy, statement_index: int | None) -> list[Unknown]:
+def _defaults(items: Iterable[Unknown]) -> dict[str, Unknown]:
+    return {item.expr: item for item in items if item.default_note}
+
+
+def _default_notes(policy: SymPolicy, finding: Finding, position: int | None) -> list[Unknown]:
+    """The defaults that may have decided ``finding``: those in its condition; for a finding
+    on a whole statement, those deciding which conditions exist, then any in the statement."""
     found: dict[str, Unknown] = {}
     for statement in policy.statements:
-        if statement_index is None or statement.index == statement_index:
-            for item in statement_unknowns(statement):
-                if item.default_note:
-                    found.setdefault(item.expr, item)
+        if finding.statement_index is not None and statement.index != finding.statement_index:
+            continue
+        if position is not None and position < len(statement.conditions):
+            cond = statement.conditions[position]
+            found.update(_defaults(_sym_unknowns((cond.operator, cond.key, cond.values))))
+        elif finding.statement_index is not None:
+            optional = [c.optional for c in statement.conditions if c.optional is not None]
+            found.update(_defaults(optional))
+            if finding.rule.startswith("principal"):
+                found.update(_defaults(_sym_unknowns(statement.principal)))
+            if finding.rule.startswith("action"):
+                found.update(_defaults(_sym_unknowns((statement.actions, statement.not_actions))))
+    if not found:
+        found.update(_defaults(policy.unknowns()))
     return list(found.values())
 
 
@@ -372,7 +388,7 @@ def lint_symbolic(policy: SymPolicy, without_defaults: SymPolicy | None = None) 
         kept = _facts(without_defaults)
         for key, finding in list(facts.items()):
             if key not in kept:
-                defaults = _default_notes(without_defaults, finding.statement_index)
+                defaults = _default_notes(without_defaults, finding, key[3])
                 if defaults:
                     facts[key] = _decided_by_default(finding, defaults)
     found = sorted(facts.values(), key=lambda f: SEVERITIES.index(f.severity))
