@@ -251,7 +251,9 @@ class Evaluator:
             return self._local(parts[1])
         if root == "path" and len(parts) == 2:
             return "."
-        if root in ("module", "terraform", "self") and len(parts) >= 2:
+        if (root == "module" and len(parts) == 3) or (
+            root in ("terraform", "self") and len(parts) == 2
+        ):
             return Unknown(ref.text)
         if root == "data" and len(parts) == 4:
             return self._block_attr(".".join(parts[:3]), parts[3])
