@@ -317,3 +317,37 @@ def test_every_fixture_lints_fast() -> None:
         start = time.perf_counter()
         findings_of(directory.name)
         assert time.perf_counter() - start < 5, directory.name
+
+
+def test_template_directives_are_rendered() -> None:
+    """%{ for } / %{ if } with ~ strip markers in a .json.tpl, its values from the caller."""
+    found = findings_of("template-directives")
+    assert table(found) == [
+        ("name-based-subject", "low", "#0"),
+        ("subject-repo-wide", "medium", "#0"),
+        ("subject-repo-wide", "medium", "#0"),
+    ]
+    cond = found[0].condition
+    assert cond is not None and cond.values == ("repo:octo-org/app:*", "repo:octo-org/web:*")
+
+
+def test_source_policy_documents_are_merged_and_unknown_ones_named() -> None:
+    tf = read_terraform_module(str(DATA / "source-documents"))
+    assert [p.symbolic.source.split(": ", 1)[1] for p in tf.policies] == [
+        "data.aws_iam_policy_document.trust (assume_role_policy of aws_iam_role.deploy)"
+    ]
+    assert any("linted as part of data.aws_iam_policy_document.trust" in n for n in tf.skipped)
+    found = findings_of("source-documents")
+    assert table(found) == [
+        ("name-based-subject", "low", '"GitHub" (#0)'),
+        ("unresolved", "low", None),
+    ]
+    assert "`var.extra_trust_documents`" in found[-1].message
+
+
+def test_an_oversized_sibling_is_unknown_not_a_refusal(tmp_path: Path) -> None:
+    shutil.copy(DATA / "siblings" / "trust.tf", tmp_path / "trust.tf")
+    (tmp_path / "locals.tf").write_text("locals {\n" + "#" * (1024 * 1024) + "\n}\n")
+    code, out, _ = run_cli("lint", str(tmp_path / "trust.tf"))
+    assert code == 0, out
+    assert "locals.tf: not read" in out and "`local.provider_arn`" in out

@@ -152,19 +152,26 @@ def load_module(directory: Path, texts: dict[str, str]) -> Module:
     return Module(directory, blocks)
 
 
-def module_texts(directory: Path, named: str | None = None) -> dict[str, str]:
-    """Every ``*.tf`` of ``directory``; the file named (if any) under the name given."""
+def module_texts(directory: Path, named: str | None = None) -> tuple[dict[str, str], list[str]]:
+    """Every ``*.tf`` of ``directory`` (the file named, if any, under the name given), and
+    notes on siblings that could not be read (too large, not text): their values are unknown."""
     from .files import read_text_file
 
     texts: dict[str, str] = {}
+    notes: list[str] = []
     if named is not None:
         texts[named] = read_text_file(named)
     named_real = Path(named).resolve() if named is not None else None
     for path in sorted(directory.glob("*.tf")):
         if path.resolve() == named_real or not path.is_file():
             continue
-        texts[str(path)] = read_text_file(path)
-    return texts
+        try:
+            texts[str(path)] = read_text_file(path)
+        except UnreadableFileError as exc:
+            if named is None:
+                raise
+            notes.append(f"{path}: not read ({exc.message}); what it defines is unknown")
+    return texts, notes
 
 
 def _tfvars(path: Path, label: str) -> dict[str, Value]:
@@ -452,10 +459,21 @@ class _Reader:
                 for stmt in self.statements(self.docs[name], scope, label, seen | {name}):
                     out.append(_renumber(stmt, start + len(out), label))
         value = self.ev.attr(attr, scope)
-        if not names or isinstance(value, Unknown):
-            unknown = first_unknown(value) or Unknown(attr.source())
-            out.append(_unknown_statement(start + len(out), label, unknown))
+        documents = {f"data.{_DOC}.{name}.json" for name in names}
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            unknown = first_unknown(item)
+            if unknown is not None and unknown.expr not in documents:
+                out.append(_unknown_statement(start + len(out), label, unknown))
+            elif unknown is None and isinstance(item, str) and item.strip():
+                out.extend(self._json_statements(item, label, start + len(out)))
         return out
+
+    def _json_statements(self, text: str, label: str, start: int) -> list[SymStatement]:
+        """A source document given as JSON text (``file()``, a heredoc)."""
+        doc = load_json(text, label)
+        policy = sym_from_document(doc, label, self.ev.markers)
+        return [_renumber(stmt, start + n, label) for n, stmt in enumerate(policy.statements)]
 
     def doc_policies(self, block: Block, role: str | None) -> list[SymPolicy]:
         name = block.labels[1]
@@ -547,16 +565,27 @@ def _evaluate(
         if not names and role in mine:
             policies.extend(reader.role_policies(role))
     skipped: list[str] = []
+    included = {
+        name: f"data.{_DOC}.{block.labels[1]}"
+        for block in reader.docs.values()
+        for attr in ("source_policy_documents", "override_policy_documents")
+        if attr in block.attrs
+        for name in re.findall(rf"data\.{_DOC}\.([\w-]+)", block.attrs[attr].source())
+    }
     for block in mine:
         if block.kind != "data" or block.labels[:1] != (_DOC,):
             continue
         name = block.labels[1]
+        if name in included and name not in referenced:
+            skipped.append(
+                f"{reader.label(block)}: data.{_DOC}.{name}: linted as part of {included[name]}"
+            )
+            continue
         if name not in referenced and not _has_principals(block):
             skipped.append(
                 f"{reader.label(block)}: data.{_DOC}.{name}: no principals, so not a trust policy"
             )
             continue
-        policies[:0] = []
         policies.extend(reader.doc_policies(block, referenced.get(name)))
     return [(p.source, p) for p in policies], skipped
 
@@ -590,14 +619,15 @@ def given_values_cli(inputs: TfInputs) -> dict[str, Value]:
 def read_terraform(path: str, inputs: TfInputs = TfInputs()) -> TerraformFile:
     """A ``.tf`` file read with its directory's module; only its own policies are returned."""
     directory = Path(path).parent
-    texts = module_texts(directory, named=path)
-    return read_module(directory, texts, inputs, files={path})
+    texts, notes = module_texts(directory, named=path)
+    found = read_module(directory, texts, inputs, files={path})
+    return TerraformFile(found.policies, (*found.skipped, *notes))
 
 
 def read_terraform_module(directory: str, inputs: TfInputs = TfInputs()) -> TerraformFile:
     """Every trust policy of the module in ``directory`` (every ``*.tf`` in it)."""
     base = Path(directory)
-    return read_module(base, module_texts(base), inputs)
+    return read_module(base, module_texts(base)[0], inputs)
 
 
 def parse_terraform(

@@ -172,24 +172,87 @@ class Evaluator:
         return self.template("\n".join(x[indent:] for x in lines) + "\n", scope)
 
     def template(self, text: str, scope: dict[str, Value]) -> Value:
-        """A template's text (a heredoc, a templatefile): ``${expr}`` evaluated."""
+        """A template's text (a heredoc, a templatefile): ``${expr}`` evaluated, ``%{ for }``
+        and ``%{ if }`` directives rendered, ``~`` strip markers applied."""
         from .terraform import split_interpolations
 
-        parts: list[Value] = []
-        for piece, is_expr in split_interpolations(text):
-            if not is_expr:
-                parts.append(piece)
-                continue
-            if piece.startswith("%"):
-                return Unknown(f"template directive %{{{piece[1:]}}}")
-            saved = (self.text, self.file)
-            attr = expression_attr(piece, self.file)
-            self.text = attr.text
-            try:
-                parts.append(self.eval(attr.node, scope))
-            finally:
-                self.text, self.file = saved
-        return concat_text(parts) if parts else ""
+        out, _ = self._render(_trimmed(split_interpolations(text)), 0, scope, ())
+        return concat_text(out) if out else ""
+
+    def _template_expr(self, expr: str, scope: dict[str, Value]) -> Value:
+        saved = (self.text, self.file)
+        attr = expression_attr(expr, self.file)
+        self.text = attr.text
+        try:
+            return self.eval(attr.node, scope)
+        finally:
+            self.text, self.file = saved
+
+    def _render(
+        self, pieces: list[tuple[str, str]], i: int, scope: dict[str, Value], stops: tuple[str, ...]
+    ) -> tuple[list[Value], int]:
+        out: list[Value] = []
+        while i < len(pieces):
+            piece, kind = pieces[i]
+            if kind == "text":
+                out.append(piece)
+            elif kind == "expr":
+                out.append(self._template_expr(piece, scope))
+            elif (piece.split(None, 1) or [""])[0] in stops:
+                return out, i
+            elif piece.startswith("for "):
+                i = self._render_for(pieces, i, scope, out)
+            elif piece.startswith("if "):
+                i = self._render_if(pieces, i, scope, out)
+            else:
+                raise EvalError(f"template directive %{{{piece}}}")
+            i += 1
+        if stops:
+            raise EvalError("a template directive is not closed")
+        return out, i
+
+    def _render_for(
+        self, pieces: list[tuple[str, str]], i: int, scope: dict[str, Value], out: list[Value]
+    ) -> int:
+        match = re.fullmatch(r"for\s+(\w+)(?:\s*,\s*(\w+))?\s+in\s+(.+)", pieces[i][0], re.S)
+        if match is None:
+            raise EvalError("template for")
+        collection = self._template_expr(match.group(3), scope)
+        end = _closing(pieces, i, "for", "endfor")
+        body = pieces[i + 1 : end]
+        if isinstance(collection, Unknown | Template):
+            pairs: list[tuple[Value, Value]] = [(first_unknown(collection),) * 2]
+        elif isinstance(collection, dict):
+            pairs = list(collection.items())
+        else:
+            pairs = list(enumerate(collection))
+        for key, value in pairs:
+            inner = dict(scope)
+            if match.group(2):
+                inner[match.group(1)], inner[match.group(2)] = key, value
+            else:
+                inner[match.group(1)] = value
+            out.extend(self._render(body, 0, inner, ())[0])
+        return end
+
+    def _render_if(
+        self, pieces: list[tuple[str, str]], i: int, scope: dict[str, Value], out: list[Value]
+    ) -> int:
+        test = self._template_expr(pieces[i][0][len("if ") :], scope)
+        if isinstance(test, Unknown | Template):
+            raise EvalError("template if on an unknown value")
+        end = _closing(pieces, i, "if", "endif")
+        body = pieces[i + 1 : end]
+        depth, split = 0, len(body)
+        for n, (piece, kind) in enumerate(body):
+            word = piece.split(None, 1)[0] if kind == "directive" else ""
+            depth += (word == "if") - (word == "endif")
+            if word == "else" and depth == 0:
+                split = n
+                break
+        chosen = body[:split] if test else body[split + 1 :]
+        out.extend(self._render(chosen, 0, scope, ())[0])
+        return end
 
     # --- references ------------------------------------------------------------------------
 
@@ -476,6 +539,39 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
     "&&": lambda a, b: bool(a and b),
     "||": lambda a, b: bool(a or b),
 }
+
+
+def _trimmed(parts: list[tuple[str, bool]]) -> list[tuple[str, str]]:
+    """(text, kind) with kind text/expr/directive; ``~`` strips the whitespace beside it."""
+    out: list[tuple[str, str]] = []
+    strip_next = False
+    for piece, is_expr in parts:
+        if not is_expr:
+            out.append((piece.lstrip() if strip_next else piece, "text"))
+            strip_next = False
+            continue
+        kind = "directive" if piece.startswith("%") else "expr"
+        body = piece[1:] if kind == "directive" else piece
+        if body.startswith("~"):
+            body = body[1:]
+            if out and out[-1][1] == "text":
+                out[-1] = (out[-1][0].rstrip(), "text")
+        strip_next = body.endswith("~")
+        out.append((body.removesuffix("~").strip(), kind))
+    return out
+
+
+def _closing(pieces: list[tuple[str, str]], i: int, opener: str, closer: str) -> int:
+    depth = 0
+    for n in range(i, len(pieces)):
+        piece, kind = pieces[n]
+        if kind != "directive":
+            continue
+        word = piece.split(None, 1)[0] if piece else ""
+        depth += (word == opener) - (word == closer)
+        if depth == 0:
+            return n
+    raise EvalError(f"%{{ {opener} }} without %{{ {closer} }}")
 
 
 def mark_tree(value: Value, markers: Markers) -> Any:

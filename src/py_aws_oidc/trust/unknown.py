@@ -278,7 +278,7 @@ def instantiate(policy: SymPolicy, mode: Mode) -> tuple[Policy, dict[int, int], 
 
 # --- lint around the unknowns ----------------------------------------------------------------
 
-_Key = tuple[str, str, int | None, int | None]
+_Key = tuple[str, str, int | None, int | None, int]  # rule, severity, statement, condition, nth
 
 
 def _keyed(policy: SymPolicy, mode: Mode) -> tuple[dict[_Key, Finding], dict[str, str]]:
@@ -286,7 +286,10 @@ def _keyed(policy: SymPolicy, mode: Mode) -> tuple[dict[_Key, Finding], dict[str
     out: dict[_Key, Finding] = {}
     for finding in lint_policy(concrete):
         cond = None if finding.condition is None else positions.get(id(finding.condition))
-        out.setdefault((finding.rule, finding.severity, finding.statement_index, cond), finding)
+        nth = 0
+        while (finding.rule, finding.severity, finding.statement_index, cond, nth) in out:
+            nth += 1
+        out[(finding.rule, finding.severity, finding.statement_index, cond, nth)] = finding
     return out, shown
 
 
