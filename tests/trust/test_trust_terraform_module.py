@@ -351,3 +351,34 @@ def test_an_oversized_sibling_is_unknown_not_a_refusal(tmp_path: Path) -> None:
     code, out, _ = run_cli("lint", str(tmp_path / "trust.tf"))
     assert code == 0, out
     assert "locals.tf: not read" in out and "`local.provider_arn`" in out
+
+
+def test_statements_switched_off_by_defaults_are_linted_with_those_variables_unknown() -> None:
+    """A generic role module: every statement is a dynamic block switched on by a variable
+    whose default is off. Terraform would render no statement; the doctor lints what the
+    module writes when it is switched on, and says so."""
+    tf = read_terraform_module(str(DATA / "toggled-statements"))
+    assert any("no statement with the values given" in note for note in tf.skipped)
+    assert any(
+        "data.aws_iam_policy_document.permissions: the permissions policy of "
+        "aws_iam_role_policy.this.policy" in note
+        for note in tf.skipped
+    )
+    found = findings_of("toggled-statements")
+    assert table(found) == [
+        ("action-too-broad", "low", '"GitHubActions" (#0)'),
+        ("unresolved", "low", None),
+    ]
+    assert "`var.enable_github_oidc` (main.tf:3; default false)" in found[-1].message
+    on = findings_of(
+        "toggled-statements",
+        TfInputs(
+            variables=(("enable_github_oidc", "true"), ("github_subjects", '["octo-org/app:*"]'))
+        ),
+    )
+    assert table(on) == [
+        ("action-too-broad", "low", '"GitHubActions" (#0)'),
+        ("name-based-subject", "low", '"GitHubActions" (#0)'),
+        ("subject-repo-wide", "medium", '"GitHubActions" (#0)'),
+        ("unresolved", "low", None),
+    ]

@@ -64,7 +64,12 @@ class TerraformPolicy:
     @property
     def policy(self) -> Policy:
         """Concrete: unknowns instantiated tight (for ``check`` and locating lines)."""
-        return instantiate(self.symbolic, "tight")[0]
+        try:
+            return instantiate(self.symbolic, "tight")[0]
+        except MalformedPolicyError:
+            if self.symbolic.unknowns():  # an unknown where the grammar wants a known shape
+                return Policy(self.symbolic.source, self.symbolic.version, ())
+            raise
 
     @property
     def unresolved(self) -> tuple[Unknown, ...]:
@@ -199,8 +204,8 @@ def given_values(directory: Path, inputs: TfInputs) -> dict[str, Value]:
     for name, raw in inputs.variables:
         if raw.strip()[:1] in ("[", "{", '"'):
             values[name] = Evaluator(Context()).attr(expression_attr(raw, f"--var {name}"))
-        else:
-            values[name] = raw
+        else:  # as Terraform converts it for a bool variable; other scalars stay text
+            values[name] = {"true": True, "false": False}.get(raw.strip(), raw)
     return values
 
 
@@ -226,7 +231,7 @@ def _variables(
         default = bare.attr(block.attrs["default"]) if "default" in block.attrs else None
         if name in given:
             out[name] = given[name]
-        elif default is None:
+        elif "default" not in block.attrs:
             out[name] = Unknown(f"var.{name}", where)
         else:
             used_default = True
@@ -371,15 +376,27 @@ def _statement(
         return ev.attr(block.attrs[name], scope) if name in block.attrs else None
 
     sid = _sym(get("sid"))
+    principal = _principals(ev, block, "principals", scope)
+    not_principal = _principals(ev, block, "not_principals", scope)
+    actions = _symlist(get("actions")) if "actions" in block.attrs else None
+    not_actions = _symlist(get("not_actions")) if "not_actions" in block.attrs else None
+    # Generic modules write both of a pair from one unknown object: one of them is null.
+    if principal is not None and not_principal is not None and first_unknown(not_principal):
+        not_principal = None
+    if actions is not None and not_actions is not None:
+        if first_unknown(not_actions) or not_actions == ():
+            not_actions = None
+        elif first_unknown(actions) or actions == ():
+            actions = None
     return SymStatement(
         index=index,
         where=f"{label}: statement #{index}" + (f' ("{sid}")' if sid else ""),
         sid=sid,
         effect=_sym(get("effect")) or "Allow",
-        principal=_principals(ev, block, "principals", scope),
-        not_principal=_principals(ev, block, "not_principals", scope),
-        actions=_symlist(get("actions")) if "actions" in block.attrs else None,
-        not_actions=_symlist(get("not_actions")) if "not_actions" in block.attrs else None,
+        principal=principal,
+        not_principal=not_principal,
+        actions=actions,
+        not_actions=not_actions,
         conditions=_conditions(ev, block, scope),
         optional=optional,
     )
@@ -401,6 +418,8 @@ class _Reader:
         self.module = module
         self.ev = ev
         self.shown_file = shown_file  # a block's file -> how findings name it
+        self.notes: list[str] = []
+        self.empty: list[str] = []  # documents with no statement with the values given
         self.docs = {
             b.labels[1]: b for b in module.blocks if b.kind == "data" and b.labels[:1] == (_DOC,)
         }
@@ -409,27 +428,37 @@ class _Reader:
         return self.shown_file.get(block.file, block.file)
 
     def instances(self, block: Block) -> list[tuple[str, dict[str, Value]]]:
-        """``count`` / ``for_each`` instances of a block: a suffix and the scope of each."""
+        """``count`` / ``for_each`` instances of a block: a suffix and the scope of each. With
+        none (``count = var.create ? 1 : 0`` false with the values given), the block is still
+        linted once, its index unknown: a module's policy is worth checking before it is used."""
         ev = self.ev
+        found: list[tuple[str, dict[str, Value]]] = [("", {})]
         if "for_each" in block.attrs:
             each = ev.attr(block.attrs["for_each"])
             if isinstance(each, Unknown | Template):
                 unknown = first_unknown(each)
                 return [("", {"each": {"key": unknown, "value": unknown}})]
             items = each.items() if isinstance(each, dict) else ((v, v) for v in each)
-            return [
+            found = [
                 (f'["{k}"]', {"each": {"key": k, "value": v}})
                 for k, v in list(items)[:MAX_INSTANCES]
             ]
-        if "count" in block.attrs:
+        elif "count" in block.attrs:
             count = ev.attr(block.attrs["count"])
-            if isinstance(count, int | float):
-                return [
-                    (f"[{i}]", {"count": {"index": i}})
-                    for i in range(min(int(count), MAX_INSTANCES))
-                ]
-            return [("", {"count": {"index": first_unknown(count)}})]
-        return [("", {})]
+            if not isinstance(count, int | float):
+                return [("", {"count": {"index": first_unknown(count)}})]
+            found = [
+                (f"[{i}]", {"count": {"index": i}}) for i in range(min(int(count), MAX_INSTANCES))
+            ]
+        if not found:
+            where = block.attrs.get("for_each") or block.attrs["count"]
+            self.notes.append(
+                f"{self.label(block)}: {'.'.join(block.labels)}: {where.source()} creates no "
+                "instance with the values given; linted as if it did"
+            )
+            unknown = Unknown("count.index / each.key")
+            return [("", {"count": {"index": unknown}, "each": {"key": unknown, "value": unknown}})]
+        return found
 
     def statements(
         self, block: Block, scope: dict[str, Value], label: str, seen: frozenset[str]
@@ -483,6 +512,13 @@ class _Reader:
             if role:
                 label += f" (assume_role_policy of {role})"
             statements = self.statements(block, scope, label, frozenset({name}))
+            if not statements and (block.children("statement") or block.dynamic("statement")):
+                self.empty.append(_base_label(label))
+                self.notes.append(
+                    f"{label}: no statement with the values given (its dynamic statements are "
+                    "off); linted with the variables that decide them unknown"
+                )
+                continue
             if not statements:
                 raise MalformedPolicyError(f"{label}: the policy document has no statement")
             version = (
@@ -525,6 +561,16 @@ class _Reader:
         return sym_from_document(doc, label, markers, find_duplicates(doc))
 
 
+def _base_label(label: str) -> str:
+    """A policy's label without its instance (``trust["api"]`` -> ``trust``): how the two
+    readings (with defaults, and with them unknown) are matched."""
+    import re
+
+    return re.sub(
+        r"^(.*?(?:data\.aws_iam_policy_document|aws_iam_role)\.[\w-]+)\[[^\]]*\]", r"\1", label
+    )
+
+
 def _renumber(stmt: SymStatement, index: int, label: str) -> SymStatement:
     from dataclasses import replace
 
@@ -543,10 +589,31 @@ def _has_principals(block: Block) -> bool:
     return False
 
 
+def _permission_uses(module: Module) -> dict[str, str]:
+    """Documents a resource uses as a permissions policy (``aws_iam_role_policy.policy``,
+    ``aws_iam_policy.policy``, a role's ``inline_policy``): name -> where."""
+    import re
+
+    uses: dict[str, str] = {}
+    for block in module.blocks:
+        if block.kind != "resource" or len(block.labels) != 2:
+            continue
+        attrs = dict(block.attrs)
+        for inner in block.blocks:
+            attrs.update({f"{inner.kind}.{k}": v for k, v in inner.attrs.items()})
+        for attr_name, attr in attrs.items():
+            if block.labels[0] == "aws_iam_role" and attr_name == "assume_role_policy":
+                continue
+            for name in re.findall(rf"data\.{_DOC}\.([\w-]+)", attr.source()):
+                uses.setdefault(name, f"{'.'.join(block.labels)}.{attr_name}")
+    return uses
+
+
 def _evaluate(
     module: Module, variables: dict[str, Value], files: set[str] | None, shown: dict[str, str]
-) -> tuple[list[tuple[str, SymPolicy]], list[str]]:
-    """(label, policy) for every trust policy in ``files`` (None: all), and skipped notes."""
+) -> tuple[list[tuple[str, SymPolicy]], list[str], list[str]]:
+    """(label, policy) for every trust policy in ``files`` (None: all), skipped notes, and the
+    labels of documents left with no statement by the values given."""
     import re
 
     label = next(iter(shown.values()), str(module.directory))
@@ -565,6 +632,7 @@ def _evaluate(
         if not names and role in mine:
             policies.extend(reader.role_policies(role))
     skipped: list[str] = []
+    permissions = _permission_uses(module)
     included = {
         name: f"data.{_DOC}.{block.labels[1]}"
         for block in reader.docs.values()
@@ -581,13 +649,20 @@ def _evaluate(
                 f"{reader.label(block)}: data.{_DOC}.{name}: linted as part of {included[name]}"
             )
             continue
+        if name not in referenced and name in permissions:
+            skipped.append(
+                f"{reader.label(block)}: data.{_DOC}.{name}: the permissions policy of "
+                f"{permissions[name]}, not a trust policy"
+            )
+            continue
         if name not in referenced and not _has_principals(block):
             skipped.append(
                 f"{reader.label(block)}: data.{_DOC}.{name}: no principals, so not a trust policy"
             )
             continue
         policies.extend(reader.doc_policies(block, referenced.get(name)))
-    return [(p.source, p) for p in policies], skipped
+    found = [(_base_label(p.source), p) for p in policies]
+    return found, [*skipped, *reader.notes], reader.empty
 
 
 def read_module(
@@ -603,13 +678,15 @@ def read_module(
     given = given_values(directory, inputs) if with_tfvars else given_values_cli(inputs)
     shown = {path: path for path in texts}
     variables, used_default = _variables(module, given, defaults_unknown=False)
-    found, skipped = _evaluate(module, variables, files, shown)
+    found, skipped, empty = _evaluate(module, variables, files, shown)
     second: dict[str, SymPolicy] = {}
     if used_default:
         unknown_vars, _ = _variables(module, given, defaults_unknown=True)
-        second = dict(_evaluate(module, unknown_vars, files, shown)[0])
-    policies = tuple(TerraformPolicy(policy, second.get(label)) for label, policy in found)
-    return TerraformFile(policies=policies, skipped=tuple(skipped))
+        for base, policy in _evaluate(module, unknown_vars, files, shown)[0]:
+            second.setdefault(base, policy)
+    policies = [TerraformPolicy(policy, second.get(base)) for base, policy in found]
+    policies += [TerraformPolicy(second[base]) for base in empty if base in second]
+    return TerraformFile(policies=tuple(policies), skipped=tuple(skipped))
 
 
 def given_values_cli(inputs: TfInputs) -> dict[str, Value]:

@@ -426,6 +426,12 @@ class Evaluator:
         arg_nodes = kids(parts[-1]) if len(parts) > 1 and parts[-1].data == "arguments" else []
         if name == "try":
             return self._try(arg_nodes, scope)
+        if name == "can" and len(arg_nodes) == 1:
+            try:
+                value = self.eval(arg_nodes[0], scope)
+            except EvalError:
+                return False
+            return first_unknown(value) or True
         args = [self.eval(arg, scope) for arg in arg_nodes]
         expand = len(parts) > 1 and any(str(t) == "..." for t in parts[-1].children)
         if expand and args and isinstance(args[-1], list):
