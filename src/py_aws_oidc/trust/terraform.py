@@ -292,6 +292,16 @@ def _symlist(value: Value) -> SymList:
     return tuple(out)
 
 
+def _elements(collection: Unknown) -> dict[str, Value]:
+    """``each`` / an iterator over an unknown collection: its key and value are unknown too,
+    named after the collection (``keys(var.repos)``, ``var.repos[*]``)."""
+    source, note = collection.source, collection.default_note
+    return {
+        "key": Unknown(f"keys({collection.expr})", source, note),
+        "value": Unknown(f"{collection.expr}[*]", source, note),
+    }
+
+
 def _iterations(
     ev: Evaluator, block: Block, scope: dict[str, Value], default_name: str
 ) -> Iterator[tuple[dict[str, Value], Unknown | None]]:
@@ -304,7 +314,7 @@ def _iterations(
     if isinstance(collection, Unknown | Template):
         unknown = first_unknown(collection)
         assert unknown is not None
-        yield {**scope, name: {"key": unknown, "value": unknown}}, unknown
+        yield {**scope, name: _elements(unknown)}, unknown
         return
     items = collection.items() if isinstance(collection, dict) else enumerate(collection)
     for key, value in list(items)[: MAX_INSTANCES * 50]:
@@ -437,7 +447,8 @@ class _Reader:
             each = ev.attr(block.attrs["for_each"])
             if isinstance(each, Unknown | Template):
                 unknown = first_unknown(each)
-                return [("", {"each": {"key": unknown, "value": unknown}})]
+                assert unknown is not None
+                return [("", {"each": _elements(unknown)})]
             items = each.items() if isinstance(each, dict) else ((v, v) for v in each)
             found = [
                 (f'["{k}"]', {"each": {"key": k, "value": v}})
@@ -456,8 +467,16 @@ class _Reader:
                 f"{self.label(block)}: {'.'.join(block.labels)}: {where.source()} creates no "
                 "instance with the values given; linted as if it did"
             )
-            unknown = Unknown("count.index / each.key")
-            return [("", {"count": {"index": unknown}, "each": {"key": unknown, "value": unknown}})]
+            each = Unknown("each.value")
+            return [
+                (
+                    "",
+                    {
+                        "count": {"index": Unknown("count.index")},
+                        "each": {"key": each, "value": each},
+                    },
+                )
+            ]
         return found
 
     def statements(

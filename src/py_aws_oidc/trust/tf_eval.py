@@ -70,14 +70,17 @@ class Evaluator:
 
     # --- entry points ---------------------------------------------------------------------
 
-    def attr(self, attr: Attr, scope: dict[str, Value] | None = None) -> Value:
-        """An attribute's value; what cannot be evaluated is an Unknown named by its text."""
+    def attr(
+        self, attr: Attr, scope: dict[str, Value] | None = None, name: str | None = None
+    ) -> Value:
+        """An attribute's value; what cannot be evaluated is an Unknown named ``name`` or by
+        the expression's text."""
         saved = (self.text, self.file)
         self.text, self.file = attr.text, attr.file
         try:
             return self.eval(attr.node, scope or {})
         except (EvalError, RecursionError, _TooMuch, ArithmeticError, TypeError, ValueError):
-            return Unknown(attr.source())
+            return Unknown(name or attr.source())
         finally:
             self.text, self.file = saved
 
@@ -152,7 +155,9 @@ class Evaluator:
             if hasattr(child, "data"):
                 if child.data != "interpolation":
                     return Unknown(self.source(node))  # %{ if } / %{ for } directives
-                parts.append(self.eval(kids(child)[0], scope))
+                value = self.eval(kids(child)[0], scope)
+                # Terraform refuses null in a template: a null default means "set me".
+                parts.append(Unknown(self.source(kids(child)[0])) if value is None else value)
             elif child.type in {"ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"}:
                 parts.append(str(child)[1:])
             else:
@@ -335,7 +340,7 @@ class Evaluator:
             return Unknown(f"local.{name}")
         self._busy.add(name)
         try:
-            value = self.attr(attr)
+            value = self.attr(attr, name=f"local.{name}")
         finally:
             self._busy.discard(name)
         self._locals[name] = value
@@ -508,7 +513,9 @@ class Evaluator:
         cond = next((c for c in rest if c.data == "for_cond"), None)
         if isinstance(collection, Unknown | Template):
             unknown = first_unknown(collection)
-            pairs: list[tuple[Value, Value]] = [(unknown, unknown)]
+            assert unknown is not None
+            element = Unknown(f"{unknown.expr}[*]", unknown.source, unknown.default_note)
+            pairs: list[tuple[Value, Value]] = [(element, element)]
         elif isinstance(collection, dict):
             pairs = list(collection.items())
         elif isinstance(collection, list):

@@ -238,6 +238,9 @@ def _regex(pattern: Value, text: Value) -> Value:
 
 FUNCTIONS: dict[str, Callable[..., Value]] = {
     "regexall": _regexall,
+    "setunion": lambda *sets: _distinct([i for s in sets for i in _as_list(s)]),
+    "tobool": lambda v: {"true": True, "false": False}.get(v, v) if isinstance(v, str) else v,
+    "tonumber": lambda v: float(v) if isinstance(v, str) and v.replace(".", "", 1).isdigit() else v,
     "coalescelist": lambda *lists: next((x for x in lists if x != []), []),
     "regex": _regex,
     "startswith": lambda v, p: text_of(v).startswith(text_of(p)),
@@ -280,4 +283,4 @@ FUNCTIONS: dict[str, Callable[..., Value]] = {
 PARTIAL = frozenset({"concat", "flatten", "compact", "distinct", "format", "formatlist", "join",
                      "replace", "lower", "upper", "trimprefix", "trimsuffix", "trimspace",
                      "tostring", "coalesce", "merge", "lookup", "tolist", "toset",
-                     "coalescelist"})  # fmt: skip
+                     "coalescelist", "setunion"})  # fmt: skip

@@ -396,12 +396,18 @@ def _default_notes(policy: SymPolicy, finding: Finding, position: int | None) ->
             if finding.rule.startswith("action"):
                 found.update(_defaults(_sym_unknowns((statement.actions, statement.not_actions))))
     if not found:
+        for statement in policy.statements:
+            if statement.index == finding.statement_index:
+                found.update(_defaults(statement_unknowns(statement)))
+    if not found:
         found.update(_defaults(policy.unknowns()))
     return list(found.values())
 
 
 def _decided_by_default(finding: Finding, defaults: list[Unknown]) -> Finding:
-    notes = ", ".join(d.default_note or d.expr for d in defaults)
+    notes = ", ".join(d.default_note or d.expr for d in defaults[:3])
+    if len(defaults) > 3:
+        notes += f" and {len(defaults) - 3} more default(s)"
     names = ", ".join(d.expr for d in defaults)
     return replace(
         finding,
