@@ -43,6 +43,7 @@ from .errors import MalformedPolicyError
 from .evaluate import ACTION
 from .lint import SEVERITIES, Finding, _issue, lint_policy
 from .policy import (
+    _STATEMENT_FIELDS,
     Condition,
     DuplicateKey,
     Policy,
@@ -564,12 +565,6 @@ class Markers:
                     setattr(out, attr, getattr(value, attr))
             return out
         return value
-
-
-_STATEMENT_FIELDS = frozenset(
-    {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
-     "NotResource", "Condition"}
-)  # fmt: skip
 
 
 def _sym_scalar(value: object, markers: Markers) -> Sym:
