@@ -353,10 +353,11 @@ def test_an_oversized_sibling_is_unknown_not_a_refusal(tmp_path: Path) -> None:
     assert "locals.tf: not read" in out and "`local.provider_arn`" in out
 
 
-def test_statements_switched_off_by_defaults_are_linted_with_those_variables_unknown() -> None:
+def test_statements_switched_off_by_defaults_are_linted_as_if_on() -> None:
     """A generic role module: every statement is a dynamic block switched on by a variable
     whose default is off. Terraform would render no statement; the doctor lints what the
-    module writes when it is switched on, and says so."""
+    module writes when it is switched on, and says so. (Modelled on the registry's generic
+    role module, whose EKS and SAML statements must not get GitHub verdicts.)"""
     tf = read_terraform_module(str(DATA / "toggled-statements"))
     assert any("no statement with the values given" in note for note in tf.skipped)
     assert any(
@@ -369,7 +370,10 @@ def test_statements_switched_off_by_defaults_are_linted_with_those_variables_unk
         ("action-too-broad", "low", '"GitHubActions" (#0)'),
         ("unresolved", "low", None),
     ]
-    assert "`var.enable_github_oidc` (main.tf:3; default false)" in found[-1].message
+    # Switched on: the collection that was empty is the unknown, and so are the ones of the
+    # conditions inside (var.github_subjects = [] does not make "no subject condition").
+    assert "`var.enable_github_oidc ? [1] : []`" in found[-1].message
+    assert "`length(var.github_subjects) > 0 ? [1] : []`" in found[-1].message
     on = findings_of(
         "toggled-statements",
         TfInputs(
@@ -382,3 +386,35 @@ def test_statements_switched_off_by_defaults_are_linted_with_those_variables_unk
         ("subject-repo-wide", "medium", '"GitHubActions" (#0)'),
         ("unresolved", "low", None),
     ]
+
+
+def test_a_key_whose_issuer_is_unknown_gets_no_github_verdict() -> None:
+    """An EKS service-account role whose issuer comes from a variable: its sub is not a GitHub
+    subject, and nothing says it is (the wrong critical the issue measured)."""
+    text = """
+variable "oidc_issuer" { type = string }
+variable "provider_arn" { type = string }
+data "aws_iam_policy_document" "irsa" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [var.provider_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${var.oidc_issuer}:sub"
+      values   = ["system:serviceaccount:kube-system:aws-node"]
+    }
+  }
+}
+"""
+    [policy] = parse_terraform(text, "m.tf").policies
+    found = lint_symbolic(policy.symbolic)
+    assert table(found) == [("unresolved", "low", None)]
+    # The same key written with GitHub's issuer is a GitHub subject, and a bad one.
+    github = text.replace("${var.oidc_issuer}", "token.actions.githubusercontent.com")
+    [policy] = parse_terraform(github, "m.tf").policies
+    assert ("subject-any-repository", "critical") in {
+        (f.rule, f.severity) for f in lint_symbolic(policy.symbolic)
+    }

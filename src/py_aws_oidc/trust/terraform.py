@@ -303,14 +303,17 @@ def _elements(collection: Unknown) -> dict[str, Value]:
 
 
 def _iterations(
-    ev: Evaluator, block: Block, scope: dict[str, Value], default_name: str
+    ev: Evaluator, block: Block, scope: dict[str, Value], default_name: str, switch_on: bool
 ) -> Iterator[tuple[dict[str, Value], Unknown | None]]:
     """A ``dynamic`` block's iterations: its scope per element, and the unknown deciding
-    them when the collection is not known (then one symbolic iteration)."""
+    them when the collection is not known (then one symbolic iteration). ``switch_on``: an
+    empty collection counts as unknown (a module's statement switched off by default)."""
     name = default_name
     if "iterator" in block.attrs:
         name = block.attrs["iterator"].source()
     collection = ev.attr(block.attrs["for_each"], scope) if "for_each" in block.attrs else []
+    if switch_on and collection in ([], {}) and "for_each" in block.attrs:
+        collection = Unknown(block.attrs["for_each"].source())
     if isinstance(collection, Unknown | Template):
         unknown = first_unknown(collection)
         assert unknown is not None
@@ -324,7 +327,7 @@ def _iterations(
 
 
 def _expanded(
-    ev: Evaluator, block: Block, kind: str, scope: dict[str, Value]
+    ev: Evaluator, block: Block, kind: str, scope: dict[str, Value], switch_on: bool = False
 ) -> Iterator[tuple[Block, dict[str, Value], Unknown | None]]:
     """Static ``kind`` blocks and the contents of ``dynamic "kind"`` ones, in order."""
     for child in block.blocks:
@@ -334,14 +337,16 @@ def _expanded(
             content = next(iter(child.children("content")), None)
             if content is None:
                 continue
-            for inner, unknown in _iterations(ev, child, scope, kind):
+            for inner, unknown in _iterations(ev, child, scope, kind, switch_on):
                 yield content, inner, unknown
 
 
-def _principals(ev: Evaluator, block: Block, kind: str, scope: dict[str, Value]) -> Any:
+def _principals(
+    ev: Evaluator, block: Block, kind: str, scope: dict[str, Value], switch_on: bool = False
+) -> Any:
     entries: dict[str, list[Sym]] = {}
     found = False
-    for child, inner, _ in _expanded(ev, block, kind, scope):
+    for child, inner, _ in _expanded(ev, block, kind, scope, switch_on):
         found = True
         ptype = _sym(ev.attr(child.attrs["type"], inner)) if "type" in child.attrs else None
         ids = (
@@ -360,9 +365,11 @@ def _principals(ev: Evaluator, block: Block, kind: str, scope: dict[str, Value])
     return {kind_: tuple(ids) for kind_, ids in entries.items()}
 
 
-def _conditions(ev: Evaluator, block: Block, scope: dict[str, Value]) -> tuple[SymCondition, ...]:
+def _conditions(
+    ev: Evaluator, block: Block, scope: dict[str, Value], switch_on: bool = False
+) -> tuple[SymCondition, ...]:
     out = []
-    for child, inner, unknown in _expanded(ev, block, "condition", scope):
+    for child, inner, unknown in _expanded(ev, block, "condition", scope, switch_on):
 
         def get(name: str) -> Value:
             return ev.attr(child.attrs[name], inner) if name in child.attrs else None  # noqa: B023
@@ -381,13 +388,15 @@ def _statement(
     index: int,
     label: str,
     optional: Unknown | None,
+    switch_on: bool = False,
 ) -> SymStatement:
     def get(name: str) -> Value:
         return ev.attr(block.attrs[name], scope) if name in block.attrs else None
 
     sid = _sym(get("sid"))
-    principal = _principals(ev, block, "principals", scope)
-    not_principal = _principals(ev, block, "not_principals", scope)
+    # A statement switched on by the doctor has its inner blocks switched on too.
+    principal = _principals(ev, block, "principals", scope, switch_on)
+    not_principal = _principals(ev, block, "not_principals", scope, switch_on)
     actions = _symlist(get("actions")) if "actions" in block.attrs else None
     not_actions = _symlist(get("not_actions")) if "not_actions" in block.attrs else None
     # Generic modules write both of a pair from one unknown object: one of them is null.
@@ -407,7 +416,7 @@ def _statement(
         not_principal=not_principal,
         actions=actions,
         not_actions=not_actions,
-        conditions=_conditions(ev, block, scope),
+        conditions=_conditions(ev, block, scope, switch_on),
         optional=optional,
     )
 
@@ -429,7 +438,6 @@ class _Reader:
         self.ev = ev
         self.shown_file = shown_file  # a block's file -> how findings name it
         self.notes: list[str] = []
-        self.empty: list[str] = []  # documents with no statement with the values given
         self.docs = {
             b.labels[1]: b for b in module.blocks if b.kind == "data" and b.labels[:1] == (_DOC,)
         }
@@ -480,7 +488,12 @@ class _Reader:
         return found
 
     def statements(
-        self, block: Block, scope: dict[str, Value], label: str, seen: frozenset[str]
+        self,
+        block: Block,
+        scope: dict[str, Value],
+        label: str,
+        seen: frozenset[str],
+        switch_on: bool = False,
     ) -> list[SymStatement]:
         out: list[SymStatement] = []
         for attr in (
@@ -491,8 +504,8 @@ class _Reader:
         ):
             if attr in block.attrs:
                 out.extend(self._included(block.attrs[attr], scope, label, seen, len(out)))
-        for child, inner, unknown in _expanded(self.ev, block, "statement", scope):
-            out.append(_statement(self.ev, child, inner, len(out), label, unknown))
+        for child, inner, unknown in _expanded(self.ev, block, "statement", scope, switch_on):
+            out.append(_statement(self.ev, child, inner, len(out), label, unknown, switch_on))
         return out
 
     def _included(
@@ -531,13 +544,12 @@ class _Reader:
             if role:
                 label += f" (assume_role_policy of {role})"
             statements = self.statements(block, scope, label, frozenset({name}))
-            if not statements and (block.children("statement") or block.dynamic("statement")):
-                self.empty.append(_base_label(label))
+            if not statements and block.dynamic("statement"):
+                statements = self.statements(block, scope, label, frozenset({name}), True)
                 self.notes.append(
                     f"{label}: no statement with the values given (its dynamic statements are "
-                    "off); linted with the variables that decide them unknown"
+                    "off); linted as if they were on"
                 )
-                continue
             if not statements:
                 raise MalformedPolicyError(f"{label}: the policy document has no statement")
             version = (
@@ -630,9 +642,8 @@ def _permission_uses(module: Module) -> dict[str, str]:
 
 def _evaluate(
     module: Module, variables: dict[str, Value], files: set[str] | None, shown: dict[str, str]
-) -> tuple[list[tuple[str, SymPolicy]], list[str], list[str]]:
-    """(label, policy) for every trust policy in ``files`` (None: all), skipped notes, and the
-    labels of documents left with no statement by the values given."""
+) -> tuple[list[tuple[str, SymPolicy]], list[str]]:
+    """(label, policy) for every trust policy in ``files`` (None: all), and skipped notes."""
     import re
 
     label = next(iter(shown.values()), str(module.directory))
@@ -681,7 +692,7 @@ def _evaluate(
             continue
         policies.extend(reader.doc_policies(block, referenced.get(name)))
     found = [(_base_label(p.source), p) for p in policies]
-    return found, [*skipped, *reader.notes], reader.empty
+    return found, [*skipped, *reader.notes]
 
 
 def read_module(
@@ -697,14 +708,13 @@ def read_module(
     given = given_values(directory, inputs) if with_tfvars else given_values_cli(inputs)
     shown = {path: path for path in texts}
     variables, used_default = _variables(module, given, defaults_unknown=False)
-    found, skipped, empty = _evaluate(module, variables, files, shown)
+    found, skipped = _evaluate(module, variables, files, shown)
     second: dict[str, SymPolicy] = {}
     if used_default:
         unknown_vars, _ = _variables(module, given, defaults_unknown=True)
         for base, policy in _evaluate(module, unknown_vars, files, shown)[0]:
             second.setdefault(base, policy)
     policies = [TerraformPolicy(policy, second.get(base)) for base, policy in found]
-    policies += [TerraformPolicy(second[base]) for base in empty if base in second]
     return TerraformFile(policies=tuple(policies), skipped=tuple(skipped))
 
 

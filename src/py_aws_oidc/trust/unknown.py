@@ -165,6 +165,7 @@ _GITHUB_HOST = "token.actions.githubusercontent.com"
 _GITHUB_ARN = f"arn:aws:iam::123456789012:oidc-provider/{_GITHUB_HOST}"
 _SHA = "0123456789abcdef0123456789abcdef01234567"
 _OTHER_ARN = "arn:aws:iam::123456789012:role/unknown-principal"
+_OTHER_HOST = "oidc.unknown-issuer.example"
 
 
 def first_part(value: Unknown | Template) -> Unknown:
@@ -236,8 +237,8 @@ class _Instantiator:
         prefix, _, claim = marked.rpartition(":")
         if "\0" in claim:
             return self.whole(Unknown(str(value)), f"{_GITHUB_HOST}:sub", f"{_GITHUB_HOST}:T")
-        if "\0" in prefix:  # an unknown provider prefix is assumed to be the right one
-            return f"{_GITHUB_HOST}:{claim}"
+        if "\0" in prefix:  # GitHub's issuer, or another one: what it tests depends on it
+            return f"{_GITHUB_HOST if self.mode != 'loose' else _OTHER_HOST}:{claim}"
         return f"{prefix}:{claim}"
 
     def principal(self, value: dict[str, SymList] | str | None, github_keys: bool) -> object:
@@ -269,7 +270,10 @@ def _condition(inst: _Instantiator, cond: SymCondition) -> tuple[str, str, objec
     key = inst.key(cond.key)
     claim = key.rpartition(":")[2].lower()
     tight = _TIGHT_BY_CLAIM.get(claim, "T")
-    return operator, key, inst.strings(cond.values, tight)
+    values = cond.values
+    if values == () and cond.optional is not None:
+        values = cond.optional  # a condition switched on: its values come with it
+    return operator, key, inst.strings(values, tight)
 
 
 def instantiate(policy: SymPolicy, mode: Mode) -> tuple[Policy, dict[int, int], dict[str, str]]:
@@ -287,17 +291,22 @@ def instantiate(policy: SymPolicy, mode: Mode) -> tuple[Policy, dict[int, int], 
             for pos, cond in enumerate(sym.conditions)
             if cond.optional is None or mode != "loose"  # AND-ed: only narrows
         ]
-        statement = build_statement(
-            index=sym.index,
-            where=sym.where,
-            sid=inst.text(sym.sid),
-            effect=inst.text(sym.effect, "Deny", "Allow") if sym.effect is not None else None,
-            principal=inst.principal(sym.principal, github),
-            not_principal=inst.principal(sym.not_principal, github),
-            action=inst.strings(sym.actions, ACTION),
-            not_action=inst.strings(sym.not_actions, ACTION),
-            conditions=[_condition(inst, cond) for _, cond in kept],
-        )
+        try:
+            statement = build_statement(
+                index=sym.index,
+                where=sym.where,
+                sid=inst.text(sym.sid),
+                effect=inst.text(sym.effect, "Deny", "Allow") if sym.effect is not None else None,
+                principal=inst.principal(sym.principal, github),
+                not_principal=inst.principal(sym.not_principal, github),
+                action=inst.strings(sym.actions, ACTION),
+                not_action=inst.strings(sym.not_actions, ACTION),
+                conditions=[_condition(inst, cond) for _, cond in kept],
+            )
+        except MalformedPolicyError:
+            if not statement_unknowns(sym):
+                raise
+            continue  # an unknown where IAM's grammar wants a known shape: no verdict on it
         for (pos, _), cond_obj in zip(kept, statement.conditions, strict=True):
             positions[id(cond_obj)] = pos
         statements.append(statement)
