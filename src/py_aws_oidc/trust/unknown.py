@@ -175,7 +175,7 @@ def first_part(value: Unknown | Template) -> Unknown:
 
 
 def _github_key(key: Sym) -> bool:
-    """Does a condition key (maybe partly unknown) test a GitHub claim?"""
+    """Does a condition key (maybe partly unknown) say the statement is for GitHub?"""
     if isinstance(key, Unknown):
         return False  # a whole unknown key (a generic module's conditions) says nothing
     text = (
@@ -184,7 +184,9 @@ def _github_key(key: Sym) -> bool:
         else "".join(p if isinstance(p, str) else "\0" for p in key.parts)
     )
     prefix = text.rpartition(":")[0].lower()
-    return "\0" in prefix or "token.actions" in prefix or "_services/token" in prefix
+    # An unknown issuer may be GitHub's or not: only a written one says the statement is
+    # GitHub's whatever its principal (the loose reading then trusts every caller).
+    return "\0" not in prefix and ("token.actions" in prefix or "_services/token" in prefix)
 
 
 class _Instantiator:
