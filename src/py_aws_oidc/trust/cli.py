@@ -254,7 +254,11 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _tf_inputs(args: argparse.Namespace) -> TfInputs:
+def _tf_inputs(args: argparse.Namespace) -> TfInputs | None:
+    """--var / --var-file, checked before any file is read (None: none given, and the
+    Terraform reader is not imported for JSON policies)."""
+    if not args.var and not args.var_file:
+        return None
     from .terraform import TfInputs
 
     pairs = []
