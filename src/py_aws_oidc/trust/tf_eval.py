@@ -21,7 +21,7 @@ from .tf_functions import FUNCTIONS, MAX_ITEMS, Value, concat_text, first_unknow
 from .tf_hcl import Attr, Block, expression_attr
 from .unknown import Markers, Template, Unknown
 
-MAX_STEPS = 200_000
+MAX_STEPS = 200_000  # expression nodes per attribute (with the locals it reads)
 _SKIP = frozenset({"new_line_or_comment"})
 _ROOTS = frozenset({"var", "local", "data", "module", "path", "terraform", "self"})
 
@@ -62,6 +62,7 @@ class Evaluator:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.steps = 0
+        self._depth = 0
         self._locals: dict[str, Value] = {}
         self._busy: set[str] = set()
         self.text = ""
@@ -77,12 +78,16 @@ class Evaluator:
         the expression's text."""
         saved = (self.text, self.file)
         self.text, self.file = attr.text, attr.file
+        if self._depth == 0:
+            self.steps = 0  # the bound is per attribute read from outside
+        self._depth += 1
         try:
             return self.eval(attr.node, scope or {})
         except (EvalError, RecursionError, _TooMuch, ArithmeticError, TypeError, ValueError):
             return Unknown(name or attr.source())
         finally:
             self.text, self.file = saved
+            self._depth -= 1
 
     def source(self, node: Any) -> str:
         meta = node.meta

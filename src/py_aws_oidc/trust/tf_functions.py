@@ -236,7 +236,17 @@ def _regex(pattern: Value, text: Value) -> Value:
     return found
 
 
+def _range(*args: Value) -> Value:
+    if not all(isinstance(a, int | float) for a in args) or not 1 <= len(args) <= 3:
+        return first_unknown(list(args)) or Unknown("range(...)")
+    bounds = [int(a) for a in args]
+    if len(range(*bounds)) > MAX_ITEMS:
+        return Unknown(f"range({', '.join(map(str, bounds))}): too long")
+    return list(range(*bounds))
+
+
 FUNCTIONS: dict[str, Callable[..., Value]] = {
+    "range": _range,
     "regexall": _regexall,
     "setunion": lambda *sets: _distinct([i for s in sets for i in _as_list(s)]),
     "tobool": lambda v: {"true": True, "false": False}.get(v, v) if isinstance(v, str) else v,
