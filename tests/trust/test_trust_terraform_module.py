@@ -418,3 +418,16 @@ data "aws_iam_policy_document" "irsa" {
     assert ("subject-any-repository", "critical") in {
         (f.rule, f.severity) for f in lint_symbolic(policy.symbolic)
     }
+
+
+def test_check_refuses_a_policy_that_depends_on_unknowns(tmp_path: Path) -> None:
+    claims = tmp_path / "claims.json"
+    claims.write_text(
+        json.dumps({"sub": "repo:octo-org/app:ref:refs/heads/main", "aud": "sts.amazonaws.com"})
+    )
+    code, _, err = run_cli("check", str(DATA / "operator-var" / "main.tf"), "--claims", str(claims))
+    assert code == 2
+    assert "depends on var.subject_condition, not known offline" in err
+    # Known values (tfvars): check evaluates as before.
+    code, out, _ = run_cli("check", str(DATA / "tfvars" / "main.tf"), "--claims", str(claims))
+    assert code == 0 and "allow" in out.lower()

@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import MalformedPolicyError, UnreadableFileError
+from .errors import UnreadableFileError
 from .policy import Policy, load_json
 from .tf_eval import Context, Evaluator
 from .tf_functions import Value
@@ -34,7 +34,7 @@ from .unknown import (
     SymPolicy,
     Template,
     Unknown,
-    instantiate,
+    concrete,
 )
 
 GITHUB_PROVIDER_URL = "https://token.actions.githubusercontent.com"
@@ -58,12 +58,7 @@ class TerraformPolicy:
     @property
     def policy(self) -> Policy:
         """Concrete: unknowns instantiated tight (for ``check`` and locating lines)."""
-        try:
-            return instantiate(self.symbolic, "tight")[0]
-        except MalformedPolicyError:
-            if self.symbolic.unknowns():  # an unknown where the grammar wants a known shape
-                return Policy(self.symbolic.source, self.symbolic.version, ())
-            raise
+        return concrete(self.symbolic)
 
     @property
     def unresolved(self) -> tuple[Unknown, ...]:

@@ -321,6 +321,17 @@ def instantiate(policy: SymPolicy, mode: Mode) -> tuple[Policy, dict[int, int], 
     return concrete, positions, inst.shown
 
 
+def concrete(policy: SymPolicy) -> Policy:
+    """The policy with its unknowns tight, for ``check`` and for locating lines; with no
+    statement when an unknown stands where IAM's grammar wants a known shape."""
+    try:
+        return instantiate(policy, "tight")[0]
+    except MalformedPolicyError:
+        if policy.unknowns():
+            return Policy(policy.source, policy.version, ())
+        raise
+
+
 # --- lint around the unknowns ----------------------------------------------------------------
 
 _Key = tuple[str, str, int | None, int | None, int]  # rule, severity, statement, condition, nth
