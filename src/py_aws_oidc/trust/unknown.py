@@ -501,43 +501,6 @@ def lint_symbolic(policy: SymPolicy, without_defaults: SymPolicy | None = None) 
     return found
 
 
-def describe(value: object) -> str:
-    """A symbolic value as text, unknowns shown as ``${expr}``."""
-    if isinstance(value, Unknown | Template):
-        return str(value)
-    return json.dumps(value)
-
-
-def from_policy(policy: Policy, extra_unknowns: Sequence[Unknown] = ()) -> SymPolicy:
-    """A concrete policy as the model (every value known), with unknowns to name."""
-
-    def principal(value: object) -> dict[str, SymList] | str | None:
-        if value is None:
-            return None
-        assert hasattr(value, "wildcard") and hasattr(value, "entries")
-        if value.wildcard:
-            return "*"
-        return {kind: tuple(ids) for kind, ids in value.entries}
-
-    statements = tuple(
-        SymStatement(
-            index=s.index,
-            where=f"{policy.source}: statement {s.label}",
-            sid=s.sid,
-            effect=s.effect,
-            principal=principal(s.principal),
-            not_principal=principal(s.not_principal),
-            actions=s.actions,
-            not_actions=s.not_actions,
-            conditions=tuple(SymCondition(c.operator.text, c.key, c.values) for c in s.conditions),
-        )
-        for s in policy.statements
-    )
-    return SymPolicy(
-        policy.source, policy.version, statements, policy.duplicate_keys, tuple(extra_unknowns)
-    )
-
-
 # --- unknowns through text (JSON written by jsonencode or a heredoc, CloudFormation's Fn::Sub)
 _MARK = re.compile("\ue000(\\d+)\ue001")
 
@@ -571,22 +534,6 @@ class Markers:
         if len(parts) == 1 and isinstance(parts[0], Unknown):
             return parts[0]
         return Template(tuple(parts))
-
-    def unmark_tree(self, value: object) -> object:
-        """A decoded JSON document with marked strings -> the same with symbols."""
-        if isinstance(value, str):
-            return self.unmark(value)
-        if isinstance(value, list):
-            return [self.unmark_tree(item) for item in value]
-        if isinstance(value, dict):
-            out = type(value)()
-            for key, item in value.items():
-                out[key] = self.unmark_tree(item)
-            for attr in ("duplicates",):
-                if hasattr(value, attr):
-                    setattr(out, attr, getattr(value, attr))
-            return out
-        return value
 
 
 def _sym_scalar(value: object, markers: Markers) -> Sym:
