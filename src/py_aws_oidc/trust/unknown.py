@@ -19,11 +19,17 @@ statements, where any string may hold values not known without deploying:
 Lint (:func:`lint_symbolic`) never sees a symbol: the policy is instantiated twice, once with
 every unknown *tight* (operator StringEquals, a subject pinned to one branch, aud
 ``sts.amazonaws.com``, an optional condition present) and once *loose* (StringLike, ``*``, an
-optional condition absent). A finding is a fact only when both instantiations raise it (same
+optional condition absent; an unknown issuer prefix GitHub's, then another issuer's; a principal
+known in part GitHub's provider, then every caller, or another principal when no key names
+GitHub). A finding is a fact only when both instantiations raise it (same
 rule, severity, statement and condition): a verdict that depends on an unknown is dropped. An
 optional statement is linted for what it says (statements are OR-ed: its looseness is its own);
 a policy-wide finding must also hold without it. One advisory finding, rule ``unresolved``,
 names the unknowns.
+
+JSON-shaped documents (``jsonencode``, heredocs, CloudFormation) carry unknowns through text as
+:class:`Markers` and become the model with :func:`sym_from_document`; :func:`concrete` gives the
+tight :class:`~.policy.Policy` for ``check`` and line numbers.
 
 Two worlds: readers evaluate once with variables' defaults (the value Terraform would use) and,
 when a default was used, once more with those variables unknown. A fact of the first world that
