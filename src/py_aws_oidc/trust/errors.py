@@ -34,3 +34,7 @@ class UnreadableFileError(TrustError):
 class MissingExtraError(TrustError):
     """A feature needs an optional dependency that this installation lacks (the `trust` extra:
     the action's image ships without the Terraform parser)."""
+
+
+class TerraformInputError(TrustError):
+    """A ``--var`` is not ``NAME=VALUE``: fix the command line."""
