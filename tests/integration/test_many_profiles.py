@@ -83,6 +83,7 @@ def test_line_form_with_a_chain_one_token_and_a_later_step_as_the_runner_user(
     # The two file variables (host paths: here the runner's HOME), the region; no keys.
     aws = job.home / ".aws"
     assert result.env == {"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
+                          "PY_AWS_OIDC_POST": "true",
                           "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials"),
                           "AWS_CONFIG_FILE": str(aws / "config")}
     arns = json.loads(result.outputs["profiles"])
@@ -191,7 +192,8 @@ def test_a_clash_with_an_existing_profile_writes_nothing(job: RunnerUserJob) -> 
 def test_aws_profile_needs_only_aws_profile_in_a_later_step(job: RunnerUserJob) -> None:
     result = job.run({"role-to-assume": DEV, "aws-profile": "deploy"})
     assert result.ok, result.explain()
-    assert set(result.env) == {"AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"}
+    assert set(result.env) == {"AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+                               "PY_AWS_OIDC_POST"}
     seen = job.later_step([""], step_env={"AWS_PROFILE": "deploy"})
     assert seen[""]["fingerprint"] == fingerprint(final_credentials(result, DEV))
     assert seen[""]["region"] == REGION

@@ -128,6 +128,7 @@ def test_step_exports_a_profile_and_leaves_a_private_directory_for_the_runner_us
         ("AWS_REGION", REGION),
         ("AWS_CONFIG_FILE", str(directory / "config")),
         ("AWS_PROFILE", "py-aws-oidc"),
+        ("PY_AWS_OIDC_POST", "true"),  # a directory to remove: the post step runs (post-if)
     ]
     laid_out, _ = job
     assert directory.parent == laid_out.runner_temp
