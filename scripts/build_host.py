@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Build the host runtime's zip application, reproducibly (run it as ``bash scripts/build-host.sh``).
+
+    python scripts/build_host.py [--out host/dist] [--wheels .cache/host-wheels]
+
+1. ``pip download --only-binary=:all: --require-hashes --no-deps`` of ``requirements/host.txt``
+   (pure-Python wheels, hash-pinned) into the wheel cache; every wheel's sha256 is checked again
+   here against the lock.
+2. The wheels are unpacked to a temporary directory; the files to pack are chosen with the refresh
+   bundle's walk (``py_aws_oidc.refresh.bundle.lib_files``: same modules, same filters), this
+   package from ``src/`` (with the trust doctor).
+3. ``OUT/py-aws-oidc.pyz``: ``__main__.py`` then every module in sorted order, each member stored
+   (no compression: no zlib version can change a byte), dated 1980-01-01, mode 0644, made on
+   "Unix". ``OUT/py-aws-oidc.data/``: what must be read from the file system (botocore's data files
+   for the SDK credential chain's clients, certifi's ``cacert.pem``; see ``py_aws_oidc.zipapp``).
+
+Building twice gives the same bytes (``tests/host/test_host_build.py``), so CI and the release
+compare a fresh build with the committed one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from py_aws_oidc import zipapp  # noqa: E402
+from py_aws_oidc.refresh import bundle  # noqa: E402
+
+LOCK = ROOT / "requirements" / "host.txt"
+PYZ_NAME = "py-aws-oidc.pyz"
+# The clients the SDK credential chain creates (credentials.py, tokens.py): their models and
+# botocore's root data files (endpoints, partitions, defaults, retries) go beside the zip.
+DATA_SERVICES = ("signin", "sso", "sso-oidc", "sts")
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+MAIN = (
+    "# py-aws-oidc host runtime: python -I -S -X utf8 py-aws-oidc.pyz ARGS (host/action.yml)\n"
+    "from py_aws_oidc.zipapp import main\n\nmain()\n"
+)
+
+
+def locked() -> dict[str, set[str]]:
+    """Package name (normalised) -> the sha256 digests the lock allows."""
+    hashes: dict[str, set[str]] = {}
+    current = ""
+    for line in LOCK.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([A-Za-z0-9_.-]+)==", line)
+        if match:
+            current = re.sub(r"[-_.]+", "_", match.group(1)).lower()
+            hashes[current] = set()
+        if current:
+            hashes[current].update(re.findall(r"--hash=sha256:([0-9a-f]{64})", line))
+    return hashes
+
+
+def download(cache: Path) -> list[Path]:
+    """The lock's wheels from the cache (fetched when missing), each checked against the lock."""
+    cache.mkdir(parents=True, exist_ok=True)
+    wanted = locked()
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+         "--only-binary=:all:", "--require-hashes", "--no-deps", "--python-version", "3.10",
+         "--implementation", "py", "--abi", "none", "--platform", "any",
+         "--dest", str(cache), "-r", str(LOCK)],
+        check=True,
+    )
+    chosen: dict[str, Path] = {}
+    for wheel in sorted(cache.glob("*.whl")):
+        name = wheel.name.split("-")[0].lower()
+        if name in wanted and hashlib.sha256(wheel.read_bytes()).hexdigest() in wanted[name]:
+            chosen[name] = wheel
+    missing = sorted(set(wanted) - set(chosen))
+    if missing:
+        raise SystemExit(f"build_host: no wheel matching the lock's hash for {', '.join(missing)}")
+    return [chosen[name] for name in sorted(chosen)]
+
+
+def unpack(wheels: list[Path], site: Path) -> None:
+    for wheel in wheels:
+        with zipfile.ZipFile(wheel) as archive:
+            for info in archive.infolist():
+                top = info.filename.split("/")[0]
+                if info.is_dir() or top.endswith((".dist-info", ".data")):
+                    continue
+                target = site / info.filename
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(archive.read(info))
+
+
+def _is_data(relative: str) -> bool:
+    return relative.startswith(zipapp.BOTOCORE_DATA + "/") or relative.endswith(".pem")
+
+
+def select(site: Path) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
+    """(files for the zip, files for the data directory), each as (source, relative path)."""
+    search = [str(ROOT / "src"), str(site)]
+    code = bundle.lib_files(search, skip_packages=frozenset(), botocore_data=None)
+    data = bundle.lib_files([str(site)], modules=("botocore", "certifi"),
+                            botocore_data=DATA_SERVICES)
+    return ([item for item in code if not _is_data(item[1])],
+            [item for item in data if _is_data(item[1])])
+
+
+def write_zip(path: Path, files: list[tuple[Path, str]]) -> None:
+    members = [("__main__.py", MAIN.encode("utf-8"))]
+    members += sorted((relative, source.read_bytes()) for source, relative in files)
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
+        for relative, content in members:
+            info = zipfile.ZipInfo(relative, date_time=ZIP_DATE)
+            info.create_system = 3
+            info.external_attr = 0o100644 << 16
+            info.compress_type = zipfile.ZIP_STORED
+            archive.writestr(info, content)
+    tmp.replace(path)
+
+
+def write_data(directory: Path, files: list[tuple[Path, str]]) -> None:
+    if directory.exists():
+        shutil.rmtree(directory)
+    for source, relative in sorted(files, key=lambda item: item[1]):
+        target = directory / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source.read_bytes())
+        target.chmod(0o644)
+
+
+def build(out: Path, cache: Path) -> Path:
+    wheels = download(cache)
+    out.mkdir(parents=True, exist_ok=True)
+    pyz = out / PYZ_NAME
+    with tempfile.TemporaryDirectory(prefix="py-aws-oidc-host-") as tmp:
+        site = Path(tmp)
+        unpack(wheels, site)
+        code, data = select(site)
+        write_zip(pyz, code)
+        write_data(zipapp.data_dir(pyz), data)
+    return pyz
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "host" / "dist")
+    parser.add_argument("--wheels", type=Path, default=ROOT / ".cache" / "host-wheels")
+    args = parser.parse_args()
+    pyz = build(args.out.resolve(), args.wheels.resolve())
+    digest = hashlib.sha256(pyz.read_bytes()).hexdigest()
+    print(f"build_host: {pyz} ({pyz.stat().st_size} bytes, sha256 {digest})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
