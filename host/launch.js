@@ -13,18 +13,21 @@ const PYZ = path.join(__dirname, 'dist', 'py-aws-oidc.pyz');
 const FLAGS = ['-I', '-S', '-X', 'utf8'];
 const NAMES = ['python3', 'python3.14', 'python3.13', 'python3.12', 'python3.11', 'python3.10',
   'python'];
-const PROBE = 'import sys; print("%d %d" % sys.version_info[:2])';
+// POSIX: a candidate is asked for its version by the program's own start (no second process):
+// with -X py-aws-oidc-ready=3 the zip's __main__.py writes "MAJOR.MINOR" to fd 3 first, and
+// exits at once when older than 3.10. Windows: a separate probe, with the same flags.
+const READY = ['-X', 'py-aws-oidc-ready=3'];
+const PROBE = 'import sys; print("%d.%d" % sys.version_info[:2])';
 
-function version(command) {
-  const probe = childProcess.spawnSync(command[0], [...command.slice(1), ...FLAGS, '-c', PROBE],
-    { encoding: 'utf8', timeout: 20000, windowsHide: true, stdio: ['ignore', 'pipe', 'ignore'] });
-  const match = probe.status === 0 && /^(\d+) (\d+)\s*$/.exec(probe.stdout || '');
-  return match ? [Number(match[1]), Number(match[2])] : null;
+function suitable(answer) {
+  const match = /^(\d+)\.(\d+)\s*$/.exec(answer || '');
+  return match !== null && (Number(match[1]) > 3 || (Number(match[1]) === 3 && Number(match[2]) >= 10));
 }
 
-function suitable(command) {
-  const found = version(command);
-  return found !== null && (found[0] > 3 || (found[0] === 3 && found[1] >= 10));
+function probe(command) {
+  const done = childProcess.spawnSync(command[0], [...command.slice(1), ...FLAGS, '-c', PROBE],
+    { encoding: 'utf8', timeout: 20000, windowsHide: true, stdio: ['ignore', 'pipe', 'ignore'] });
+  return done.status === 0 && suitable(done.stdout);
 }
 
 function isFile(file) {
@@ -40,29 +43,21 @@ function isFile(file) {
 // PATH walked here, absolute entries only: node's own search (libuv) on Windows looks in the
 // working directory first, the workspace, where checked-out code could hold a python.exe.
 function candidates() {
+  const chosen = process.env.PY_AWS_OIDC_PYTHON;
+  if (chosen) return path.isAbsolute(chosen) && isFile(chosen) ? [[chosen]] : [];
   const dirs = (process.env.PATH || process.env.Path || '').split(path.delimiter)
     .filter((dir) => dir && path.isAbsolute(dir));
   const commands = [];
   const seen = new Set();
-  const suffix = WINDOWS ? '.exe' : '';
   const add = (file, args) => {
-    let real = file;
-    try { real = fs.realpathSync(file); } catch (err) { return; }
-    if (!isFile(file) || seen.has(real + args.join(' '))) return;
-    seen.add(real + args.join(' '));
-    commands.push([file, ...args]);
+    if (!isFile(file)) return;
+    const key = fs.realpathSync(file) + ' ' + args.join(' ');
+    if (!seen.has(key)) commands.push([file, ...args]);
+    seen.add(key);
   };
-  for (const name of NAMES) for (const dir of dirs) add(path.join(dir, name + suffix), []);
+  for (const name of NAMES) for (const dir of dirs) add(path.join(dir, name + (WINDOWS ? '.exe' : '')), []);
   if (WINDOWS) for (const dir of dirs) add(path.join(dir, 'py.exe'), ['-3']);
   return commands;
-}
-
-function findPython() {
-  const chosen = process.env.PY_AWS_OIDC_PYTHON;
-  if (chosen) {
-    return path.isAbsolute(chosen) && isFile(chosen) && suitable([chosen]) ? [chosen] : null;
-  }
-  return candidates().find(suitable) || null;
 }
 
 // As the runner's command data: a value cannot end the line or start another command.
@@ -70,31 +65,42 @@ function escape(text) {
   return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
-function launch(args) {
-  const python = findPython();
-  if (python === null) {
-    const given = process.env.PY_AWS_OIDC_PYTHON;
-    const what = given ? 'PY_AWS_OIDC_PYTHON (' + escape(given) + ') is not an absolute path to Python 3.10 or newer'
-      : 'no Python 3.10 or newer found on PATH (absolute entries only)';
-    process.stdout.write('::error::py-aws-oidc host runtime: ' + what + '. Install one with ' +
-      'actions/setup-python, set PY_AWS_OIDC_PYTHON to the absolute path of a python 3.10+, ' +
-      'or use the container action (uses: org/py-aws-oidc@v1).' + os.EOL);
-    process.exit(1);
-  }
-  const child = childProcess.spawn(python[0], [...python.slice(1), ...FLAGS, PYZ, ...args],
-    { stdio: 'inherit', env: process.env, windowsHide: true });
+function fail() {
+  const given = process.env.PY_AWS_OIDC_PYTHON;
+  const what = given ? 'PY_AWS_OIDC_PYTHON (' + escape(given) + ') is not an absolute path to Python 3.10 or newer'
+    : 'no Python 3.10 or newer found on PATH (absolute entries only)';
+  process.stdout.write('::error::py-aws-oidc host runtime: ' + what + '. Install one with ' +
+    'actions/setup-python, set PY_AWS_OIDC_PYTHON to the absolute path of a python 3.10+, ' +
+    'or use the container action (uses: org/py-aws-oidc@v1).' + os.EOL);
+  process.exit(1);
+}
+
+function attempt(commands, index, args) {
+  if (index >= commands.length) return fail();
+  const command = commands[index];
+  if (WINDOWS && !probe(command)) return attempt(commands, index + 1, args);
+  const child = childProcess.spawn(command[0],
+    [...command.slice(1), ...FLAGS, ...(WINDOWS ? [] : READY), PYZ, ...args],
+    { stdio: ['inherit', 'inherit', 'inherit', WINDOWS ? 'ignore' : 'pipe'], env: process.env,
+      windowsHide: true });
+  let answer = WINDOWS ? '3.10' : '';
+  if (!WINDOWS) child.stdio[3].on('data', (data) => { answer += data; });
   const forward = (signal) => () => child.kill(signal);
-  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, forward(signal));
-  child.on('error', (err) => {
-    process.stdout.write('::error::py-aws-oidc host runtime: cannot run ' + escape(python[0]) + ' (' +
-      err.code + ').' + os.EOL);
-    process.exit(1);
-  });
-  child.on('exit', (code, signal) => {
+  const handlers = ['SIGINT', 'SIGTERM'].map((signal) => [signal, forward(signal)]);
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  let failed = false;
+  child.on('error', () => { failed = true; });
+  child.on('close', (code, signal) => {
+    for (const [name, handler] of handlers) process.removeListener(name, handler);
+    if (failed || !suitable(answer)) return attempt(commands, index + 1, args);
     const number = signal ? os.constants.signals[signal] : 0;
     if (signal) process.exit(number ? 128 + number : 1);
     process.exit(code === null ? 1 : code);
   });
 }
 
-module.exports = { launch, findPython };
+function launch(args) {
+  attempt(candidates(), 0, args);
+}
+
+module.exports = { launch, probe, candidates };

@@ -9,10 +9,20 @@
 2. The wheels are unpacked to a temporary directory; the files to pack are chosen with the refresh
    bundle's walk (``py_aws_oidc.refresh.bundle.lib_files``: same modules, same filters), this
    package from ``src/`` (with the trust doctor).
-3. ``OUT/py-aws-oidc.pyz``: ``__main__.py`` then every module in sorted order, each member stored
+3. Bytecode: a zip's modules are compiled at every start (zipimport writes no cache), which
+   costs more than the action's own work. So each module is also compiled, once per CPython of
+   :data:`BYTECODE` (each in a fresh ``python3.X -S`` with ``PYTHONHASHSEED=0``: the same
+   interpreter gives the same bytes), into ``cpython-3XY/`` of the zip as an unchecked
+   hash-based ``.pyc``; ``__main__.py`` puts its interpreter's tree first on ``sys.path``. Other
+   Pythons (3.14 until it is in :data:`BYTECODE`) compile the sources at the root.
+4. ``OUT/py-aws-oidc.pyz``: ``__main__.py`` then every member in sorted order, each stored
    (no compression: no zlib version can change a byte), dated 1980-01-01, mode 0644, made on
    "Unix". ``OUT/py-aws-oidc.data/``: what must be read from the file system (botocore's data files
    for the SDK credential chain's clients, certifi's ``cacert.pem``; see ``py_aws_oidc.zipapp``).
+
+The bytecode makes the build depend on the exact interpreters (:data:`BYTECODE`: the patch
+versions too, as a compiler fix in a patch release can change a byte); they are found as
+``python3.X`` on PATH or under pyenv, or named by ``PY_AWS_OIDC_BUILD_PYTHON_3_X``.
 
 Building twice gives the same bytes (``tests/host/test_host_build.py``), so CI and the release
 compare a fresh build with the committed one.
@@ -22,6 +32,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
+import marshal
+import os
 import re
 import shutil
 import subprocess
@@ -42,10 +55,48 @@ PYZ_NAME = "py-aws-oidc.pyz"
 # botocore's root data files (endpoints, partitions, defaults, retries) go beside the zip.
 DATA_SERVICES = ("signin", "sso", "sso-oidc", "sts")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-MAIN = (
-    "# py-aws-oidc host runtime: python -I -S -X utf8 py-aws-oidc.pyz ARGS (host/action.yml)\n"
-    "from py_aws_oidc.zipapp import main\n\nmain()\n"
-)
+# The CPythons whose bytecode the zip carries, at the exact versions that build it.
+BYTECODE = {"3.10": "3.10.13", "3.11": "3.11.7", "3.12": "3.12.1", "3.13": "3.13.0"}
+# The start of __main__.py: parseable by any Python 3, so that an old one (found as python3 on
+# PATH) answers the launcher (host/launch.js: -X py-aws-oidc-ready=FD) instead of failing in an
+# import. The launcher then tries the next candidate.
+HANDSHAKE = """\
+# py-aws-oidc host runtime: python -I -S -X utf8 py-aws-oidc.pyz ARGS (host/action.yml)
+import os
+import sys
+
+# host/launch.js asks the version through the program's own start: MAJOR.MINOR on this fd.
+_ready = getattr(sys, "_xoptions", {}).get("py-aws-oidc-ready")
+if _ready:
+    os.write(int(_ready), ("%d.%d\\n" % sys.version_info[:2]).encode("ascii"))
+    os.close(int(_ready))
+if sys.version_info < (3, 10):
+    if not _ready:
+        sys.stderr.write("py-aws-oidc needs Python 3.10 or newer; this is %d.%d\\n"
+                         % sys.version_info[:2])
+    sys.exit(1)
+"""
+MAIN = HANDSHAKE + """
+# This interpreter's precompiled modules first (scripts/build_host.py), then the sources.
+if sys.implementation.cache_tag in {tags!r}:
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), sys.implementation.cache_tag))
+
+from py_aws_oidc.zipapp import main
+
+main()
+"""
+COMPILE = r"""
+import importlib.util, json, marshal, sys, zipfile
+names = json.loads(sys.stdin.read())
+out = {}
+with zipfile.ZipFile(sys.argv[1]) as archive:
+    for name in names:
+        source = archive.read(name)
+        code = compile(source, name, "exec", dont_inherit=True, optimize=0)
+        out[name + "c"] = (importlib.util.MAGIC_NUMBER + (1).to_bytes(4, "little")
+                           + importlib.util.source_hash(source) + marshal.dumps(code))
+sys.stdout.buffer.write(marshal.dumps([sys.implementation.cache_tag, out]))
+"""
 
 
 def locked() -> dict[str, set[str]]:
@@ -110,9 +161,50 @@ def select(site: Path) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
             [item for item in data if _is_data(item[1])])
 
 
+def interpreter(minor: str, patch: str) -> str:
+    """The CPython ``patch`` for ``python3.X``: named, on PATH or under pyenv."""
+    named = os.environ.get("PY_AWS_OIDC_BUILD_PYTHON_" + minor.replace(".", "_"))
+    pyenv = Path.home() / ".pyenv" / "versions" / patch / "bin" / f"python{minor}"
+    for candidate in (named, shutil.which(f"python{minor}"), str(pyenv)):
+        if not candidate or not Path(candidate).is_file():
+            continue
+        found = subprocess.run([candidate, "-I", "-S", "-c", "import platform; print("
+                                "platform.python_implementation(), platform.python_version())"],
+                               capture_output=True, text=True, check=False).stdout.split()
+        if found == ["CPython", patch]:
+            return candidate
+    raise SystemExit(f"build_host: the bytecode needs CPython {patch} (python{minor}); install "
+                     f"it (pyenv install {patch}, actions/setup-python) or name it with "
+                     f"PY_AWS_OIDC_BUILD_PYTHON_{minor.replace('.', '_')}")
+
+
+def bytecode(sources_zip: Path, names: list[str]) -> list[tuple[str, bytes]]:
+    """(``cpython-3XY/NAME.pyc``, bytes) of every module, for each CPython of BYTECODE."""
+    members: list[tuple[str, bytes]] = []
+    env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "")}
+    for minor, patch in BYTECODE.items():
+        done = subprocess.run([interpreter(minor, patch), "-S", "-s", "-B", "-c", COMPILE,
+                               str(sources_zip)], input=json.dumps(names).encode(), env=env,
+                              capture_output=True, check=True)
+        tag, compiled = marshal.loads(done.stdout)  # noqa: S302 (our own child's output)
+        members += [(f"{tag}/{name}", data) for name, data in compiled.items()]
+    return members
+
+
 def write_zip(path: Path, files: list[tuple[Path, str]]) -> None:
-    members = [("__main__.py", MAIN.encode("utf-8"))]
-    members += sorted((relative, source.read_bytes()) for source, relative in files)
+    sources = sorted((relative, source.read_bytes()) for source, relative in files)
+    staged = path.with_suffix(".sources")
+    _write_members(staged, sources)
+    try:
+        compiled = bytecode(staged, [name for name, _ in sources if name.endswith(".py")])
+    finally:
+        staged.unlink()
+    tags = sorted({name.split("/")[0] for name, _ in compiled})
+    main = MAIN.replace("{tags!r}", repr(tuple(tags))).encode("utf-8")
+    _write_members(path, [("__main__.py", main), *sorted(sources + compiled)])
+
+
+def _write_members(path: Path, members: list[tuple[str, bytes]]) -> None:
     tmp = path.with_suffix(".tmp")
     with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as archive:
         for relative, content in members:

@@ -55,9 +55,16 @@ def test_members_are_stored_dated_and_sorted() -> None:
     assert all(i.compress_type == zipfile.ZIP_STORED for i in infos)
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.external_attr >> 16 for i in infos} == {0o100644}
-    assert not [n for n in names if n.endswith((".pyc", ".so", ".pyd", ".pem"))
+    sources = [n for n in names if not n.startswith("cpython-")]
+    assert not [n for n in sources if n.endswith((".pyc", ".so", ".pyd", ".pem"))
                 or "/__pycache__/" in n or n.startswith("botocore/data/")]
-    tops = {n.split("/")[0] for n in names}
+    # Each CPython of the builder's BYTECODE has every module precompiled, nothing else.
+    tags = sorted({n.split("/")[0] for n in names if n.startswith("cpython-")})
+    assert tags == [f"cpython-{v.replace('.', '')}" for v in builder().BYTECODE]
+    modules = sorted(n + "c" for n in sources if n.endswith(".py") and n != "__main__.py")
+    for tag in tags:
+        assert sorted(n.split("/", 1)[1] for n in names if n.startswith(tag + "/")) == modules
+    tops = {n.split("/")[0] for n in sources}
     assert {"py_aws_oidc", "botocore", "requests", "urllib3", "certifi"} <= tops
     assert "py_aws_oidc/trust/cli.py" in names  # `py-aws-oidc trust ...` runs from it
     data = DIST / "py-aws-oidc.data"
@@ -87,8 +94,10 @@ def test_the_host_lock_pins_the_image_versions() -> None:
 _SMOKE = r"""
 import os, sys
 sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, os.path.join(sys.argv[1], sys.implementation.cache_tag))  # as __main__.py
 from pathlib import Path
 from py_aws_oidc import zipapp
+assert sys.implementation.cache_tag in zipapp.__spec__.origin, zipapp.__spec__.origin
 zip_path = zipapp.archive()
 assert zip_path == Path(sys.argv[1]), zip_path
 zipapp.prepare(zip_path, os.environ)

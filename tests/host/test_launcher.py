@@ -18,10 +18,12 @@ from typing import Any
 import pytest
 
 from tests.support.action_yml import REPO_ROOT
+from tests.support.host_runtime import builder
 from tests.support.later_steps import find_python
 
 NODE = shutil.which("node", path="/usr/bin:/usr/local/bin") or "/usr/bin/node"
-REPORT = r'''
+# The stand-in's __main__.py starts as the real one does (the launcher's version handshake).
+REPORT = builder().HANDSHAKE + r'''
 import hashlib, json, os, sys
 args = sys.argv[1:]
 marker = os.environ.get("MARKER")
@@ -44,6 +46,13 @@ print(json.dumps({
     "cwd": os.getcwd(),
 }))
 '''
+
+
+def _python_path(relative: str) -> str:
+    path = Path("/root/.pyenv/versions") / relative
+    if not path.is_file():
+        pytest.skip(f"no {relative} here")
+    return str(path)
 
 
 def _python(minor: int) -> str:
@@ -75,11 +84,13 @@ def _bin(tmp_path: Path, name: str, target: str) -> Path:
 
 
 def _fake(tmp_path: Path, directory: str, name: str = "python3", version: str = "3 12") -> Path:
-    """A fake python that answers the probe with ``version`` and leaves a mark when run."""
+    """A fake python that answers the launcher's handshake (fd 3) with ``version``, exits 1 as
+    an old Python does, and leaves a mark when run."""
     folder = tmp_path / directory
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / name
-    script.write_text(f'#!/bin/sh\necho "$@" >> "{tmp_path}/fake-ran"\necho "{version}"\n')
+    script.write_text(f'#!/bin/sh\necho "$@" >> "{tmp_path}/fake-ran"\n'
+                      f'echo "{version}" >&3\nexit 1\n')
     script.chmod(0o755)
     return folder
 
@@ -126,10 +137,27 @@ def test_no_python_on_path(action: Path, tmp_path: Path) -> None:
 def test_a_too_old_python_is_not_used(action: Path, tmp_path: Path) -> None:
     old = _bin(tmp_path, "python3", _python(9))
     _no_python_error(run(action, path=str(old)), action)
-    fake = _fake(tmp_path, "fake-old", version="3 9")
+    fake = _fake(tmp_path, "fake-old", version="3.9")
     _no_python_error(run(action, path=f"{fake}:{old}"), action)
-    # Only the probe ran the fake, with the isolation flags.
-    assert (tmp_path / "fake-ran").read_text().split("\n")[0].startswith("-I -S -X utf8 -c")
+    # The fake was asked with the isolation flags, and nothing else ran.
+    assert (tmp_path / "fake-ran").read_text().startswith("-I -S -X utf8 -X py-aws-oidc-ready=3 ")
+
+
+def test_a_python_that_refuses_the_flags_is_skipped(action: Path, tmp_path: Path) -> None:
+    python2 = _bin(tmp_path, "python3", _python_path("2.7.18/bin/python2.7"))
+    good = _bin(tmp_path, "python3.12", _python(12))
+    done = run(action, "--x", path=f"{python2}:{good}")
+    assert report(done)["version"] == [3, 12]
+    assert report(done)["argv"] == ["--x"]
+
+
+def test_the_windows_probe_asks_with_the_same_flags(tmp_path: Path) -> None:
+    script = ("const l = require(process.argv[1]); "
+              "console.log(JSON.stringify(process.argv.slice(2).map((p) => l.probe([p]))))")
+    pythons = [_python(9), _python(10), _python(12), str(tmp_path / "missing")]
+    done = subprocess.run([NODE, "-e", script, str(REPO_ROOT / "host" / "launch.js"), *pythons],
+                          capture_output=True, text=True, check=True, timeout=60)
+    assert json.loads(done.stdout) == [False, True, True, False]
 
 
 def test_a_later_suitable_python_is_found_after_an_old_one(action: Path, tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from tests.integration.cac_support import (
     the_error,
 )
 from tests.support.harness import ActionHarness, ActionResult
+from tests.support.host_runtime import BOTH_RUNTIMES
 from tests.support.later_steps import (
     RUNNER_UID,
     LaterStep,
@@ -41,6 +42,8 @@ from tests.support.later_steps import (
     runner_layout,
     step_overrides,
 )
+
+pytestmark = BOTH_RUNTIMES  # every test also runs on the host runtime (node + the zip)
 
 DEV = "arn:aws:iam::111111111111:role/deploy-dev"
 ENTRY = "arn:aws:iam::222222222222:role/gha-entry"
@@ -337,9 +340,8 @@ def test_refresh_credentials_gives_each_profile_its_own_credential_process(
     harness: ActionHarness, sts: StsFaultProxy, oidc_issuer: OidcIssuer
 ) -> None:
     with runner_layout(nested=True) as laid_out:
-        step_harness = ActionHarness(base_dir=laid_out.harness_dir, issuer=harness.issuer,
-                                     sts=harness.sts, workspace=laid_out.workspace,
-                                     on_result=harness.on_result)
+        step_harness = harness.derive(base_dir=laid_out.harness_dir,
+                                      workspace=laid_out.workspace)
         step = step_harness.run_action(
             {"aws-region": REGION, "refresh-credentials": "true",
              "profiles": f"dev = {DEV}\nprod = {ENTRY} > {PROD}"},

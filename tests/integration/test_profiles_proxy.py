@@ -28,6 +28,9 @@ from tests.integration.cac_support import (
     assert_exports_credentials,
     assert_failed_cleanly,
 )
+from tests.support.host_runtime import BOTH_RUNTIMES
+
+pytestmark = BOTH_RUNTIMES  # every test also runs on the host runtime (node + the zip)
 
 RunAction = Any
 Secrets = Any

@@ -36,6 +36,7 @@ from tests.integration.cac_support import (
     assert_failed_cleanly,
 )
 from tests.support.harness import ActionHarness, ActionResult
+from tests.support.host_runtime import BOTH_RUNTIMES
 from tests.support.later_steps import (
     RUNNER_UID,
     LaterStep,
@@ -47,6 +48,8 @@ from tests.support.later_steps import (
     step_overrides,
     tree_modes,
 )
+
+pytestmark = BOTH_RUNTIMES  # every test also runs on the host runtime (node + the zip)
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or (host_python_version() or (0, 0)) < (3, 10),
@@ -68,10 +71,8 @@ STALE_IN_S = 300  # less than the default margin (1200 s): the cache is stale
 @pytest.fixture
 def job(harness: ActionHarness) -> Iterator[tuple[RunnerLayout, ActionHarness]]:
     with runner_layout() as laid_out:
-        step_harness = ActionHarness(
-            base_dir=laid_out.harness_dir, issuer=harness.issuer, sts=harness.sts,
-            workspace=laid_out.workspace, on_result=harness.on_result,
-        )
+        step_harness = harness.derive(base_dir=laid_out.harness_dir,
+                                      workspace=laid_out.workspace)
         yield laid_out, step_harness
 
 

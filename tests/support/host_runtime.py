@@ -9,10 +9,14 @@ import shutil
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 from localdev.runner_step import REPO_ROOT
 
 HOST = REPO_ROOT / "host"
-NODE = shutil.which("node", path="/usr/bin:/usr/local/bin") or "/usr/bin/node"
+# ``pytestmark = BOTH_RUNTIMES``: every test of the module runs with the console script and with
+# the host runtime (the ``runtime`` fixture of tests/conftest.py).
+BOTH_RUNTIMES = pytest.mark.parametrize("runtime", ["console", "host"])
 LAUNCHERS = ("action.yml", "main.js", "post.js", "launch.js")
 
 
@@ -35,6 +39,3 @@ def build_action_dir(directory: Path) -> Path:
     build.build(directory / "dist", REPO_ROOT / ".cache" / "host-wheels")
     return directory
 
-
-def host_command(action_dir: Path, post: bool = False) -> list[str]:
-    return [NODE, str(action_dir / ("post.js" if post else "main.js"))]
