@@ -161,8 +161,13 @@ def select(site: Path) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
             [item for item in data if _is_data(item[1])])
 
 
-def interpreter(minor: str, patch: str) -> str:
-    """The CPython ``patch`` for ``python3.X``: named, on PATH or under pyenv."""
+class MissingInterpreterError(SystemExit):
+    """One of BYTECODE's CPythons is not on this machine: no reproducible build here."""
+
+
+def interpreter(minor: str, patch: str, *, strict: bool = True) -> str | None:
+    """The CPython ``patch`` for ``python3.X``: named, on PATH or under pyenv. Not ``strict``
+    (a test's build, not one to commit): any ``python3.X`` of that minor, or None."""
     named = os.environ.get("PY_AWS_OIDC_BUILD_PYTHON_" + minor.replace(".", "_"))
     pyenv = Path.home() / ".pyenv" / "versions" / patch / "bin" / f"python{minor}"
     for candidate in (named, shutil.which(f"python{minor}"), str(pyenv)):
@@ -171,19 +176,26 @@ def interpreter(minor: str, patch: str) -> str:
         found = subprocess.run([candidate, "-I", "-S", "-c", "import platform; print("
                                 "platform.python_implementation(), platform.python_version())"],
                                capture_output=True, text=True, check=False).stdout.split()
-        if found == ["CPython", patch]:
+        if found == ["CPython", patch] or (not strict and found[:1] == ["CPython"]
+                                           and found[1:2] and found[1].startswith(minor + ".")):
             return candidate
-    raise SystemExit(f"build_host: the bytecode needs CPython {patch} (python{minor}); install "
-                     f"it (pyenv install {patch}, actions/setup-python) or name it with "
-                     f"PY_AWS_OIDC_BUILD_PYTHON_{minor.replace('.', '_')}")
+    if not strict:
+        return None
+    raise MissingInterpreterError(
+        f"build_host: the bytecode needs CPython {patch} (python{minor}); install it (pyenv "
+        f"install {patch}, actions/setup-python) or name it with "
+        f"PY_AWS_OIDC_BUILD_PYTHON_{minor.replace('.', '_')}")
 
 
-def bytecode(sources_zip: Path, names: list[str]) -> list[tuple[str, bytes]]:
+def bytecode(sources_zip: Path, names: list[str], strict: bool) -> list[tuple[str, bytes]]:
     """(``cpython-3XY/NAME.pyc``, bytes) of every module, for each CPython of BYTECODE."""
     members: list[tuple[str, bytes]] = []
     env = {"PYTHONHASHSEED": "0", "PATH": os.environ.get("PATH", "")}
     for minor, patch in BYTECODE.items():
-        done = subprocess.run([interpreter(minor, patch), "-S", "-s", "-B", "-c", COMPILE,
+        python = interpreter(minor, patch, strict=strict)
+        if python is None:
+            continue
+        done = subprocess.run([python, "-S", "-s", "-B", "-c", COMPILE,
                                str(sources_zip)], input=json.dumps(names).encode(), env=env,
                               capture_output=True, check=True)
         tag, compiled = marshal.loads(done.stdout)  # noqa: S302 (our own child's output)
@@ -191,12 +203,13 @@ def bytecode(sources_zip: Path, names: list[str]) -> list[tuple[str, bytes]]:
     return members
 
 
-def write_zip(path: Path, files: list[tuple[Path, str]]) -> None:
+def write_zip(path: Path, files: list[tuple[Path, str]], strict: bool = True) -> None:
     sources = sorted((relative, source.read_bytes()) for source, relative in files)
     staged = path.with_suffix(".sources")
     _write_members(staged, sources)
     try:
-        compiled = bytecode(staged, [name for name, _ in sources if name.endswith(".py")])
+        compiled = bytecode(staged, [name for name, _ in sources if name.endswith(".py")],
+                            strict)
     finally:
         staged.unlink()
     tags = sorted({name.split("/")[0] for name, _ in compiled})
@@ -226,7 +239,9 @@ def write_data(directory: Path, files: list[tuple[Path, str]]) -> None:
         target.chmod(0o644)
 
 
-def build(out: Path, cache: Path) -> Path:
+def build(out: Path, cache: Path, *, strict: bool = True) -> Path:
+    """``strict=False``: bytecode for the BYTECODE minors found here, at any patch version (a
+    test's build from the current sources, never committed)."""
     wheels = download(cache)
     out.mkdir(parents=True, exist_ok=True)
     pyz = out / PYZ_NAME
@@ -234,7 +249,7 @@ def build(out: Path, cache: Path) -> Path:
         site = Path(tmp)
         unpack(wheels, site)
         code, data = select(site)
-        write_zip(pyz, code)
+        write_zip(pyz, code, strict)
         write_data(zipapp.data_dir(pyz), data)
     return pyz
 

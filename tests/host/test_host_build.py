@@ -28,7 +28,11 @@ def _tree(directory: Path) -> dict[str, bytes]:
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     build = builder()
     cache = REPO_ROOT / ".cache" / "host-wheels"
-    first = build.build(tmp_path_factory.mktemp("one"), cache)
+    try:
+        first = build.build(tmp_path_factory.mktemp("one"), cache)
+    except build.MissingInterpreterError as exc:
+        # CI's host-zip job (ubuntu-22.04, the exact CPythons) rebuilds and compares instead.
+        pytest.skip(str(exc))
     second = build.build(tmp_path_factory.mktemp("two"), cache)
     return first, second
 
