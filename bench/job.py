@@ -15,9 +15,10 @@ What a job spends on the action, as the runner runs it, per series, interleaved 
   interpreter ``--python`` names first, and runs host/dist/py-aws-oidc.pyz), then ``node
   host/post.js`` only when post-if holds (the main step exported ``PY_AWS_OIDC_POST=true``);
   one series per ``--python`` (default: the python3 on PATH);
-* ``container warm`` / ``container cold`` (``--image REF``): the container action with podman
-  as the runner runs it (``bench/container_step.py``): the image present, and pulled from a
-  local registry (``--registry``) into an empty store before the main step.
+* ``container warm`` / ``container cold`` (``--container --image REF``): the container action
+  with podman as the runner runs it (``bench/container_step.py``): the image present, and pulled
+  from a local registry (Debian's ``docker-registry`` on 127.0.0.1) into an empty store before the
+  main step; the post step only when the main step exported ``PY_AWS_OIDC_POST=true``.
 
 Each step is a fresh process with the runner's step environment (``localdev/runner_step.py``),
 the later step gets what the main step exported (GITHUB_ENV) and saved (STATE_*), against the
@@ -62,6 +63,9 @@ class Series:
     post_runs: Callable[[dict[str, str]], bool]
     env: dict[str, str] = field(default_factory=dict)
     before: Prepare | None = None  # before the main step, timed (the image pull)
+    # (argv, step environment) -> what is spawned (the container series: podman run ...)
+    wrap_main: Callable[[list[str], dict[str, str]], tuple[list[str], dict[str, str]]] | None = None
+    wrap_post: Callable[[list[str], dict[str, str]], tuple[list[str], dict[str, str]]] | None = None
     jobs: list[tuple[float, float, float]] = field(default_factory=list)  # (pre, main, post)
     problems: list[str] = field(default_factory=list)
 
@@ -91,8 +95,10 @@ def run_job(series: Series, servers: Any, spawner: bench.Spawner) -> None:
             series.before()
             pre = time.perf_counter() - start
         main_paths = make_runner_paths(root / "main", job_dir=root / "job")
-        main = spawner.run(series.main, _step_env(main_paths, servers, series, {}, {}),
-                           str(root / "main.out"), 60)
+        argv, env = series.main, _step_env(main_paths, servers, series, {}, {})
+        if series.wrap_main is not None:
+            argv, env = series.wrap_main(argv, env)
+        main = spawner.run(argv, env, str(root / "main.out"), 60)
         if main["code"] != 0:
             tail = (root / "main.out").read_text(errors="replace")[-400:]
             series.problems.append(f"main exit {main['code']}: {tail}")
@@ -104,8 +110,10 @@ def run_job(series: Series, servers: Any, spawner: bench.Spawner) -> None:
         if series.post is not None and series.post_runs(exported):
             state = dict(read_file_commands(main_paths.state_file))
             post_paths = make_runner_paths(root / "post", job_dir=root / "job")
-            post = spawner.run(series.post, _step_env(post_paths, servers, series, exported,
-                                                      state), str(root / "post.out"), 60)
+            argv, env = series.post, _step_env(post_paths, servers, series, exported, state)
+            if series.wrap_post is not None:
+                argv, env = series.wrap_post(argv, env)
+            post = spawner.run(argv, env, str(root / "post.out"), 60)
             if post["code"] != 0:
                 series.problems.append(f"post exit {post['code']}")
             post_wall = post["wall"]
@@ -196,8 +204,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="also the zip run by python directly (no node launcher)")
     p.add_argument("--container", action="store_true",
                    help="also the container series (bench/container_step.py; podman)")
-    p.add_argument("--image", default="localhost/py-aws-oidc:bench")
-    p.add_argument("--registry", default="127.0.0.1:5000")
+    p.add_argument("--image", default="localhost/py-aws-oidc:bench",
+                   help="the action's image in podman's store (built from the Dockerfile)")
     return p.parse_args(argv)
 
 
@@ -213,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.container:
             import container_step
 
-            series += container_step.series(args.image, args.registry, Series)
+            series += container_step.series(args.image, Series, Path(tmp))
         spawner = bench.Spawner()
         try:
             with bench.local_servers() as servers:
