@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import sys
 import zipimport
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 
 DATA_SUFFIX = ".data"
@@ -37,20 +37,23 @@ def data_dir(zip_path: Path) -> Path:
     return zip_path.with_suffix(DATA_SUFFIX)
 
 
-def entries(zip_path: Path) -> Iterator[tuple[str, bytes]]:
-    """(``/``-separated path, content) of every file of the zip and of its data directory."""
+def entries(zip_path: Path, keep: Callable[[str], bool]) -> Iterator[tuple[str, bytes]]:
+    """(``/``-separated path, content) of each file of the zip and of its data directory whose
+    path ``keep`` accepts (only those are read)."""
     import zipfile
 
     with zipfile.ZipFile(zip_path) as bundle:
         for info in bundle.infolist():
-            if not info.is_dir():
+            if not info.is_dir() and keep(info.filename):
                 yield info.filename, bundle.read(info)
     data = data_dir(zip_path)
     for root, dirs, files in os.walk(data):
         dirs.sort()
         for name in sorted(files):
             path = Path(root, name)
-            yield path.relative_to(data).as_posix(), path.read_bytes()
+            relative = path.relative_to(data).as_posix()
+            if keep(relative):
+                yield relative, path.read_bytes()
 
 
 def prepare(zip_path: Path, environ: MutableMapping[str, str]) -> None:

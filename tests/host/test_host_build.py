@@ -145,7 +145,7 @@ def test_the_refresh_lib_from_the_zip_is_the_bundles_file_list() -> None:
     from py_aws_oidc import zipapp
     from py_aws_oidc.refresh import bundle
 
-    from_zip = {rel: content for rel, content in zipapp.entries(PYZ) if bundle.wanted(rel)}
+    from_zip = dict(zipapp.entries(PYZ, bundle.wanted))
     installed = {rel: src for src, rel in bundle.lib_files()}
     assert "py_aws_oidc/refresh/process.py" in from_zip and "certifi/cacert.pem" in from_zip
     assert any(rel.startswith("botocore/data/sts/") for rel in from_zip)
@@ -157,3 +157,17 @@ def test_the_refresh_lib_from_the_zip_is_the_bundles_file_list() -> None:
     assert plain(set(from_zip)) == plain(set(installed))
     ours = {rel for rel in installed if rel.startswith("py_aws_oidc/")}
     assert all(from_zip[rel] == installed[rel].read_bytes() for rel in ours)
+
+
+def test_every_module_of_the_package_stays_within_python_3_10() -> None:
+    """requires-python is >=3.10 and the zip runs every module on the host's Python: vermin
+    checks the standard-library API and syntax of all of src/ (the refresh tests do lib/)."""
+    import sys
+
+    vermin = Path(sys.executable).parent / "vermin"
+    assert vermin.exists(), "vermin is pinned in requirements/dev.txt"
+    sources = sorted(str(p) for p in (REPO_ROOT / "src").rglob("*.py"))
+    done = subprocess.run([str(vermin), "--no-tips", "--violations", "-t=3.10-",
+                           "--eval-annotations", *sources], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stdout + done.stderr

@@ -101,23 +101,18 @@ def evaluate(expression: str, env: dict[str, str], *, job_ok: bool = True) -> bo
             left = _equals(left, right) == (op == "==")
         return left
 
-    def conjunction() -> Any:
+    def logical(op: str, operand: Any) -> Any:
+        """``a && b``: b when a is truthy, else a; ``a || b``: a when truthy, else b."""
         nonlocal pos
-        left = comparison()
-        while peek() == "&&":
+        left = operand()
+        while peek() == op:
             pos += 1
-            right = comparison()
-            left = right if _truthy(left) else left
+            right = operand()
+            left = right if _truthy(left) == (op == "&&") else left
         return left
 
     def disjunction() -> Any:
-        nonlocal pos
-        left = conjunction()
-        while peek() == "||":
-            pos += 1
-            right = conjunction()
-            left = left if _truthy(left) else right
-        return left
+        return logical("||", lambda: logical("&&", comparison))
 
     result = disjunction()
     assert pos == len(tokens), f"trailing tokens in {expression!r}"

@@ -365,9 +365,7 @@ def lib_entries(archive_path: Path = ARCHIVE) -> Iterator[tuple[str, bytes]]:
     of the interpreter running the step (a ``pip install`` on a host)."""
     running_from = zipapp.archive()
     if running_from is not None and not archive_path.is_file():
-        for relative, content in zipapp.entries(running_from):
-            if wanted(relative):
-                yield relative, content
+        yield from zipapp.entries(running_from, wanted)
         return
     if not archive_path.is_file():
         for source, relative in lib_files():
