@@ -1,21 +1,28 @@
 #!/usr/bin/env python3
-"""Resolve requirements/*.in into hash-pinned requirements/*.txt for the image and the host runtime.
+"""Resolve requirements/*.in into hash-pinned locks requirements/*.txt: the one update command.
 
-    python requirements/pin.py            # rewrite image.txt, build.txt and host.txt
-    python requirements/pin.py --check    # exit 1 if they are out of date
+    python requirements/pin.py            # rewrite image.txt, build.txt, dev.txt and host.txt
+    python requirements/pin.py --check    # exit 1 if one is out of date
 
-Uses only pip (``pip install --dry-run --report``) against the configured index, wheels only.
-image.txt and build.txt: CPython 3.11 (Debian bookworm's python3.11) on manylinux x86_64 and
-aarch64; every wheel that either platform would pick gets a ``--hash``, so the Dockerfile can use
-``--require-hashes``. host.txt (the host runtime's zip application, scripts/build_host.py): pure
-Python wheels (``py3-none-any``) only, resolved for every Python from 3.10 to 3.14, which must
-agree on one version of each.
+Uses only pip (``pip install --dry-run --report``) against the configured index, for CPython 3.11
+(Debian bookworm's python3.11; the machines' python3) on manylinux x86_64 and aarch64, wheels only.
+Every wheel that either platform would pick gets a ``--hash``, so the Dockerfile and
+scripts/venv.sh install with ``--require-hashes --no-deps``: the lock, not the index, decides every
+version, transitive packages included.
+
+``dev.txt`` (the tests' environment) is resolved with image.txt as constraints: a package both ship
+has the image's version (one source of truth; tests/test_locks.py checks it).
+
+``host.txt`` (the host runtime's zip application, scripts/build_host.py): pure-Python wheels
+(``py3-none-any``) only, resolved for every Python from 3.10 to 3.14 (which must agree on one
+version of each), with image.txt as constraints too (tests/host/test_host_build.py checks it).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -30,27 +37,35 @@ PLATFORMS = {
 }
 
 
+def constraints_of(lock: Path, dest: Path) -> Path:
+    """``name==version`` lines of a lock (pip refuses hashes in a constraints file)."""
+    pins = re.findall(r"^([A-Za-z0-9_.-]+==\S+)", lock.read_text(), re.MULTILINE)
+    dest.write_text("\n".join(pins) + "\n")
+    return dest
+
+
 HOST_PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
-# (implementation, abis) of a pure-Python resolution: only py3-none-any wheels qualify.
-PURE = ("py", ["none"])
 
 
-def resolve(infile: Path, platform_tags: list[str], python_version: str = PYTHON_VERSION,
-            pure: bool = False, constraints: str = "") -> dict[str, tuple[str, set[str]]]:
-    implementation, abis = PURE if pure else (
+def resolve(infile: Path, platform_tags: list[str], constraints: Path | None = None,
+            python_version: str = PYTHON_VERSION,
+            pure: bool = False) -> dict[str, tuple[str, set[str]]]:
+    """``pure``: only py3-none-any wheels qualify (implementation ``py``, abi ``none``)."""
+    implementation, abis = ("py", ["none"]) if pure else (
         "cp", ["cp" + python_version.replace(".", ""), "abi3", "none"])
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-               "--no-input", "--report", str(report), "--only-binary=:all:", "--target", str(Path(tmp) / "t"),
+               "--no-input", "--report", str(report), "--only-binary=:all:",
+               # pip before 24 takes platform options only with --target (nothing is written).
+               "--target", str(Path(tmp) / "target"),
                "--python-version", python_version, "--implementation", implementation]
         for abi in abis:
             cmd += ["--abi", abi]
         for tag in platform_tags:
             cmd += ["--platform", tag]
-        if constraints:
-            (Path(tmp) / "constraints.txt").write_text(constraints)
-            cmd += ["-c", str(Path(tmp) / "constraints.txt")]
+        if constraints is not None:
+            cmd += ["-c", str(constraints_of(constraints, Path(tmp) / "constraints.txt"))]
         cmd += ["-r", str(infile)]
         subprocess.run(cmd, check=True)
         data = json.loads(report.read_text())
@@ -63,27 +78,17 @@ def resolve(infile: Path, platform_tags: list[str], python_version: str = PYTHON
     return out
 
 
-def pinned(lock: Path) -> list[tuple[str, str]]:
-    """(name, version) of every ``name==version`` line of a lock file."""
-    found = []
-    for line in lock.read_text().splitlines():
-        name, sep, rest = line.partition("==")
-        if sep and not line.startswith((" ", "#")):
-            found.append((name.strip(), rest.split()[0]))
-    return found
-
-
-def _resolutions(stem: str, infile: Path) -> list[dict[str, tuple[str, set[str]]]]:
-    if stem == "host":  # at image.txt's versions wherever both ship a package
-        pins = "".join(f"{name}=={version}\n" for name, version in pinned(HERE / "image.txt"))
-        return [resolve(infile, ["any"], version, pure=True, constraints=pins)
+def _resolutions(stem: str, infile: Path,
+                 constraints: Path | None) -> list[dict[str, tuple[str, set[str]]]]:
+    if stem == "host":
+        return [resolve(infile, ["any"], constraints, version, pure=True)
                 for version in HOST_PYTHONS]
-    return [resolve(infile, tags) for tags in PLATFORMS.values()]
+    return [resolve(infile, tags, constraints) for tags in PLATFORMS.values()]
 
 
-def render(infile: Path, stem: str = "image") -> str:
+def render(infile: Path, constraints: Path | None = None, stem: str = "image") -> str:
     merged: dict[str, tuple[str, set[str]]] = {}
-    for resolution in _resolutions(stem, infile):
+    for resolution in _resolutions(stem, infile, constraints):
         for name, (version, hashes) in resolution.items():
             if name in merged and merged[name][0] != version:
                 raise SystemExit(f"{name}: {merged[name][0]} vs {version} across targets")
@@ -110,8 +115,10 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="fail if a .txt is out of date")
     args = parser.parse_args()
     stale = []
-    for stem in ("image", "build", "host"):
-        text = render(HERE / f"{stem}.in", stem)
+    # image first: dev.txt is resolved against the image.txt just written.
+    for stem, constraints in (("image", None), ("build", None), ("dev", HERE / "image.txt"),
+                              ("host", HERE / "image.txt")):
+        text = render(HERE / f"{stem}.in", constraints, stem)
         target = HERE / f"{stem}.txt"
         if args.check:
             if not target.exists() or target.read_text() != text:

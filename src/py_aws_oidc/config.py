@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from . import hostpaths, named_profiles, partitions, profiles, safefiles, tags
 from .errors import ConflictingInputsError, InputError
 from .proxy import ProxySettings, resolve_proxy_settings
+from .refresh.layout import DEFAULT_PROFILE as REFRESH_PROFILE
 from .runner import Runner, input_env_name, load_json_input, show
 
 # GITHUB_STATE names the main step saves for its post step: what it wrote to the shared files,
@@ -906,6 +907,17 @@ def _check_profiles(s: Settings) -> None:
             named_profiles.INPUT,
             f"names the profile '{s.aws_profile}', which 'aws-profile' names too.",
             remedy="'aws-profile' receives role-to-assume's session: give the two other names.",
+        )
+    # With refresh-credentials and no aws-profile, role-to-assume's session is the profile
+    # py-aws-oidc (exported as AWS_PROFILE): a profile of that name would replace it.
+    own = REFRESH_PROFILE if s.refresh_credentials and s.roles and s.aws_profile is None else None
+    if own is not None and any(p.name == own for p in s.profiles):
+        raise InputError(
+            named_profiles.INPUT,
+            f"names the profile '{own}', the profile refresh-credentials writes "
+            "role-to-assume's session under (exported as AWS_PROFILE).",
+            remedy="Give the profile another name, or set 'aws-profile' to name "
+            "role-to-assume's session.",
         )
     if s.aws_profile is not None and not s.roles:
         raise ConflictingInputsError(

@@ -74,9 +74,19 @@ def test_margin_from_the_callers_environment() -> None:
     assert process.margin_from({layout.MARGIN_VAR: " 300 "}) == 300
     assert process.margin_from({layout.MARGIN_VAR: "0"}) == 0
     # "9" * 5000: int() itself refuses more than 4300 digits (a ValueError of its own).
-    for bad in ("-1", "5m", "1e3", "43201", "٣", "9" * 5000, "0" * 5000):
+    for bad in ("-1", "5m", "1e3", "٣", "+5", "1 0"):
         with pytest.raises(ProcessFailure, match=layout.MARGIN_VAR):
             process.margin_from({layout.MARGIN_VAR: bad})
+
+
+@pytest.mark.parametrize(("raw", "margin"), [
+    ("43200", 43200), ("43201", 43200), ("86400", 43200), ("9" * 5000, 43200),
+    ("0" * 5000, 0), ("0" * 5000 + "7", 7), ("00043201", 43200),
+])
+def test_a_margin_longer_than_any_session_is_clamped_to_always_refresh(raw: str, margin: int) -> None:
+    """Above the longest session (43200 s) the margin means "always refresh": never an error in a
+    later step (SPEC 1.2)."""
+    assert process.margin_from({layout.MARGIN_VAR: raw}) == margin
 
 
 # -- the files ----------------------------------------------------------------------------------------
@@ -372,14 +382,15 @@ def test_no_refresh_directory_is_written_into_once_it_is_given_away(
 
 def test_the_runners_mounts_map_to_host_paths_for_a_token_file() -> None:
     host_home = Path("/home/runner/work/_temp/_github_home")
-    assert bundle._mounts(Path("/github/home"), host_home) == {
+    env = {"HOME": "/github/home", "RUNNER_WORKSPACE": "/home/runner/work/octo-repo"}
+    assert bundle._mounts(env, Path("/github/home"), host_home) == {
         "/github/home": str(host_home),
         # A token file under ${{ runner.temp }} (accepted by config.py) is read again there too.
         "/github/runner_temp": "/home/runner/work/_temp",
         "/github/workflow": "/home/runner/work/_temp/_github_workflow",
         "/github/file_commands": "/home/runner/work/_temp/_runner_file_commands",
     }
-    assert bundle._mounts(Path("/srv/temp"), Path("/srv/temp")) == {}
+    assert bundle._mounts({}, Path("/srv/temp"), Path("/srv/temp")) == {}
 
 
 def test_config_file_names_the_profile_and_quotes_the_path() -> None:

@@ -68,20 +68,21 @@ class ProcessFailure(Exception):
 
 
 def margin_from(environ: Mapping[str, str]) -> int:
+    """The caller's margin; above the longest session (``MAX_MARGIN_S``) it means "always
+    refresh" and is clamped, never an error in a later step."""
     raw = environ.get(layout.MARGIN_VAR, "").strip()
     if not raw:
         return layout.DEFAULT_MARGIN_S
-    # The length first: int() refuses more than 4300 digits with a ValueError of its own.
-    if (
-        len(raw) > len(str(layout.MAX_MARGIN_S))
-        or not (raw.isascii() and raw.isdigit())
-        or int(raw) > layout.MAX_MARGIN_S
-    ):
+    if not (raw.isascii() and raw.isdigit()):
         raise ProcessFailure(
-            f"{layout.MARGIN_VAR} must be a whole number of seconds from 0 to "
-            f"{layout.MAX_MARGIN_S}; unset it for the default of {layout.DEFAULT_MARGIN_S}."
+            f"{layout.MARGIN_VAR} must be a whole number of seconds (0 or more); unset it for "
+            f"the default of {layout.DEFAULT_MARGIN_S}."
         )
-    return int(raw)
+    # The length first: int() refuses more than 4300 digits with a ValueError of its own.
+    digits = raw.lstrip("0") or "0"
+    if len(digits) > len(str(layout.MAX_MARGIN_S)):
+        return layout.MAX_MARGIN_S
+    return min(int(digits), layout.MAX_MARGIN_S)
 
 
 def _days_from_civil(year: int, month: int, day: int) -> int:
