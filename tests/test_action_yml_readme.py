@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import ast
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomllib
 
 from tests.support.action_yml import REPO_ROOT, declared_inputs, declared_outputs, load_action
 
