@@ -8,7 +8,10 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # localdev runs on the dev venv's 3.11; mypy checks for 3.10
+    from typing_extensions import Self
 
 LOOPBACK = "127.0.0.1"
 MAX_BODY = 8 * 1024 * 1024  # far above anything STS or the token endpoint sees

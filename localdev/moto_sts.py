@@ -22,7 +22,10 @@ import urllib.request
 import weakref
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # localdev runs on the dev venv's 3.11; mypy checks for 3.10
+    from typing_extensions import Self
 
 from ._http import LOOPBACK, free_port
 

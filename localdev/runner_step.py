@@ -160,6 +160,13 @@ def console_script() -> list[str]:
     return [sys.executable, "-m", "py_aws_oidc"]
 
 
+def host_command(action_dir: Path, *, post: bool = False) -> list[str]:
+    """A step of the host runtime as the runner runs a node action: ``node DIR/main.js``
+    (``post.js`` for the post step); ``action_dir`` holds host/'s files and a built dist/."""
+    node = shutil.which("node", path="/usr/local/bin:/usr/bin") or "node"
+    return [node, str(action_dir / ("post.js" if post else "main.js"))]
+
+
 def step_environment(
     paths: RunnerPaths,
     inputs: Mapping[str, str | None] | None,

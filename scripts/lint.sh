@@ -5,7 +5,7 @@
 #
 # Installs pinned tools from PyPI into a cached venv when missing (LINT_VENV, default
 # ${XDG_CACHE_HOME:-$HOME/.cache}/py-aws-oidc/lint-venv), then runs, without network access:
-#   check-jsonschema  action.yml against the vendored github-actions schema, and the workflows
+#   check-jsonschema  action.yml and host/action.yml against the vendored github-actions schema, and the workflows
 #                     (.github/workflows, examples/) against the github-workflows schema
 #   zizmor --offline  security audit of the workflows and action.yml (0 findings allowed)
 #   hadolint          the Dockerfile
@@ -65,8 +65,8 @@ run() {  # run NAME CMD...
 
 workflows=(.github/workflows/*.yml .github/workflows/*.yaml examples/**/*.yml examples/**/*.yaml)
 
-run "check-jsonschema action.yml" \
-  "$BIN/check-jsonschema" --builtin-schema vendor.github-actions action.yml
+run "check-jsonschema action.yml host/action.yml" \
+  "$BIN/check-jsonschema" --builtin-schema vendor.github-actions action.yml host/action.yml
 if ((${#workflows[@]})); then
   run "check-jsonschema workflows" \
     "$BIN/check-jsonschema" --builtin-schema vendor.github-workflows "${workflows[@]}"

@@ -24,8 +24,10 @@ import pytest
 from localdev.forward_proxy import ForwardProxy
 from localdev.moto_sts import MotoServer
 from localdev.oidc_issuer import OidcIssuer
+from localdev.runner_step import host_command
 from localdev.sts_faults import StsFaultProxy
 from tests.support.harness import ActionHarness, ActionResult
+from tests.support.host_runtime import build_action_dir
 from tests.support.leakcheck import SecretRegistry, find_leaks, format_problems, known_secrets
 
 # The test process itself stays hermetic too: no host AWS profile or config reaches boto3.
@@ -129,23 +131,48 @@ def workspace(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def runtime() -> str:
+    """How ``run_action`` runs a step: ``"console"`` (the console script, as the image runs it)
+    or ``"host"`` (``node <action>/main.js`` / ``post.js`` with the zip application built from
+    the current sources: ``host_action``). Modules run both with ``pytestmark = BOTH_RUNTIMES``
+    (tests/support/host_runtime.py), which parametrises this fixture."""
+    return "console"
+
+
+@pytest.fixture(scope="session")
+def host_action(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An action directory of the host runtime, built once per session from the sources."""
+    return build_action_dir(tmp_path_factory.mktemp("host-runtime") / "action")
+
+
+@pytest.fixture
 def make_harness(
     request: pytest.FixtureRequest,
     tmp_path: Path,
     workspace: Path,
     oidc_issuer: OidcIssuer,
     sts: StsFaultProxy,
+    runtime: str,
 ) -> Callable[..., ActionHarness]:
     """``make_harness(command=None, base_dir=None, workspace=None)``: a harness bound to the
-    servers and this test's leak check; ``command`` replaces the console script (e.g.
-    ``[python, "-c", ...]``), ``base_dir`` the runner's directory (default ``tmp_path/runner``)."""
+    servers and this test's leak check; ``command`` replaces the step's command (the console
+    script, or the host runtime's launchers: ``runtime``; e.g. ``[python, "-c", ...]``),
+    ``base_dir`` the runner's directory (default ``tmp_path/runner``)."""
     results: list[ActionResult] = request.node.stash[_RESULTS]
+    post_command: list[str] | None = None
+    if runtime == "host":
+        action_dir: Path = request.getfixturevalue("host_action")
+        default, post_command = host_command(action_dir), host_command(action_dir, post=True)
+    else:
+        assert runtime == "console", runtime
+        default = None
 
     def make(command: list[str] | None = None, base_dir: Path | None = None,
              workspace_dir: Path | None = None) -> ActionHarness:
         return ActionHarness(base_dir=base_dir or tmp_path / "runner", issuer=oidc_issuer,
-                             sts=sts, workspace=workspace_dir or workspace, command=command,
-                             on_result=results.append)
+                             sts=sts, workspace=workspace_dir or workspace,
+                             command=command or default, on_result=results.append,
+                             post_command=None if command else post_command)
 
     return make
 

@@ -47,7 +47,9 @@ def test_runs_as_a_docker_action_with_a_post_entrypoint() -> None:
     assert Path(post).name in scripts
     assert scripts["py-aws-oidc"] == "py_aws_oidc.cli:console_main"
     assert scripts["py-aws-oidc-post"] == "py_aws_oidc.cli:post_console_main"
-    assert runs.get("post-if") == "env.AWS_SKIP_CLEANUP_STEP != 'true'"
+    assert runs.get("post-if") == (
+        "always() && env.PY_AWS_OIDC_POST == 'true' && env.AWS_SKIP_CLEANUP_STEP != 'true'"
+    )
 
 
 def test_every_input_and_output_has_a_description_and_no_input_a_default() -> None:

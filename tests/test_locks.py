@@ -36,7 +36,7 @@ def _entries(path: Path) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
 
 
-@pytest.mark.parametrize("lock", ["dev.txt", "image.txt", "build.txt"])
+@pytest.mark.parametrize("lock", ["dev.txt", "image.txt", "build.txt", "host.txt"])
 def test_every_entry_of_a_lock_is_exact_and_hashed(lock: str) -> None:
     entries = _entries(REQ / lock)
     assert entries

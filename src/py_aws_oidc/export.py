@@ -31,6 +31,11 @@ if TYPE_CHECKING:
 CREDENTIAL_VARS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 REGION_VARS = ("AWS_DEFAULT_REGION", "AWS_REGION")
 REFRESH_VARS = ("AWS_PROFILE", "AWS_CONFIG_FILE")
+# Exported "true" when the main step left files for the post step to remove; the post-if of
+# action.yml and host/action.yml tests it. Only ever set (a later use of the action in the job
+# must not switch off an earlier one's cleanup), and it never decides what is deleted: the post
+# step removes only what its GITHUB_STATE record lists.
+POST_VAR = "PY_AWS_OIDC_POST"
 
 
 def check_allowed_account(settings: Settings, account: str, profile: str | None = None) -> None:
@@ -123,6 +128,7 @@ def stage_refresh(
         runner.export_variable("AWS_PROFILE", refresh.profile)
     directories = dict.fromkeys(str(s.local) for s in (refresh, *profile_setups))
     runner.save_state(REFRESH_STATE, "\n".join(directories))
+    runner.export_variable(POST_VAR, "true")
     runner.info(
         f"Later steps get profile '{refresh.profile}' from {refresh.config_file}: its "
         "credential_process renews the session before it expires."
@@ -203,6 +209,7 @@ def stage_files(prepared: profiles.PreparedWrite, runner: Runner) -> None:
     """Buffer the state for the post step, and export the files' host paths when they are at
     their default place (a later step on the host then needs only ``AWS_PROFILE``)."""
     runner.save_state(STATE_PROFILE_FILES, prepared.record.to_json())
+    runner.export_variable(POST_VAR, "true")
     exported = []
     for variable, path in zip(
         PROFILE_FILE_VARS, (prepared.credentials_path, prepared.config_path), strict=True

@@ -190,7 +190,7 @@ def parse_timestamp(text: str) -> dt.datetime | None:
 def iso8601(when: dt.datetime) -> str:
     """Plain ISO-8601 UTC, e.g. 2026-11-25T18:55:17Z (no JSON quotes)."""
     # Not dt.UTC (3.11+): the credential process (refresh/) runs this on the host's Python 3.10.
-    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: UP017
+    return when.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # -- where and how requests go ----------------------------------------------------------------

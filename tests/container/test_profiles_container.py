@@ -127,6 +127,7 @@ def test_line_form_with_a_chain_in_the_image(container_job: RunnerUserJob) -> No
     assert len(result.token_requests) == 1
     aws = job.home / ".aws"
     assert result.env == {"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
+                          "PY_AWS_OIDC_POST": "true",
                           "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials"),
                           "AWS_CONFIG_FILE": str(aws / "config")}
     assert (aws.stat().st_uid, stat.S_IMODE(aws.stat().st_mode)) == (RUNNER_UID, 0o700)

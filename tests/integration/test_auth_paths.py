@@ -36,6 +36,9 @@ from tests.integration.cac_support import (
     env_names,
     log_lines,
 )
+from tests.support.host_runtime import BOTH_RUNTIMES
+
+pytestmark = BOTH_RUNTIMES  # every test also runs on the host runtime (node + the zip)
 
 RunAction = Any
 TokenFile = Any

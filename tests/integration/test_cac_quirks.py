@@ -281,7 +281,7 @@ def test_aws_profile_with_keys_and_role(run_action: RunAction, sts: StsFaultProx
     assert result.ok, result.explain()
     [call] = sts.calls
     assert call.action == ASSUME_ROLE and call.access_key_id == KEY_ID
-    assert result.raw_env_text == ""
+    assert result.env_entries == [("PY_AWS_OIDC_POST", "true")]  # the post step removes the file
     assert result.outputs["aws-account-id"] == ACCOUNT
     parser = configparser.RawConfigParser()
     parser.read(result.environ["AWS_SHARED_CREDENTIALS_FILE"], encoding="utf-8")

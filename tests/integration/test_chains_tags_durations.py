@@ -17,6 +17,9 @@ import pytest
 
 from localdev.oidc_issuer import DEFAULT_SHA
 from localdev.sts_faults import MSG_MAX_SESSION, StsCall
+from tests.support.host_runtime import BOTH_RUNTIMES
+
+pytestmark = BOTH_RUNTIMES  # every test also runs on the host runtime (node + the zip)
 
 REGION = "us-east-1"
 ROLE_A = "arn:aws:iam::111122223333:role/gha-entry"

@@ -31,6 +31,7 @@ from tests.integration.cac_support import (
     the_error,
 )
 from tests.support.harness import ActionHarness, ActionResult
+from tests.support.host_runtime import BOTH_RUNTIMES
 from tests.support.later_steps import (
     RUNNER_UID,
     LaterStep,
@@ -41,6 +42,8 @@ from tests.support.later_steps import (
     runner_layout,
     step_overrides,
 )
+
+pytestmark = BOTH_RUNTIMES  # every test also runs on the host runtime (node + the zip)
 
 DEV = "arn:aws:iam::111111111111:role/deploy-dev"
 ENTRY = "arn:aws:iam::222222222222:role/gha-entry"
@@ -83,6 +86,7 @@ def test_line_form_with_a_chain_one_token_and_a_later_step_as_the_runner_user(
     # The two file variables (host paths: here the runner's HOME), the region; no keys.
     aws = job.home / ".aws"
     assert result.env == {"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
+                          "PY_AWS_OIDC_POST": "true",
                           "AWS_SHARED_CREDENTIALS_FILE": str(aws / "credentials"),
                           "AWS_CONFIG_FILE": str(aws / "config")}
     arns = json.loads(result.outputs["profiles"])
@@ -191,7 +195,8 @@ def test_a_clash_with_an_existing_profile_writes_nothing(job: RunnerUserJob) -> 
 def test_aws_profile_needs_only_aws_profile_in_a_later_step(job: RunnerUserJob) -> None:
     result = job.run({"role-to-assume": DEV, "aws-profile": "deploy"})
     assert result.ok, result.explain()
-    assert set(result.env) == {"AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"}
+    assert set(result.env) == {"AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
+                               "PY_AWS_OIDC_POST"}
     seen = job.later_step([""], step_env={"AWS_PROFILE": "deploy"})
     assert seen[""]["fingerprint"] == fingerprint(final_credentials(result, DEV))
     assert seen[""]["region"] == REGION
@@ -335,9 +340,8 @@ def test_refresh_credentials_gives_each_profile_its_own_credential_process(
     harness: ActionHarness, sts: StsFaultProxy, oidc_issuer: OidcIssuer
 ) -> None:
     with runner_layout(nested=True) as laid_out:
-        step_harness = ActionHarness(base_dir=laid_out.harness_dir, issuer=harness.issuer,
-                                     sts=harness.sts, workspace=laid_out.workspace,
-                                     on_result=harness.on_result)
+        step_harness = harness.derive(base_dir=laid_out.harness_dir,
+                                      workspace=laid_out.workspace)
         step = step_harness.run_action(
             {"aws-region": REGION, "refresh-credentials": "true",
              "profiles": f"dev = {DEV}\nprod = {ENTRY} > {PROD}"},

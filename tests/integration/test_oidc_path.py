@@ -26,8 +26,11 @@ from tests.integration.cac_support import (
     assert_failed_cleanly,
     log_lines,
 )
+from tests.support.host_runtime import BOTH_RUNTIMES
 
 RunAction = Any
+
+pytestmark = BOTH_RUNTIMES  # every test also runs on the host runtime (node + the zip)
 
 
 def _expected_expiration(sts_expiration: str) -> str:

@@ -14,6 +14,9 @@ import pytest
 from localdev.sts_faults import StsFaultProxy
 from tests.integration.cac_support import REGION, ROLE
 from tests.support.harness import ActionHarness
+from tests.support.host_runtime import BOTH_RUNTIMES
+
+pytestmark = BOTH_RUNTIMES  # every test also runs on the host runtime (node + the zip)
 
 RunAction = Any
 POST = ("post",)

@@ -28,6 +28,9 @@ from tests.integration.cac_support import (
     assert_exports_credentials,
     assert_failed_cleanly,
 )
+from tests.support.host_runtime import BOTH_RUNTIMES
+
+pytestmark = BOTH_RUNTIMES  # every test also runs on the host runtime (node + the zip)
 
 RunAction = Any
 Secrets = Any
@@ -66,8 +69,9 @@ def test_profile_files_honour_the_variables_and_export_nothing(
     assert _ini(cred_file) == {"dev": _session(call.response)}
     assert _ini(config_file) == {"profile dev": {"region": REGION}}
     assert _mode(cred_file) == 0o600 and _mode(config_file) == 0o600
-    # Profile mode: nothing in GITHUB_ENV (not even the region); the outputs are set.
-    assert result.raw_env_text == ""
+    # Profile mode: nothing in GITHUB_ENV (not even the region) but the post step's switch;
+    # the outputs are set.
+    assert result.env_entries == [("PY_AWS_OIDC_POST", "true")]
     assert result.outputs == {"aws-account-id": ACCOUNT, "authenticated-arn": call.response["Arn"]}
     assert not (Path(result.environ["HOME"]) / ".aws").exists()
 
@@ -90,10 +94,10 @@ def test_profile_with_output_env_credentials_exports_aws_profile(
                          "output-env-credentials": "true"})
     assert result.ok, result.explain()
     creds = sts.calls[0].response
-    assert result.env_entries[-1] == ("AWS_PROFILE", "dev")
+    assert result.env_entries[-2:] == [("AWS_PROFILE", "dev"), ("PY_AWS_OIDC_POST", "true")]
     assert sorted(result.env) == sorted(["AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
                                          "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                                         "AWS_PROFILE"])
+                                         "AWS_PROFILE", "PY_AWS_OIDC_POST"])
     assert result.env["AWS_ACCESS_KEY_ID"] == creds["AccessKeyId"]
     assert _ini(Path(result.environ["AWS_SHARED_CREDENTIALS_FILE"]))["dev"] == _session(creds)
 
@@ -101,7 +105,7 @@ def test_profile_with_output_env_credentials_exports_aws_profile(
 def test_profile_with_keys_without_role(run_action: RunAction, sts: StsFaultProxy) -> None:
     result = run_action({"aws-region": REGION, **KEYS, "aws-profile": "ci"})
     assert result.ok, result.explain()
-    assert result.raw_env_text == ""
+    assert result.env_entries == [("PY_AWS_OIDC_POST", "true")]
     assert _ini(Path(result.environ["AWS_SHARED_CREDENTIALS_FILE"])) == {
         "ci": {"aws_access_key_id": KEY_ID, "aws_secret_access_key": SECRET_KEY}}
     assert _ini(Path(result.environ["AWS_CONFIG_FILE"])) == {"profile ci": {"region": REGION}}

@@ -38,6 +38,7 @@ from tests.integration.cac_support import (
     assert_failed_cleanly,
 )
 from tests.support.harness import ActionHarness, ActionResult
+from tests.support.host_runtime import BOTH_RUNTIMES
 from tests.support.later_steps import (
     RUNNER_UID,
     LaterStep,
@@ -49,6 +50,8 @@ from tests.support.later_steps import (
     step_overrides,
     tree_modes,
 )
+
+pytestmark = BOTH_RUNTIMES  # every test also runs on the host runtime (node + the zip)
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or (host_python_version() or (0, 0)) < (3, 10),
@@ -70,10 +73,8 @@ STALE_IN_S = 300  # less than the default margin (1200 s): the cache is stale
 @pytest.fixture
 def job(harness: ActionHarness) -> Iterator[tuple[RunnerLayout, ActionHarness]]:
     with runner_layout() as laid_out:
-        step_harness = ActionHarness(
-            base_dir=laid_out.harness_dir, issuer=harness.issuer, sts=harness.sts,
-            workspace=laid_out.workspace, on_result=harness.on_result,
-        )
+        step_harness = harness.derive(base_dir=laid_out.harness_dir,
+                                      workspace=laid_out.workspace)
         yield laid_out, step_harness
 
 
@@ -130,6 +131,7 @@ def test_step_exports_a_profile_and_leaves_a_private_directory_for_the_runner_us
         ("AWS_REGION", REGION),
         ("AWS_CONFIG_FILE", str(directory / "config")),
         ("AWS_PROFILE", "py-aws-oidc"),
+        ("PY_AWS_OIDC_POST", "true"),  # a directory to remove: the post step runs (post-if)
     ]
     laid_out, _ = job
     assert directory.parent == laid_out.runner_temp

@@ -138,14 +138,29 @@ class ActionHarness:
         workspace: Path | None = None,
         command: Sequence[str] | None = None,
         on_result: Callable[[ActionResult], None] | None = None,
+        post_command: Sequence[str] | None = None,
     ) -> None:
         self.base_dir = base_dir
         self.issuer = issuer
         self.sts = sts
         self.workspace = workspace
         self.command = list(command) if command is not None else console_script()
+        # The post step's own command (the host runtime's post.js); else ``command post``.
+        self.post_command = list(post_command) if post_command is not None else None
         self.on_result = on_result
         self.results: list[ActionResult] = []
+
+    def derive(self, *, base_dir: Path, workspace: Path | None = None) -> ActionHarness:
+        """The same servers, runtime and leak check for a job laid out elsewhere."""
+        return ActionHarness(base_dir=base_dir, issuer=self.issuer, sts=self.sts,
+                             workspace=workspace, command=self.command,
+                             on_result=self.on_result, post_command=self.post_command)
+
+    def argv_for(self, argv: Sequence[str]) -> list[str]:
+        """The process of a step: ``argv`` ``("post", ...)`` runs the post command if any."""
+        if self.post_command is not None and list(argv[:1]) == ["post"]:
+            return [*self.post_command, *argv[1:]]
+        return [*self.command, *argv]
 
     # -- environment -----------------------------------------------------------------------------
 
@@ -206,7 +221,7 @@ class ActionHarness:
         t_wall = time.time()
         t0 = time.monotonic()
         proc = subprocess.Popen(
-            [*self.command, *argv],
+            self.argv_for(argv),
             cwd=paths.workspace,
             env=environ,
             stdin=subprocess.DEVNULL,

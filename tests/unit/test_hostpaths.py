@@ -129,6 +129,7 @@ def test_the_shared_files_use_the_same_detector_as_the_refresh_directory(
     runner = Runner(environ=dict(NO_WORKSPACE), stream=out)
     export.stage_files(_prepared("/github/home"), runner)
     assert dict(runner.pending_env()) == {
+        "PY_AWS_OIDC_POST": "true",
         "AWS_SHARED_CREDENTIALS_FILE": "/srv/work/_temp/_github_home/.aws/credentials",
         "AWS_CONFIG_FILE": "/srv/work/_temp/_github_home/.aws/config",
     }
@@ -148,5 +149,6 @@ def test_the_shared_files_warn_when_no_source_says(
     out = io.StringIO()
     runner = Runner(environ=dict(NO_WORKSPACE), stream=out)
     export.stage_files(_prepared("/github/home"), runner)
-    assert runner.pending_env() == []
+    # Only the post step's switch (files were written): no file variable.
+    assert runner.pending_env() == [("PY_AWS_OIDC_POST", "true")]
     assert "::warning" in out.getvalue() and "mount table" in out.getvalue()

@@ -25,6 +25,7 @@ in, so the runner's user can read, lock and replace them when the container ran 
 from __future__ import annotations
 
 import errno
+import importlib.machinery
 import importlib.util
 import json
 import os
@@ -39,7 +40,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import hostpaths, profiles
+from .. import hostpaths, profiles, zipapp
 from ..assume import Outcome
 from ..config import Settings
 from ..errors import RunnerEnvironmentError
@@ -73,7 +74,7 @@ LIB_MODULES = (
 # Left out of the copy: the trust doctor, compiled extensions (built for another Python),
 # caches, and botocore's models except STS's (botocore reads them from the file system).
 _SKIP_DIRS = {"__pycache__", "tests", "cli"}
-_SKIP_PACKAGE_DIRS = {("py_aws_oidc", "trust")}
+_SKIP_PACKAGE_DIRS = frozenset({("py_aws_oidc", "trust")})
 _BOTOCORE_DATA_KEEP = ("sts",)
 _COPY_SUFFIXES = (".py", ".pem", ".json", ".gz", ".typed")
 
@@ -189,8 +190,11 @@ def host_parent(
 # --- the copy of the package ---------------------------------------------------------------------
 
 
-def _source_of(module: str) -> Path | None:
-    spec = importlib.util.find_spec(module)
+def _source_of(module: str, search: Sequence[str] | None = None) -> Path | None:
+    if search is None:
+        spec = importlib.util.find_spec(module)
+    else:
+        spec = importlib.machinery.PathFinder.find_spec(module, list(search))
     if spec is None or spec.origin in (None, "built-in", "frozen"):
         return None
     origin = Path(spec.origin)
@@ -198,23 +202,57 @@ def _source_of(module: str) -> Path | None:
     return origin.parent if origin.name == "__init__.py" else origin
 
 
-def _wanted(top: str, relative: tuple[str, ...], name: str) -> bool:
+def _wanted(top: str, relative: tuple[str, ...], name: str,
+            botocore_data: tuple[str, ...] | None = _BOTOCORE_DATA_KEEP) -> bool:
     if not name.endswith(_COPY_SUFFIXES):
         return False
     if top == "botocore" and relative == () and name == "cacert.pem":
         return False  # botocore takes certifi's bundle, which lib/ holds
     if top == "botocore" and relative[:1] == ("data",):
-        return (len(relative) == 1 and name.endswith(".json")) or (
-            len(relative) > 1 and relative[1] in _BOTOCORE_DATA_KEEP
+        return botocore_data is not None and (
+            (len(relative) == 1 and name.endswith(".json"))
+            or (len(relative) > 1 and relative[1] in botocore_data)
         )
     return name.endswith((".py", ".pem", ".typed"))
 
 
-def lib_files() -> list[tuple[Path, str]]:
-    """(source file, path inside lib/) for every file the process may import."""
+def _wanted_dir(path: tuple[str, ...], skip_packages: frozenset[tuple[str, str]],
+                botocore_data: tuple[str, ...] | None) -> bool:
+    """``path``: (module, ...dirs) of a directory below a package."""
+    if path[-1] in _SKIP_DIRS or path[:2] in skip_packages:
+        return False
+    if path[:2] == ("botocore", "data"):
+        return botocore_data is not None and (len(path) == 2 or path[2] in botocore_data)
+    return True
+
+
+def wanted(relative: str) -> bool:
+    """Whether a file at ``relative`` (a path inside lib/, ``/``-separated) belongs in the
+    process's copy: the filter of :func:`lib_files`, for a listing (the host runtime's zip)."""
+    parts = tuple(relative.split("/"))
+    top = parts[0].removesuffix(".py") if len(parts) == 1 else parts[0]
+    if top not in LIB_MODULES:
+        return False
+    dirs = parts[:-1]
+    if any(not _wanted_dir(dirs[: i + 1], _SKIP_PACKAGE_DIRS, _BOTOCORE_DATA_KEEP)
+           for i in range(1, len(dirs))):
+        return False
+    return _wanted(top, dirs[1:], parts[-1])
+
+
+def lib_files(
+    search: Sequence[str] | None = None,
+    *,
+    modules: Sequence[str] = LIB_MODULES,
+    skip_packages: frozenset[tuple[str, str]] = _SKIP_PACKAGE_DIRS,
+    botocore_data: tuple[str, ...] | None = _BOTOCORE_DATA_KEEP,
+) -> list[tuple[Path, str]]:
+    """(source file, path inside lib/) for every file the process may import, found in the
+    running interpreter or in the directories ``search``. The host runtime's builder
+    (scripts/build_host.py) packs its zip with the same walk and other knobs."""
     found: list[tuple[Path, str]] = []
-    for module in LIB_MODULES:
-        source = _source_of(module)
+    for module in modules:
+        source = _source_of(module, search)
         if source is None:
             continue
         if source.is_file():
@@ -223,15 +261,11 @@ def lib_files() -> list[tuple[Path, str]]:
         for root, dirs, files in os.walk(source):
             relative = Path(root).relative_to(source).parts
             dirs[:] = sorted(
-                d
-                for d in dirs
-                if d not in _SKIP_DIRS
-                and (module, *relative, d)[:2] not in _SKIP_PACKAGE_DIRS
-                and not (module == "botocore" and relative == ("data",)
-                         and d not in _BOTOCORE_DATA_KEEP)
+                d for d in dirs
+                if _wanted_dir((module, *relative, d), skip_packages, botocore_data)
             )
             for name in sorted(files):
-                if _wanted(module, relative, name):
+                if _wanted(module, relative, name, botocore_data):
                     found.append((Path(root, name), posixpath.join(module, *relative, name)))
     return found
 
@@ -326,8 +360,13 @@ def pack(dest: Path) -> int:
 
 
 def lib_entries(archive_path: Path = ARCHIVE) -> Iterator[tuple[str, bytes]]:
-    """(path inside lib/, content): from the archive the image carries, else from the sources
+    """(path inside lib/, content): from the archive the image carries, from the host runtime's
+    zip application (and its data directory) when the step runs from it, else from the sources
     of the interpreter running the step (a ``pip install`` on a host)."""
+    running_from = zipapp.archive()
+    if running_from is not None and not archive_path.is_file():
+        yield from zipapp.entries(running_from, wanted)
+        return
     if not archive_path.is_file():
         for source, relative in lib_files():
             yield relative, source.read_bytes()

@@ -266,12 +266,12 @@ def _number(text: str) -> float | None:
 def _date(text: str) -> _dt.datetime | None:
     stripped = text.strip()
     if re.fullmatch(r"-?\d+(\.\d+)?", stripped):
-        return _dt.datetime.fromtimestamp(float(stripped), tz=_dt.UTC)
+        return _dt.datetime.fromtimestamp(float(stripped), tz=_dt.timezone.utc)
     try:
         parsed = _dt.datetime.fromisoformat(stripped.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=_dt.timezone.utc)
 
 
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
