@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from ..runner import neutralise_line
 from .errors import NoTrustPolicyError, TrustError
+from .textsafe import escape_controls
 
 _LINE_END = re.compile(r"(\r\n|\r|\n)")
 
@@ -29,6 +30,12 @@ def log_safe(text: str, *, machine: bool = False) -> str:
         return text.replace("##[", "##\\u005b")
     parts = _LINE_END.split(text)
     return "".join(p if i % 2 else neutralise_line(p) for i, p in enumerate(parts))
+
+
+def _err_line(text: str) -> str:
+    """One line for stderr: control characters escaped (a file name or a Sid cannot move the
+    cursor, retitle the terminal or forge a line), then made safe for a runner's log."""
+    return log_safe(escape_controls(text) + "\n")
 
 
 PROG = "py-aws-oidc trust"
@@ -233,7 +240,7 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         out.write(log_safe(result.to_terraform(), machine=True))
     for note in notes:
-        err.write(log_safe(f"note: {note}\n"))
+        err.write(_err_line(f"note: {note}"))
     return 0
 
 
@@ -246,12 +253,12 @@ def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for path in args.files:
         try:
             if args.skip_non_policies and not holds_trust_policy(path):
-                err.write(log_safe(f"note: {path}: skipped, it holds no trust policy\n"))
+                err.write(_err_line(f"note: {path}: skipped, it holds no trust policy"))
                 continue
             policy_file = read_policy_file(path)
         except NoTrustPolicyError as exc:
             if args.skip_non_policies:
-                err.write(log_safe(f"note: {path}: skipped, it holds no trust policy\n"))
+                err.write(_err_line(f"note: {path}: skipped, it holds no trust policy"))
                 continue
             linted.append(LintedFile(path, None, error=exc.message))
         except TrustError as exc:
@@ -265,16 +272,18 @@ def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             linted.append(LintedFile(path, policy_file, found))
     errors = [item.error for item in linted if item.error is not None]
     findings = [finding for item in linted for finding in item.findings]
+    read = [item.policy_file for item in linted if item.policy_file is not None]
+    sources = [loaded.policy.source for pf in read for loaded in pf.policies]
+    skipped = [note for pf in read for note in pf.skipped]
     if args.format == "sarif":
         out.write(log_safe(render_sarif(linted), machine=True))
+    elif args.format == "json":
+        refused = [(item.path, item.error) for item in linted if item.error is not None]
+        out.write(log_safe(render_json(findings, sources, skipped, refused), machine=True))
     elif linted and len(errors) < len(linted):
-        read = [item.policy_file for item in linted if item.policy_file is not None]
-        sources = [loaded.policy.source for pf in read for loaded in pf.policies]
-        skipped = [note for pf in read for note in pf.skipped]
-        render = render_json if args.format == "json" else render_text
-        out.write(log_safe(render(findings, sources, skipped), machine=args.format == "json"))
+        out.write(log_safe(render_text(findings, sources, skipped)))
     for error in errors:
-        err.write(log_safe(f"error: {error}\n"))
+        err.write(_err_line(f"error: {error}"))
     return 2 if errors else exit_code(findings)
 
 
@@ -320,5 +329,5 @@ def main(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None
             return _lint(args, out, err)
         return _check(args, out)
     except TrustError as exc:
-        err.write(log_safe(f"error: {exc.message}\n"))
+        err.write(_err_line(f"error: {exc.message}"))
         return 2

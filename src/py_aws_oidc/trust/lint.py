@@ -20,6 +20,7 @@ from typing import Literal
 from ..partitions import ROLE_ARN
 from .evaluate import ACTION, IAM_GITHUB_CLAIM_KEYS, wildcard_match
 from .policy import Condition, Policy, Statement
+from .textsafe import MAX_LISTED, escape_controls, listed
 
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
@@ -275,9 +276,10 @@ class Finding:
     why: str
     fix: str
     statement_index: int | None = None
+    values: tuple[str, ...] = ()  # the condition's values this finding is about
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "rule": self.rule,
             "severity": self.severity,
             "source": self.source,
@@ -287,6 +289,11 @@ class Finding:
             "why": self.why,
             "fix": self.fix,
         }
+        if self.values:
+            out["values"] = list(self.values[:MAX_LISTED])
+            if len(self.values) > MAX_LISTED:
+                out["values_omitted"] = len(self.values) - MAX_LISTED
+        return out
 
 
 @dataclass(frozen=True)
@@ -581,10 +588,35 @@ def grade_job_workflow_ref(value: str, *, wildcards: bool, in_sub: bool = False)
 
 @dataclass
 class _Collector:
+    """Findings, one per rule and condition: a rule that fires on several values of one
+    condition is one finding listing them (output stays linear in the policy's size)."""
+
     source: str
     findings: list[Finding] = field(default_factory=list)
+    _merged: dict[tuple[int | None, int, str], _Merged] = field(default_factory=dict)
 
-    def add(self, statement: Statement | None, condition: Condition | None, issue: _Issue) -> None:
+    def add(
+        self,
+        statement: Statement | None,
+        condition: Condition | None,
+        issue: _Issue,
+        value: str | None = None,
+    ) -> None:
+        key = (statement.index if statement is not None else None, id(condition), issue.rule)
+        merged = self._merged.get(key) if condition is not None else None
+        if merged is not None:
+            if value is not None:
+                merged.values.append(value)
+            kept = self.findings[merged.position]
+            if SEVERITIES.index(issue.severity) < SEVERITIES.index(kept.severity):
+                merged.lead = value
+                self.findings[merged.position] = replace(
+                    kept, severity=issue.severity, message=issue.message
+                )
+            return
+        if condition is not None:
+            first = [] if value is None else [value]
+            self._merged[key] = _Merged(len(self.findings), first, value)
         self.findings.append(
             Finding(
                 rule=issue.rule,
@@ -598,6 +630,26 @@ class _Collector:
                 statement_index=statement.index if statement is not None else None,
             )
         )
+
+    def result(self) -> list[Finding]:
+        """The findings, each listing the values it is about (at most MAX_LISTED shown)."""
+        out = list(self.findings)
+        for merged in self._merged.values():
+            finding = out[merged.position]
+            if len(merged.values) > 1:
+                others = [v for v in merged.values if v != merged.lead]
+                finding = replace(
+                    finding, message=f"{finding.message}; the same holds for {listed(others)}"
+                )
+            out[merged.position] = replace(finding, values=tuple(merged.values))
+        return out
+
+
+@dataclass
+class _Merged:
+    position: int  # in _Collector.findings
+    values: list[str]
+    lead: str | None  # the value the finding's message is about
 
 
 def lint_policy(
@@ -648,7 +700,7 @@ def lint_policy(
                 f"{place}the expression `{expression}` is not known without running Terraform",
             ),
         )
-    return sorted(out.findings, key=lambda f: SEVERITIES.index(f.severity))
+    return sorted(out.result(), key=lambda f: SEVERITIES.index(f.severity))
 
 
 def _is_chained_hop_policy(policy: Policy) -> bool:
@@ -912,7 +964,7 @@ def _lint_identity(statement: Statement, github_keys: Iterable[Condition], out: 
                     message=f"{issue.message}; values are OR-ed, so this list is as loose as its "
                     f'loosest value, "{value}"',
                 )
-            out.add(statement, cond, final)
+            out.add(statement, cond, final, value)
     _lint_names(statement, identity, github_keys, out)
 
 
@@ -939,10 +991,8 @@ def _lint_names(
     for cond, claim in identity:
         names = [v for v in cond.values if claim == "sub" and _name_based(v)]
         if names:
-            shown = ", ".join(f'"{v}"' for v in names)
-            out.add(
-                statement, cond, _issue("name-based-subject", f"name-based subject(s): {shown}")
-            )
+            message = f"name-based subject(s): {listed(names)}"
+            out.add(statement, cond, _issue("name-based-subject", message))
             return
 
 
@@ -994,17 +1044,22 @@ def render_text(
     verdict = " -> exit 1 (high or critical)" if exit_code(findings) else " -> exit 0"
     summary = ", ".join(f"{n} {sev}" for sev, n in total.items())
     lines.append(f"{sum(total.values())} finding(s): {summary}{verdict}")
-    return "\n".join(lines) + "\n"
+    return "".join(escape_controls(line) + "\n" for line in lines)
 
 
 def render_json(
-    findings: Sequence[Finding], sources: Sequence[str], skipped: Sequence[str] = ()
+    findings: Sequence[Finding],
+    sources: Sequence[str],
+    skipped: Sequence[str] = (),
+    refused: Sequence[tuple[str, str]] = (),
 ) -> str:
+    """The report; ``refused``: (file, error) for each file that could not be linted (exit 2)."""
     report = {
         "policies": list(sources),
         "skipped": list(skipped),
+        "refused": [{"file": path, "error": error} for path, error in refused],
         "findings": [f.to_dict() for f in findings],
         "counts": counts(findings),
-        "exit_code": exit_code(findings),
+        "exit_code": 2 if refused else exit_code(findings),
     }
     return json.dumps(report, indent=2) + "\n"

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import quote
 
 from .files import PolicyFile, is_terraform
 from .lint import RULES, Finding, Severity
@@ -50,9 +51,14 @@ class LintedFile:
 
 
 def _uri(path: str) -> str:
-    """Relative paths stay relative (code scanning resolves them against the checkout)."""
+    """An RFC 3986 reference: absolute paths as ``file:`` URIs, relative ones stay relative
+    (code scanning resolves them against the checkout). Both percent-encoded: a space, ``%``,
+    ``#``, ``?`` or a non-ASCII letter in a name is escaped, and so is a ``:`` (a first segment
+    ``a:b.json`` would read as a scheme)."""
     as_path = Path(path)
-    return as_path.resolve().as_uri() if as_path.is_absolute() else as_path.as_posix()
+    if as_path.is_absolute():
+        return as_path.resolve().as_uri()
+    return quote(as_path.as_posix(), safe="/")
 
 
 def _version() -> str:
