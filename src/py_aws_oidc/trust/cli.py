@@ -245,8 +245,8 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .files import holds_trust_policy, read_policy_file
-    from .lint import exit_code, lint_policy, render_json, render_text
+    from .files import holds_trust_policy, lint_loaded, read_policy_file
+    from .lint import exit_code, render_json, render_text
     from .sarif import LintedFile, render_sarif
 
     linted: list[LintedFile] = []
@@ -267,7 +267,7 @@ def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             found = tuple(
                 finding
                 for loaded in policy_file.policies
-                for finding in lint_policy(loaded.policy, loaded.unresolved)
+                for finding in lint_loaded(loaded)
             )
             linted.append(LintedFile(path, policy_file, found))
     errors = [item.error for item in linted if item.error is not None]

@@ -7,9 +7,14 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import NoTrustPolicyError, UnreadableFileError
 from .policy import Policy, parse_policy_text
+
+if TYPE_CHECKING:
+    from .lint import Finding
+    from .unknown import SymPolicy
 
 # IAM caps a trust policy at a few KiB; Terraform modules are larger but not megabytes. The cap
 # keeps a hostile or mistaken FILE (a 20 MB blob, /dev/zero) from costing memory or minutes.
@@ -18,8 +23,23 @@ MAX_FILE_BYTES = 1024 * 1024
 
 @dataclass(frozen=True)
 class LoadedPolicy:
+    """One policy as read: ``policy`` is concrete (unknowns instantiated tight, for ``check``
+    and for locating lines); ``symbolic`` keeps the unknowns (see unknown.py) and
+    ``without_defaults`` is the same policy with variables that took their default unknown."""
+
     policy: Policy
-    unresolved: tuple[tuple[int | None, str, str], ...] = ()  # (statement, where, expression)
+    symbolic: SymPolicy | None = None
+    without_defaults: SymPolicy | None = None
+
+
+def lint_loaded(loaded: LoadedPolicy) -> list[Finding]:
+    """The findings of one policy as read, linted around its unknowns."""
+    from .lint import lint_policy
+    from .unknown import lint_symbolic
+
+    if loaded.symbolic is None:
+        return lint_policy(loaded.policy)
+    return lint_symbolic(loaded.symbolic, loaded.without_defaults)
 
 
 @dataclass(frozen=True)
@@ -95,10 +115,7 @@ def read_policy_file(path: str) -> PolicyFile:
         return PolicyFile(
             path=path,
             policies=tuple(
-                LoadedPolicy(
-                    p.policy,
-                    tuple((u.statement_index, u.where, u.expression) for u in p.unresolved),
-                )
+                LoadedPolicy(p.policy, p.symbolic, p.without_defaults)
                 for p in tf.policies
             ),
             skipped=tf.skipped,

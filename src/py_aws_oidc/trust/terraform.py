@@ -32,6 +32,7 @@ from .policy import (
     load_json,
     parse_policy_document,
 )
+from .unknown import SymPolicy, Unknown, from_policy
 
 GITHUB_PROVIDER_URL = "https://token.actions.githubusercontent.com"
 
@@ -49,6 +50,14 @@ class Unresolved:
 class TerraformPolicy:
     policy: Policy
     unresolved: tuple[Unresolved, ...]
+
+    @property
+    def symbolic(self) -> SymPolicy:
+        return from_policy(self.policy, [Unknown(u.expression) for u in self.unresolved])
+
+    @property
+    def without_defaults(self) -> SymPolicy | None:
+        return None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,409 @@
+"""What cannot be known offline: the policy model every reader produces, and how lint treats it.
+
+A reader of infrastructure code (Terraform: ``terraform.py``; CloudFormation: its own reader)
+does not produce a :class:`~.policy.Policy` directly but a :class:`SymPolicy`: the same
+statements, where any string may hold values not known without deploying:
+
+- :class:`Unknown` ``(expr, source, default_note)``: one value not known offline, named by the
+  expression that produces it (``var.subjects``, ``aws_iam_role.x.arn``, ``!Ref RepoName``);
+  ``source`` is ``file:line`` when the reader knows it; ``default_note`` is set when the value
+  is a variable's default (``var.subjects = [] (its default)``): see "two worlds" below.
+- :class:`Template`: a string partly known (``"repo:${var.org}/app:*"``): parts of ``str`` and
+  :class:`Unknown`.
+- Where unknowns may sit (a :data:`Sym` is ``str | Template | Unknown``): any condition value,
+  a whole values list, the condition key (or only its provider prefix), the operator
+  (``test = var.op``), the effect, actions, principals (whole or in part), a Sid. A whole block
+  whose presence is unknown (``dynamic "condition"`` / ``dynamic "statement"`` over an unknown
+  collection, ``source_policy_documents``) is marked ``optional`` with the unknown deciding it.
+
+Lint (:func:`lint_symbolic`) never sees a symbol: the policy is instantiated twice, once with
+every unknown *tight* (operator StringEquals, a subject pinned to one branch, aud
+``sts.amazonaws.com``, an optional condition present, an optional statement absent) and once
+*loose* (StringLike, ``*``, condition absent, statement present). A finding is a fact only when
+both instantiations raise it (same rule, severity, statement and condition): a verdict that
+depends on an unknown is dropped. One advisory finding, rule ``unresolved``, names the unknowns.
+
+Two worlds: readers evaluate once with variables' defaults (the value Terraform would use) and,
+when a default was used, once more with those variables unknown. A fact of the first world that
+is not a fact of the second was decided by a default: its message says which variable and which
+default, and its fix names the variable to set.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from .evaluate import ACTION
+from .lint import SEVERITIES, Finding, _issue, lint_policy
+from .policy import Condition, DuplicateKey, Policy, Statement, build_statement
+
+Mode = Literal["tight", "loose"]
+MAX_NAMED = 20  # unknown expressions named in one ``unresolved`` finding
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value not known offline, named by the expression that produces it."""
+
+    expr: str
+    source: str | None = None  # "main.tf:12"
+    default_note: str | None = None  # "var.subjects = [] (its default)"
+
+    def __str__(self) -> str:
+        return f"${{{self.expr}}}"
+
+
+@dataclass(frozen=True)
+class Template:
+    """A string partly known: ``"repo:" + Unknown(var.org) + "/app:*"``."""
+
+    parts: tuple[str | Unknown, ...]
+
+    def __str__(self) -> str:
+        return "".join(str(part) for part in self.parts)
+
+
+Sym = str | Template | Unknown
+SymList = tuple[Sym, ...] | Unknown  # a whole list may be unknown
+
+
+@dataclass(frozen=True)
+class SymCondition:
+    operator: Sym
+    key: Sym
+    values: SymList
+    optional: Unknown | None = None  # a dynamic block over an unknown collection
+
+
+@dataclass(frozen=True)
+class SymStatement:
+    index: int
+    where: str
+    sid: Sym | None
+    effect: Sym | None
+    principal: dict[str, SymList] | str | None  # {"Federated": [...]} or "*"
+    not_principal: dict[str, SymList] | str | None
+    actions: SymList | None
+    not_actions: SymList | None
+    conditions: tuple[SymCondition, ...]
+    optional: Unknown | None = None  # a dynamic statement over an unknown collection
+
+
+@dataclass(frozen=True)
+class SymPolicy:
+    source: str
+    version: str | None
+    statements: tuple[SymStatement, ...]
+    duplicate_keys: tuple[DuplicateKey, ...] = ()
+    extra_unknowns: tuple[Unknown, ...] = field(default=())  # named, with no place in a value
+
+    def unknowns(self) -> list[Unknown]:
+        """Every unknown, in order of appearance, each once."""
+        seen: dict[Unknown, None] = dict.fromkeys(self.extra_unknowns)
+        for statement in self.statements:
+            for item in statement_unknowns(statement):
+                seen.setdefault(item)
+        return list(seen)
+
+
+def _sym_unknowns(value: object) -> Iterable[Unknown]:
+    if isinstance(value, Unknown):
+        yield value
+    elif isinstance(value, Template):
+        yield from (part for part in value.parts if isinstance(part, Unknown))
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _sym_unknowns(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _sym_unknowns(item)
+
+
+def statement_unknowns(statement: SymStatement) -> list[Unknown]:
+    found: list[Unknown] = []
+    if statement.optional is not None:
+        found.append(statement.optional)
+    for part in (
+        statement.sid,
+        statement.effect,
+        statement.principal,
+        statement.not_principal,
+        statement.actions,
+        statement.not_actions,
+    ):
+        found.extend(_sym_unknowns(part))
+    for cond in statement.conditions:
+        if cond.optional is not None:
+            found.append(cond.optional)
+        found.extend(_sym_unknowns((cond.operator, cond.key, cond.values)))
+    return found
+
+
+def is_known(policy: SymPolicy) -> bool:
+    return not policy.unknowns()
+
+
+# --- instantiation -------------------------------------------------------------------------
+
+_GITHUB_HOST = "token.actions.githubusercontent.com"
+_GITHUB_ARN = f"arn:aws:iam::123456789012:oidc-provider/{_GITHUB_HOST}"
+_SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+class _Instantiator:
+    """Turns symbols into text for one mode, remembering how to show them again."""
+
+    def __init__(self, mode: Mode, order: Sequence[Unknown]) -> None:
+        self.mode = mode
+        self.tokens = {item: f"tfunknown{n}x" for n, item in enumerate(order)}
+        self.shown: dict[str, str] = {}  # tight text -> "${expr}" for messages
+
+    def _token(self, item: Unknown) -> str:
+        token = self.tokens.get(item) or f"tfunknown{len(self.tokens)}x"
+        self.tokens.setdefault(item, token)
+        self.shown[token] = str(item)
+        return token
+
+    def whole(self, item: Unknown, tight: str, loose: str = "*") -> str:
+        token = self._token(item)
+        text = tight.replace("T", token) if self.mode == "tight" else loose
+        if self.mode == "tight" and text != token:
+            self.shown[text] = str(item)
+        return text
+
+    def text(self, value: Sym | None, tight: str = "T", loose: str = "*") -> str | None:
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, Unknown):
+            return self.whole(value, tight, loose)
+        out = []
+        for part in value.parts:
+            if isinstance(part, Unknown):
+                out.append(self._token(part) if self.mode == "tight" else "*")
+            else:
+                out.append(part)
+        return "".join(out)
+
+    def strings(self, value: SymList | None, tight: str, loose: str = "*") -> list[str] | None:
+        if value is None:
+            return None
+        if isinstance(value, Unknown):
+            return [self.whole(value, tight, loose)]
+        return [self.text(item, tight, loose) or "" for item in value]
+
+    def key(self, value: Sym) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, Unknown):
+            return self.whole(value, f"{_GITHUB_HOST}:sub", f"{_GITHUB_HOST}:T")
+        marked = "".join(part if isinstance(part, str) else "\0" for part in value.parts)
+        prefix, _, claim = marked.rpartition(":")
+        if "\0" in claim:
+            return self.whole(Unknown(str(value)), f"{_GITHUB_HOST}:sub", f"{_GITHUB_HOST}:T")
+        if "\0" in prefix:  # an unknown provider prefix is assumed to be the right one
+            self.shown[f"{_GITHUB_HOST}:{claim}"] = str(value)
+            return f"{_GITHUB_HOST}:{claim}"
+        return f"{prefix}:{claim}"
+
+    def principal(self, value: dict[str, SymList] | str | None) -> object:
+        if value is None or isinstance(value, str):
+            return value
+        return {kind: self.strings(ids, _GITHUB_ARN, "*") or [] for kind, ids in value.items()}
+
+
+_TIGHT_BY_CLAIM = {
+    "sub": "repo:T/T:ref:refs/heads/T",
+    "job_workflow_ref": f"T/T/.github/workflows/T.yml@{_SHA}",
+    "aud": "sts.amazonaws.com",
+}
+
+
+def _condition(inst: _Instantiator, cond: SymCondition) -> tuple[str, str, object]:
+    operator = inst.text(cond.operator, "StringEquals", "StringLike") or ""
+    key = inst.key(cond.key)
+    claim = key.rpartition(":")[2].lower()
+    tight = _TIGHT_BY_CLAIM.get(claim, "T")
+    return operator, key, inst.strings(cond.values, tight)
+
+
+def instantiate(policy: SymPolicy, mode: Mode) -> tuple[Policy, dict[int, int], dict[str, str]]:
+    """The concrete policy of one mode; ``id(Condition)`` -> its symbolic position; and the
+    texts that stand for unknowns (to show ``${expr}`` in messages)."""
+    inst = _Instantiator(mode, policy.unknowns())
+    statements: list[Statement] = []
+    positions: dict[int, int] = {}
+    for sym in policy.statements:
+        if sym.optional is not None and mode == "tight":
+            continue  # OR-ed: an extra statement can only open the role more
+        kept = [
+            (pos, cond)
+            for pos, cond in enumerate(sym.conditions)
+            if cond.optional is None or mode == "tight"  # AND-ed: only narrows
+        ]
+        statement = build_statement(
+            index=sym.index,
+            where=sym.where,
+            sid=inst.text(sym.sid),
+            effect=inst.text(sym.effect, "Deny", "Allow") if sym.effect is not None else None,
+            principal=inst.principal(sym.principal),
+            not_principal=inst.principal(sym.not_principal),
+            action=inst.strings(sym.actions, ACTION),
+            not_action=inst.strings(sym.not_actions, ACTION),
+            conditions=[_condition(inst, cond) for _, cond in kept],
+        )
+        for (pos, _), cond_obj in zip(kept, statement.conditions, strict=True):
+            positions[id(cond_obj)] = pos
+        statements.append(statement)
+    concrete = Policy(
+        source=policy.source,
+        version=policy.version,
+        statements=tuple(statements),
+        duplicate_keys=policy.duplicate_keys,
+    )
+    return concrete, positions, inst.shown
+
+
+# --- lint around the unknowns ----------------------------------------------------------------
+
+_Key = tuple[str, str, int | None, int | None]
+
+
+def _keyed(policy: SymPolicy, mode: Mode) -> tuple[dict[_Key, Finding], dict[str, str]]:
+    concrete, positions, shown = instantiate(policy, mode)
+    out: dict[_Key, Finding] = {}
+    for finding in lint_policy(concrete):
+        cond = None if finding.condition is None else positions.get(id(finding.condition))
+        out.setdefault((finding.rule, finding.severity, finding.statement_index, cond), finding)
+    return out, shown
+
+
+def _show(text: str, shown: dict[str, str]) -> str:
+    for stand_in in sorted(shown, key=len, reverse=True):
+        text = text.replace(stand_in, shown[stand_in])
+    return text
+
+
+def _facts(policy: SymPolicy) -> dict[_Key, Finding]:
+    tight, shown = _keyed(policy, "tight")
+    if is_known(policy):
+        return tight
+    loose, _ = _keyed(policy, "loose")
+    facts: dict[_Key, Finding] = {}
+    for key, finding in tight.items():
+        if key in loose:
+            cond = finding.condition
+            if cond is not None:
+                cond = Condition(
+                    cond.operator,
+                    _show(cond.key, shown),
+                    tuple(_show(v, shown) for v in cond.values),
+                )
+            facts[key] = replace(
+                finding,
+                message=_show(finding.message, shown),
+                statement=_show(finding.statement or "", shown) or None,
+                condition=cond,
+            )
+    return facts
+
+
+def _default_notes(policy: SymPolicy, statement_index: int | None) -> list[Unknown]:
+    found: dict[str, Unknown] = {}
+    for statement in policy.statements:
+        if statement_index is None or statement.index == statement_index:
+            for item in statement_unknowns(statement):
+                if item.default_note:
+                    found.setdefault(item.expr, item)
+    return list(found.values())
+
+
+def _decided_by_default(finding: Finding, defaults: list[Unknown]) -> Finding:
+    notes = ", ".join(d.default_note or d.expr for d in defaults)
+    names = ", ".join(d.expr for d in defaults)
+    return replace(
+        finding,
+        message=f"with {notes}, {finding.message}",
+        fix=f"{finding.fix} If callers set {names}, lint with their values "
+        "(--var NAME=VALUE or --var-file FILE).",
+    )
+
+
+def unresolved_finding(policy: SymPolicy, unknowns: Sequence[Unknown]) -> Finding:
+    names = [f"`{u.expr}`" + (f" ({u.source})" if u.source else "") for u in unknowns]
+    shown = ", ".join(names[:MAX_NAMED])
+    if len(names) > MAX_NAMED:
+        shown += f" and {len(names) - MAX_NAMED} more"
+    issue = _issue(
+        "unresolved",
+        f"not known offline, linted around: {shown}; no finding depends on "
+        f"{'it' if len(names) == 1 else 'them'}",
+    )
+    return Finding(
+        rule=issue.rule,
+        severity=issue.severity,
+        source=policy.source,
+        statement=None,
+        condition=None,
+        message=issue.message,
+        why=issue.why,
+        fix=issue.fix,
+    )
+
+
+def lint_symbolic(policy: SymPolicy, without_defaults: SymPolicy | None = None) -> list[Finding]:
+    """The findings that hold whatever the unknowns are, most severe first, and one
+    ``unresolved`` finding naming the unknowns. ``without_defaults``: the same policy read with
+    the variables that took their default unknown (see the module's doc)."""
+    facts = _facts(policy)
+    if without_defaults is not None and without_defaults.unknowns() != policy.unknowns():
+        kept = _facts(without_defaults)
+        for key, finding in list(facts.items()):
+            if key not in kept:
+                defaults = _default_notes(without_defaults, finding.statement_index)
+                if defaults:
+                    facts[key] = _decided_by_default(finding, defaults)
+    found = sorted(facts.values(), key=lambda f: SEVERITIES.index(f.severity))
+    unknowns = policy.unknowns()
+    if unknowns:
+        found.append(unresolved_finding(policy, unknowns))
+    return found
+
+
+def describe(value: object) -> str:
+    """A symbolic value as text, unknowns shown as ``${expr}``."""
+    if isinstance(value, Unknown | Template):
+        return str(value)
+    return json.dumps(value)
+
+
+def from_policy(policy: Policy, extra_unknowns: Sequence[Unknown] = ()) -> SymPolicy:
+    """A concrete policy as the model (every value known), with unknowns to name."""
+
+    def principal(value: object) -> dict[str, SymList] | str | None:
+        if value is None:
+            return None
+        assert hasattr(value, "wildcard") and hasattr(value, "entries")
+        if value.wildcard:
+            return "*"
+        return {kind: tuple(ids) for kind, ids in value.entries}
+
+    statements = tuple(
+        SymStatement(
+            index=s.index,
+            where=f"{policy.source}: statement {s.label}",
+            sid=s.sid,
+            effect=s.effect,
+            principal=principal(s.principal),
+            not_principal=principal(s.not_principal),
+            actions=s.actions,
+            not_actions=s.not_actions,
+            conditions=tuple(SymCondition(c.operator.text, c.key, c.values) for c in s.conditions),
+        )
+        for s in policy.statements
+    )
+    return SymPolicy(
+        policy.source, policy.version, statements, policy.duplicate_keys, tuple(extra_unknowns)
+    )
