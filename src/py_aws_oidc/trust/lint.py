@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -202,6 +202,19 @@ RULES: tuple[Rule, ...] = (
         "--environment NAME` does).",
     ),
     Rule(
+        "subject-never-matches",
+        "medium",
+        "A subject or key no token can match: a `.git` suffix on the repository, an empty owner "
+        "or repository (`repo:`), a ref without `ref:` (`repo:o/r:refs/heads/main`), a "
+        "misspelled provider host in the condition key",
+        "GitHub never writes such a subject (a repository name cannot end in .git; the ref is "
+        "written ref:refs/heads/NAME) and AWS names condition keys after the provider's exact "
+        "host: the condition fails for every token, so the role is unusable (it fails closed).",
+        "Write the subject as GitHub writes it, repo:OWNER/REPO:ref:refs/heads/BRANCH or "
+        "repo:OWNER/REPO:environment:NAME (`py-aws-oidc trust generate` writes one), under the "
+        "key token.actions.githubusercontent.com:sub.",
+    ),
+    Rule(
         "stringlike-question-mark",
         "low",
         "`?` in a StringLike value: it matches exactly one character",
@@ -336,7 +349,9 @@ _SHA = re.compile(r"^[0-9a-f]{40}$")
 _STRING_POSITIVE = ("StringEquals", "StringLike", "StringEqualsIgnoreCase")
 _IDENTITY = ("sub", "job_workflow_ref")
 _TRUSTING = ("github", "wildcard", "unknown", "not-principal")
-_NEVER_MATCHES = frozenset({"environment-literal-colon"})
+_NEVER_MATCHES = frozenset({"environment-literal-colon", "subject-never-matches"})
+_GITHUB_HOST = "token.actions.githubusercontent.com"
+_SCHEME = re.compile(r"^https?://", re.IGNORECASE)
 
 
 def _wild(text: str) -> bool:
@@ -402,6 +417,9 @@ def grade_subject(value: str, *, wildcards: bool) -> list[_Issue]:
         return _grade_custom_subject(value, wildcards=wildcards)
     segment, colon, context = value[len("repo:") :].partition(":")
     owner, slash, repo = segment.partition("/")
+    never = _never_matching_subject(value, segment, context if colon else None, wild)
+    if never is not None:
+        return [never]
     if wild(owner) or (not slash and wild(segment)):
         return [
             _issue(
@@ -442,6 +460,40 @@ def grade_subject(value: str, *, wildcards: bool) -> list[_Issue]:
             )
         ]
     return _grade_environment_name(value, context, wildcards=wildcards)
+
+
+def _never_matching_subject(
+    value: str, segment: str, context: str | None, wild: Callable[[str], bool]
+) -> _Issue | None:
+    """``repo:o/r.git:*``, ``repo:``, ``repo:/r:*``, ``repo:o:*``, ``repo:o/r:refs/heads/x``:
+    GitHub writes no such subject. (A part holding a wildcard may match something: not here.)"""
+    owner, slash, repo = segment.partition("/")
+    name = repo.split("@")[0]
+    if not owner or (slash and not repo) or (not slash and not wild(segment)):
+        what = "owner" if not owner else "repository"
+        return _issue(
+            "subject-never-matches",
+            f'sub "{value}" names no {what} (GitHub writes repo:OWNER/REPO:...), so it '
+            "never matches",
+            fix="Name both: repo:OWNER/REPO:ref:refs/heads/BRANCH (or :environment:NAME).",
+        )
+    if name.lower().endswith(".git") and not wild(repo):
+        fixed = f"repo:{owner}/{repo[: len(name) - 4]}{repo[len(name) :]}"
+        fixed += f":{context}" if context is not None else ""
+        return _issue(
+            "subject-never-matches",
+            f'sub "{value}": a repository name never ends in .git (that is the clone URL), so '
+            "this value never matches",
+            fix=f'Drop the .git suffix: "{fixed}".',
+        )
+    if context is not None and context.startswith("refs/"):
+        return _issue(
+            "subject-never-matches",
+            f'sub "{value}": GitHub writes the ref as ref:{context[:40]}, so this value never '
+            "matches",
+            fix=f'Write "repo:{segment}:ref:{context}".',
+        )
+    return None
 
 
 # Claims GitHub lets a customised subject template append after the environment.
@@ -597,6 +649,8 @@ class _Collector:
     source: str
     findings: list[Finding] = field(default_factory=list)
     _merged: dict[tuple[int | None, int, str], _Merged] = field(default_factory=dict)
+    # A condition linted under a corrected key (a misspelled host) -> the condition as written.
+    aliases: dict[int, Condition] = field(default_factory=dict)
 
     def add(
         self,
@@ -605,6 +659,8 @@ class _Collector:
         issue: _Issue,
         value: str | None = None,
     ) -> None:
+        if condition is not None:
+            condition = self.aliases.get(id(condition), condition)
         key = (statement.index if statement is not None else None, id(condition), issue.rule)
         merged = self._merged.get(key) if condition is not None else None
         if merged is not None:
@@ -635,7 +691,8 @@ class _Collector:
         )
 
     def result(self) -> list[Finding]:
-        """The findings, each listing the values it is about (at most MAX_LISTED shown)."""
+        """The findings, each listing the values it is about (at most MAX_LISTED shown), their
+        fixes made to agree on each condition (:func:`_harmonise`)."""
         out = list(self.findings)
         for merged in self._merged.values():
             finding = out[merged.position]
@@ -645,7 +702,63 @@ class _Collector:
                     finding, message=f"{finding.message}; the same holds for {listed(others)}"
                 )
             out[merged.position] = replace(finding, values=tuple(merged.values))
+        groups: dict[tuple[int | None, int], list[int]] = {}
+        for position, finding in enumerate(out):
+            if finding.condition is not None:
+                key = (finding.statement_index, id(finding.condition))
+                groups.setdefault(key, []).append(position)
+        for positions in groups.values():
+            if len(positions) > 1:
+                for position, fixed in zip(
+                    positions, _harmonise([out[p] for p in positions]), strict=True
+                ):
+                    out[position] = fixed
         return out
+
+
+# Rules whose fix prescribes the condition's operator; the first operator a fix names is the one.
+_OPERATOR_FIXES = frozenset(
+    {
+        "negated-or-ifexists-identity",
+        "stringequals-wildcard",
+        "subject-any-repository",
+        "subject-org-wide",
+        "subject-repo-wide",
+        "subject-prefix-wildcard",
+        "stringlike-question-mark",
+    }
+)
+_OPERATOR_NAME = re.compile(r"\bString[A-Za-z]+")
+
+
+def _harmonise(group: list[Finding]) -> list[Finding]:
+    """One condition's findings, their fixes made to agree (a user applies them all):
+
+    - an ``unknown-claim-key`` condition is deleted, whatever else is wrong with it (a
+      ``ForAllValues:`` on ``iss`` is not fixed by ``StringEquals`` on ``iss``);
+    - ``set-operator-single-valued`` says "use the operator without the qualifier" unless
+      another finding prescribes another operator (``ForAnyValue:StringLike`` on ``repo:o/*``:
+      not "use StringLike" next to "pin it with StringEquals"): then it defers to that fix.
+    The other rules' fixes touch different parts of a condition (its key, its values, the
+    workflow's ref) and agree as they are (tests/trust/test_trust_fixes.py)."""
+    unknown = [f for f in group if f.rule == "unknown-claim-key"]
+    if unknown:
+        return [replace(f, fix=unknown[0].fix) for f in group]
+    prescribing = sorted(
+        (f for f in group if f.rule in _OPERATOR_FIXES),
+        key=lambda f: SEVERITIES.index(f.severity),
+    )
+    out = []
+    for finding in group:
+        cond = finding.condition
+        fixed = finding
+        if finding.rule == "set-operator-single-valued" and cond is not None and prescribing:
+            named = _OPERATOR_NAME.search(prescribing[0].fix)
+            if named is None or named.group() != cond.operator.text.partition(":")[2]:
+                fix = f"Remove the `{cond.operator.qualifier}:` qualifier, then: "
+                fixed = replace(finding, fix=fix + prescribing[0].fix)
+        out.append(fixed)
+    return out
 
 
 @dataclass
@@ -710,8 +823,66 @@ def _is_chained_hop_policy(policy: Policy) -> bool:
     )
 
 
+def _misspelled_host(prefix: str, statement: Statement) -> str | None:
+    """The provider prefix a near miss of GitHub's host was meant to be, else None:
+    ``token.action.githubusercontent.com``, ``token.actions.githubusercontent.co``,
+    ``https://token.actions.githubusercontent.com`` (keys carry no scheme)."""
+    bare = _SCHEME.sub("", prefix).lower()
+    host, slash, path = bare.partition("/")
+    if abs(len(host) - len(_GITHUB_HOST)) > 3 or _edit_distance(host, _GITHUB_HOST) > 3:
+        return None
+    if host == _GITHUB_HOST and bare == prefix.lower():
+        return None
+    meant = f"{_GITHUB_HOST}{slash}{path}"
+    own = sorted(_github_prefixes(statement))
+    return meant if not own or meant in own else own[0]
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, start=1):
+        current = [i]
+        for j, other in enumerate(b, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            )
+        previous = current
+    return previous[-1]
+
+
+def _github_conditions(statement: Statement, out: _Collector) -> list[Condition]:
+    """The statement's conditions on GitHub claims; a key whose host is misspelled is reported
+    and linted under the key it was meant to be (its findings point at the key as written)."""
+    found = []
+    for cond in statement.conditions:
+        if _is_github_key(cond.key, statement):
+            found.append(cond)
+            continue
+        prefix, claim = _split_key(cond.key)
+        meant = _misspelled_host(prefix, statement) if prefix else None
+        if meant is None:
+            continue
+        fixed = replace(cond, key=f"{meant}:{claim}")
+        out.aliases[id(fixed)] = cond
+        found.append(fixed)
+        fails_closed = _positive(cond) and not cond.operator.if_exists
+        fails_closed = fails_closed and cond.operator.qualifier != "ForAllValues"
+        out.add(
+            statement,
+            cond,
+            _issue(
+                "subject-never-matches" if fails_closed else "key-prefix-mismatch",
+                f"the key {cond.key!r} names the provider host {prefix!r}, which no token "
+                f"comes from: the key is always absent"
+                + (", so this condition never matches" if fails_closed else ""),
+                fix=f"Write the key as {meant}:{claim}.",
+            ),
+        )
+    return found
+
+
 def _lint_statement(statement: Statement, kind: str, out: _Collector) -> None:
-    github_keys = [c for c in statement.conditions if _is_github_key(c.key, statement)]
+    github_keys = _github_conditions(statement, out)
     for cond in github_keys:
         _, claim = _split_key(cond.key)
         if cond.operator.qualifier:
@@ -733,6 +904,7 @@ def _lint_statement(statement: Statement, kind: str, out: _Collector) -> None:
                     "unknown-claim-key",
                     f"AWS does not evaluate the claim {claim!r} for GitHub tokens: the key is "
                     "always absent",
+                    fix=_delete_unknown_claim(claim),
                 ),
             )
     principal = statement.principal.describe() if statement.principal else ""
@@ -767,6 +939,16 @@ def _lint_statement(statement: Statement, kind: str, out: _Collector) -> None:
     _lint_identity_operators(statement, github_keys, out)
     _lint_identity(statement, github_keys, out)
     _lint_aud(statement, github_keys, out)
+
+
+def _delete_unknown_claim(claim: str) -> str:
+    if claim == "iss":
+        return "Delete the iss condition: the provider in the Principal already fixes the issuer."
+    return (
+        f"Delete the {claim} condition; to restrict who may assume the role, test a claim AWS "
+        "evaluates instead: sub, job_workflow_ref, repository, repository_id, ref, environment, "
+        "workflow, actor, actor_id, enterprise_id or repository_owner_id."
+    )
 
 
 def _lint_question_mark(statement: Statement, cond: Condition, claim: str, out: _Collector) -> None:
