@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..runner import neutralise_line
-from .errors import NoTrustPolicyError, TrustError
+from .errors import NoTrustPolicyError, TerraformInputError, TrustError
 from .textsafe import escape_controls
+
+if TYPE_CHECKING:
+    from .terraform import TfInputs
 
 _LINE_END = re.compile(r"(\r\n|\r|\n)")
 
@@ -177,6 +180,20 @@ def build_parser() -> argparse.ArgumentParser:
     lint.add_argument("files", metavar="FILE", nargs="+")
     lint.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     lint.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a Terraform variable's value (as terraform plan -var; [..] / {..} are HCL)",
+    )
+    lint.add_argument(
+        "--var-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a .tfvars (or .tfvars.json) file of Terraform variable values",
+    )
+    lint.add_argument(
         "--skip-non-policies",
         action="store_true",
         help="skip files that hold no trust policy instead of exit 2 (for pre-commit hooks)",
@@ -244,18 +261,33 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _tf_inputs(args: argparse.Namespace) -> TfInputs:
+    from .terraform import TfInputs
+
+    pairs = []
+    for item in args.var:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise TerraformInputError(
+                f"--var {item!r}: give NAME=VALUE (e.g. --var 'subjects=[\"o/r\"]')"
+            )
+        pairs.append((name.strip(), value))
+    return TfInputs(var_files=tuple(args.var_file), variables=tuple(pairs))
+
+
 def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .files import holds_trust_policy, lint_loaded, read_policy_file
     from .lint import exit_code, render_json, render_text
     from .sarif import LintedFile, render_sarif
 
+    inputs = _tf_inputs(args)
     linted: list[LintedFile] = []
     for path in args.files:
         try:
             if args.skip_non_policies and not holds_trust_policy(path):
                 err.write(_err_line(f"note: {path}: skipped, it holds no trust policy"))
                 continue
-            policy_file = read_policy_file(path)
+            policy_file = read_policy_file(path, inputs)
         except NoTrustPolicyError as exc:
             if args.skip_non_policies:
                 err.write(_err_line(f"note: {path}: skipped, it holds no trust policy"))
@@ -265,9 +297,7 @@ def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             linted.append(LintedFile(path, None, error=exc.message))
         else:
             found = tuple(
-                finding
-                for loaded in policy_file.policies
-                for finding in lint_loaded(loaded)
+                finding for loaded in policy_file.policies for finding in lint_loaded(loaded)
             )
             linted.append(LintedFile(path, policy_file, found))
     errors = [item.error for item in linted if item.error is not None]

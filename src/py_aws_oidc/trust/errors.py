@@ -29,3 +29,7 @@ class GenerateError(TrustError):
 
 class UnreadableFileError(TrustError):
     """A file to read is missing, not a regular file, too large, outside its module, or not text."""
+
+
+class TerraformInputError(TrustError):
+    """A ``--var`` is not ``NAME=VALUE``: fix the command line."""

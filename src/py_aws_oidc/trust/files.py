@@ -14,6 +14,7 @@ from .policy import Policy, parse_policy_text
 
 if TYPE_CHECKING:
     from .lint import Finding
+    from .terraform import TfInputs
     from .unknown import SymPolicy
 
 # IAM caps a trust policy at a few KiB; Terraform modules are larger but not megabytes. The cap
@@ -99,13 +100,14 @@ def read_text_file(path: str | Path, what: str | None = None) -> str:
         ) from None
 
 
-def read_policy_file(path: str) -> PolicyFile:
-    """Every trust policy in ``path``; :class:`MalformedPolicyError` if there is none to read."""
+def read_policy_file(path: str, inputs: TfInputs | None = None) -> PolicyFile:
+    """Every trust policy in ``path``; :class:`MalformedPolicyError` if there is none to read.
+    A ``.tf`` file is read with its directory's module (``inputs``: --var / --var-file)."""
     text = read_text_file(path)
     if is_terraform(path):
-        from .terraform import parse_terraform
+        from .terraform import TfInputs, read_terraform
 
-        tf = parse_terraform(text, path, base_dir=Path(path).parent)
+        tf = read_terraform(path, inputs or TfInputs())
         if not tf.policies:
             why = "".join(f"; skipped {note}" for note in tf.skipped)
             raise NoTrustPolicyError(
@@ -115,8 +117,7 @@ def read_policy_file(path: str) -> PolicyFile:
         return PolicyFile(
             path=path,
             policies=tuple(
-                LoadedPolicy(p.policy, p.symbolic, p.without_defaults)
-                for p in tf.policies
+                LoadedPolicy(p.policy, p.symbolic, p.without_defaults) for p in tf.policies
             ),
             skipped=tf.skipped,
             text=text,

@@ -32,13 +32,23 @@ default, and its fix names the variable to set.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from .errors import MalformedPolicyError
 from .evaluate import ACTION
 from .lint import SEVERITIES, Finding, _issue, lint_policy
-from .policy import Condition, DuplicateKey, Policy, Statement, build_statement
+from .policy import (
+    Condition,
+    DuplicateKey,
+    Policy,
+    Statement,
+    build_statement,
+    parse_policy_document,
+    scalar_text,
+)
 
 Mode = Literal["tight", "loose"]
 MAX_NAMED = 20  # unknown expressions named in one ``unresolved`` finding
@@ -268,7 +278,7 @@ def instantiate(policy: SymPolicy, mode: Mode) -> tuple[Policy, dict[int, int], 
 
 # --- lint around the unknowns ----------------------------------------------------------------
 
-_Key = tuple[str, str, int | None, int | None]
+_Key = tuple[str, str, int | None, int | None, int]  # rule, severity, statement, condition, nth
 
 
 def _keyed(policy: SymPolicy, mode: Mode) -> tuple[dict[_Key, Finding], dict[str, str]]:
@@ -276,7 +286,10 @@ def _keyed(policy: SymPolicy, mode: Mode) -> tuple[dict[_Key, Finding], dict[str
     out: dict[_Key, Finding] = {}
     for finding in lint_policy(concrete):
         cond = None if finding.condition is None else positions.get(id(finding.condition))
-        out.setdefault((finding.rule, finding.severity, finding.statement_index, cond), finding)
+        nth = 0
+        while (finding.rule, finding.severity, finding.statement_index, cond, nth) in out:
+            nth += 1
+        out[(finding.rule, finding.severity, finding.statement_index, cond, nth)] = finding
     return out, shown
 
 
@@ -310,13 +323,29 @@ def _facts(policy: SymPolicy) -> dict[_Key, Finding]:
     return facts
 
 
-def _default_notes(policy: SymPolicy, statement_index: int | None) -> list[Unknown]:
+def _defaults(items: Iterable[Unknown]) -> dict[str, Unknown]:
+    return {item.expr: item for item in items if item.default_note}
+
+
+def _default_notes(policy: SymPolicy, finding: Finding, position: int | None) -> list[Unknown]:
+    """The defaults that may have decided ``finding``: those in its condition; for a finding
+    on a whole statement, those deciding which conditions exist, then any in the statement."""
     found: dict[str, Unknown] = {}
     for statement in policy.statements:
-        if statement_index is None or statement.index == statement_index:
-            for item in statement_unknowns(statement):
-                if item.default_note:
-                    found.setdefault(item.expr, item)
+        if finding.statement_index is not None and statement.index != finding.statement_index:
+            continue
+        if position is not None and position < len(statement.conditions):
+            cond = statement.conditions[position]
+            found.update(_defaults(_sym_unknowns((cond.operator, cond.key, cond.values))))
+        elif finding.statement_index is not None:
+            optional = [c.optional for c in statement.conditions if c.optional is not None]
+            found.update(_defaults(optional))
+            if finding.rule.startswith("principal"):
+                found.update(_defaults(_sym_unknowns(statement.principal)))
+            if finding.rule.startswith("action"):
+                found.update(_defaults(_sym_unknowns((statement.actions, statement.not_actions))))
+    if not found:
+        found.update(_defaults(policy.unknowns()))
     return list(found.values())
 
 
@@ -362,7 +391,7 @@ def lint_symbolic(policy: SymPolicy, without_defaults: SymPolicy | None = None) 
         kept = _facts(without_defaults)
         for key, finding in list(facts.items()):
             if key not in kept:
-                defaults = _default_notes(without_defaults, finding.statement_index)
+                defaults = _default_notes(without_defaults, finding, key[3])
                 if defaults:
                     facts[key] = _decided_by_default(finding, defaults)
     found = sorted(facts.values(), key=lambda f: SEVERITIES.index(f.severity))
@@ -406,4 +435,172 @@ def from_policy(policy: Policy, extra_unknowns: Sequence[Unknown] = ()) -> SymPo
     )
     return SymPolicy(
         policy.source, policy.version, statements, policy.duplicate_keys, tuple(extra_unknowns)
+    )
+
+
+# --- unknowns through text (JSON written by jsonencode or a heredoc, CloudFormation's Fn::Sub)
+_MARK = re.compile("\ue000(\\d+)\ue001")
+
+
+class Markers:
+    """Unknowns carried through text as private-use markers, and back."""
+
+    def __init__(self) -> None:
+        self.table: list[Unknown] = []
+
+    def mark(self, value: Sym) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, Unknown):
+            self.table.append(value)
+            return f"\ue000{len(self.table) - 1}\ue001"
+        return "".join(self.mark(part) for part in value.parts)
+
+    def unmark(self, text: str) -> Sym:
+        if "\ue000" not in text:
+            return text
+        parts: list[str | Unknown] = []
+        last = 0
+        for match in _MARK.finditer(text):
+            if match.start() > last:
+                parts.append(text[last : match.start()])
+            parts.append(self.table[int(match.group(1))])
+            last = match.end()
+        if last < len(text):
+            parts.append(text[last:])
+        if len(parts) == 1 and isinstance(parts[0], Unknown):
+            return parts[0]
+        return Template(tuple(parts))
+
+    def unmark_tree(self, value: object) -> object:
+        """A decoded JSON document with marked strings -> the same with symbols."""
+        if isinstance(value, str):
+            return self.unmark(value)
+        if isinstance(value, list):
+            return [self.unmark_tree(item) for item in value]
+        if isinstance(value, dict):
+            out = type(value)()
+            for key, item in value.items():
+                out[key] = self.unmark_tree(item)
+            for attr in ("duplicates",):
+                if hasattr(value, attr):
+                    setattr(out, attr, getattr(value, attr))
+            return out
+        return value
+
+
+_STATEMENT_FIELDS = frozenset(
+    {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
+     "NotResource", "Condition"}
+)  # fmt: skip
+
+
+def _sym_scalar(value: object, markers: Markers) -> Sym:
+    if isinstance(value, str):
+        return markers.unmark(value)
+    if isinstance(value, Unknown | Template):
+        return value
+    return scalar_text(value) or json.dumps(value)
+
+
+def _sym_list(value: object, markers: Markers) -> SymList:
+    if isinstance(value, str) and isinstance(whole := markers.unmark(value), Unknown):
+        return whole
+    if isinstance(value, Unknown):
+        return value
+    items = value if isinstance(value, list) else [value]
+    return tuple(_sym_scalar(item, markers) for item in items)
+
+
+def _sym_principal(value: object, markers: Markers) -> dict[str, SymList] | str | None:
+    if value is None or value == "*":
+        return value
+    if isinstance(value, dict):
+        return {
+            markers.mark(markers.unmark(str(k))): _sym_list(v, markers) for k, v in value.items()
+        }
+    return {"Federated": _sym_list(value, markers)}  # unknown: assumed a provider
+
+
+def _sym_conditions(raw: object, markers: Markers) -> tuple[SymCondition, ...]:
+    whole = _sym_list(raw, markers) if isinstance(raw, str) else None
+    if isinstance(whole, Unknown) or isinstance(raw, Unknown):
+        item = whole if isinstance(whole, Unknown) else raw
+        assert isinstance(item, Unknown)
+        return (SymCondition(item, item, item, optional=item),)
+    if not isinstance(raw, dict):
+        return ()
+    out: list[SymCondition] = []
+    for op_text, block in raw.items():
+        operator = markers.unmark(str(op_text))
+        if isinstance(block, str) and isinstance(markers.unmark(block), Unknown):
+            item = markers.unmark(block)
+            assert isinstance(item, Unknown)
+            out.append(SymCondition(operator, item, item, optional=item))
+            continue
+        if not isinstance(block, dict):
+            raise MalformedPolicyError(
+                f"Condition operator {op_text!r} must map condition keys to values"
+            )
+        for key, values in block.items():
+            out.append(SymCondition(operator, markers.unmark(str(key)), _sym_list(values, markers)))
+    return tuple(out)
+
+
+def sym_from_document(
+    doc: object, source: str, markers: Markers, duplicates: Sequence[DuplicateKey] = ()
+) -> SymPolicy:
+    """A policy document decoded from JSON whose strings may hold markers -> the model.
+    The structure must be known (an object with ``Statement``); leaves may be unknown."""
+    if not isinstance(doc, dict):
+        parse_policy_document(doc, source)  # raises the usual message
+        raise MalformedPolicyError(f"{source}: the policy must be a JSON object")
+    unknown_fields = sorted(set(doc) - {"Version", "Id", "Statement"})
+    if unknown_fields or "Statement" not in doc:
+        parse_policy_document(doc, source)  # raises the usual message
+    raw = doc["Statement"]
+    items = [raw] if isinstance(raw, dict) else raw
+    if isinstance(raw, str) and isinstance(whole := markers.unmark(raw), Unknown):
+        items = [{"Effect": raw, "Principal": raw, "Action": raw}]
+        optional: Unknown | None = whole
+    else:
+        optional = None
+    if not isinstance(items, list) or not items:
+        raise MalformedPolicyError(
+            f"{source}: Statement must be an object or a non-empty list of objects"
+        )
+    statements = []
+    for index, raw_item in enumerate(items):
+        item = raw_item
+        if isinstance(item, str) and isinstance(whole := markers.unmark(item), Unknown):
+            item, optional = {"Effect": item, "Principal": item, "Action": item}, whole
+        if not isinstance(item, dict):
+            raise MalformedPolicyError(f"{source}: Statement #{index} is not an object")
+        extra = sorted(set(item) - _STATEMENT_FIELDS)
+        if extra:
+            raise MalformedPolicyError(
+                f"{source}: Statement #{index}: unknown field(s) {', '.join(map(repr, extra))}"
+            )
+        sid = _sym_scalar(item["Sid"], markers) if "Sid" in item else None
+        statements.append(
+            SymStatement(
+                index=index,
+                where=f"{source}: Statement #{index}" + (f' ("{sid}")' if sid else ""),
+                sid=sid,
+                effect=_sym_scalar(item["Effect"], markers) if "Effect" in item else None,
+                principal=_sym_principal(item.get("Principal"), markers),
+                not_principal=_sym_principal(item.get("NotPrincipal"), markers),
+                actions=_sym_list(item["Action"], markers) if "Action" in item else None,
+                not_actions=_sym_list(item["NotAction"], markers) if "NotAction" in item else None,
+                conditions=_sym_conditions(item.get("Condition", {}), markers),
+                optional=optional,
+            )
+        )
+        optional = None
+    version = doc.get("Version")
+    return SymPolicy(
+        source=source,
+        version=version if isinstance(version, str) else None,
+        statements=tuple(statements),
+        duplicate_keys=tuple(duplicates),
     )
