@@ -211,18 +211,20 @@ def test_eight_thousand_values_make_one_bounded_finding(tmp_path: Path, fmt: str
         assert finding["condition"]["values_omitted"] == 7980
 
 
-def _peak_rss_kib(*argv: str) -> int:
-    """Peak RSS of ``py-aws-oidc trust ARGV`` run as the only child of a fresh interpreter."""
+def _peak_rss_kib(*argv: str) -> tuple[int, int]:
+    """(exit status, peak RSS in KiB) of ``py-aws-oidc trust ARGV`` run as the only child of a
+    fresh interpreter."""
     probe = (
         "import resource, subprocess, sys\n"
-        "subprocess.run([sys.executable, '-m', 'py_aws_oidc.cli', 'trust', *sys.argv[1:]],"
+        "done = subprocess.run([sys.executable, '-m', 'py_aws_oidc', 'trust', *sys.argv[1:]],"
         " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+        "print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=True
     )
-    return int(done.stdout.strip())
+    code, peak = done.stdout.split()
+    return int(code), int(peak)
 
 
 def _one_mib_terraform(path: Path) -> Path:
@@ -256,8 +258,8 @@ def test_a_one_mib_file_lints_under_200_mb(tmp_path: Path) -> None:
         assert 900_000 < path.stat().st_size <= MAX_FILE_BYTES
         for fmt in ("text", "sarif"):
             started = time.monotonic()
-            peak = _peak_rss_kib("lint", "--format", fmt, str(path))
-            assert peak < 200 * 1024, (path.name, fmt, peak)
+            code, peak = _peak_rss_kib("lint", "--format", fmt, str(path))
+            assert code == 1 and peak < 200 * 1024, (path.name, fmt, code, peak)
             assert time.monotonic() - started < 30
 
 

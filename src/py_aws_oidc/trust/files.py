@@ -122,7 +122,42 @@ def read_policy_file(path: str, inputs: TfInputs | None = None) -> PolicyFile:
             skipped=tf.skipped,
             text=text,
         )
+    if is_cloudformation(path, text):
+        return _read_cloudformation(path, text)
     return PolicyFile(path=path, policies=(LoadedPolicy(parse_policy_text(text, path)),), text=text)
+
+
+def is_yaml(path: str) -> bool:
+    return path.lower().endswith((".yaml", ".yml", ".template"))
+
+
+def is_cloudformation(path: str, text: str) -> bool:
+    """A CloudFormation / SAM template: any ``.yaml``/``.yml``/``.template`` file, or JSON with
+    a top-level ``Resources`` object (a plain policy has ``Statement`` instead)."""
+    if is_yaml(path):
+        return True
+    if '"Resources"' not in text:
+        return False
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(doc, dict) and isinstance(doc.get("Resources"), dict)
+
+
+def _read_cloudformation(path: str, text: str) -> PolicyFile:
+    from .cloudformation import load_template, read_template
+    from .unknown import instantiate
+
+    found, skipped = read_template(load_template(text, path), path)
+    return PolicyFile(
+        path=path,
+        policies=tuple(
+            LoadedPolicy(instantiate(p.symbolic, "tight")[0], p.symbolic, p.without_defaults)
+            for p in found
+        ),
+        skipped=tuple(skipped),
+    )  # no text: SARIF locates CloudFormation findings at the file
 
 
 def holds_trust_policy(path: str) -> bool:
@@ -136,6 +171,8 @@ def holds_trust_policy(path: str) -> bool:
     text = read_text_file(path)
     if is_terraform(path):
         return "assume_role_policy" in text or "aws_iam_policy_document" in text
+    if is_yaml(path) or is_cloudformation(path, text):
+        return "AssumeRolePolicyDocument" in text
     if '"Statement"' not in text:
         return False
     try:
