@@ -71,7 +71,9 @@ def test_device_directory_and_fifo_are_refused(tmp_path: Path, command: str) -> 
     extra = (
         ["--claims", str(write_json(tmp_path / "c.json", claims()))] if command == "check" else []
     )
-    for target in ("/dev/zero", str(tmp_path), str(fifo)):
+    # `lint DIR` reads the directory (issue 21): there, the FIFO inside it is skipped, unread
+    targets = ("/dev/zero", str(fifo)) + ((str(tmp_path),) if command == "check" else ())
+    for target in targets:
         code, out, err = run_cli(command, target, *extra)
         assert code == 2, (target, out, err)
         assert err.startswith("error: ") and "not a regular file" in err, err

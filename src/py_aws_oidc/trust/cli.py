@@ -16,6 +16,7 @@ from .errors import NoTrustPolicyError, TerraformInputError, TrustError
 from .textsafe import escape_controls
 
 if TYPE_CHECKING:
+    from .sarif import LintedFile
     from .terraform import TfInputs
 
 _LINE_END = re.compile(r"(\r\n|\r|\n)")
@@ -70,6 +71,9 @@ examples:
 """
 
 _LINT_EPILOG = """\
+PATH: a file, or a directory: its Terraform modules, CloudFormation/SAM templates (.yaml, .yml,
+.json, .template) and JSON policies, skipping files without a trust policy (.git, .terraform and
+node_modules are not entered).
 FILE: a JSON trust policy, or a .tf file (data "aws_iam_policy_document" blocks with principals,
 aws_iam_role assume_role_policy as a JSON string, heredoc, jsonencode({...}) or file(...)).
 Several FILEs are linted together. --format sarif prints SARIF 2.1.0 for code scanning.
@@ -177,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_LINT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    lint.add_argument("files", metavar="FILE", nargs="+")
+    lint.add_argument("files", metavar="PATH", nargs="+")
     lint.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     lint.add_argument(
         "--var",
@@ -275,31 +279,50 @@ def _tf_inputs(args: argparse.Namespace) -> TfInputs:
     return TfInputs(var_files=tuple(args.var_file), variables=tuple(pairs))
 
 
-def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _lint_file(
+    path: str, explicit: bool, args: argparse.Namespace, inputs: TfInputs, err: TextIO
+) -> LintedFile | str | None:
+    """One file: what was linted, or a note on why it was skipped (None: skipped quietly).
+    A file found in a directory is skipped when it holds no trust policy or cannot be read
+    (a 2 MB package-lock.json); only invalid JSON/HCL/YAML is refused there."""
+    from .errors import UnreadableFileError
     from .files import holds_trust_policy, lint_loaded, read_policy_file
+    from .sarif import LintedFile
+
+    skip = args.skip_non_policies or not explicit
+    note = f"{path}: skipped, it holds no trust policy"
+    try:
+        if skip and not holds_trust_policy(path):
+            return note
+        policy_file = read_policy_file(path, inputs)
+    except NoTrustPolicyError as exc:
+        return note if skip else LintedFile(path, None, error=exc.message)
+    except UnreadableFileError as exc:
+        return (
+            f"{exc.message}; skipped" if not explicit else LintedFile(path, None, error=exc.message)
+        )
+    except TrustError as exc:
+        return LintedFile(path, None, error=exc.message)
+    found = tuple(finding for loaded in policy_file.policies for finding in lint_loaded(loaded))
+    return LintedFile(path, policy_file, found)
+
+
+def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .files import expand_paths
     from .lint import exit_code, render_json, render_text
     from .sarif import LintedFile, render_sarif
 
     inputs = _tf_inputs(args)
     linted: list[LintedFile] = []
-    for path in args.files:
-        try:
-            if args.skip_non_policies and not holds_trust_policy(path):
-                err.write(_err_line(f"note: {path}: skipped, it holds no trust policy"))
-                continue
-            policy_file = read_policy_file(path, inputs)
-        except NoTrustPolicyError as exc:
-            if args.skip_non_policies:
-                err.write(_err_line(f"note: {path}: skipped, it holds no trust policy"))
-                continue
-            linted.append(LintedFile(path, None, error=exc.message))
-        except TrustError as exc:
-            linted.append(LintedFile(path, None, error=exc.message))
-        else:
-            found = tuple(
-                finding for loaded in policy_file.policies for finding in lint_loaded(loaded)
-            )
-            linted.append(LintedFile(path, policy_file, found))
+    quietly_skipped: list[str] = []  # files found in a directory: listed in JSON only
+    for path, explicit in expand_paths(args.files):
+        result = _lint_file(path, explicit, args, inputs, err)
+        if isinstance(result, LintedFile):
+            linted.append(result)
+        elif result is not None and explicit:
+            err.write(_err_line(f"note: {result}"))
+        elif result is not None:
+            quietly_skipped.append(result)
     errors = [item.error for item in linted if item.error is not None]
     findings = [finding for item in linted for finding in item.findings]
     read = [item.policy_file for item in linted if item.policy_file is not None]
@@ -309,7 +332,8 @@ def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(log_safe(render_sarif(linted), machine=True))
     elif args.format == "json":
         refused = [(item.path, item.error) for item in linted if item.error is not None]
-        out.write(log_safe(render_json(findings, sources, skipped, refused), machine=True))
+        report = render_json(findings, sources, skipped + quietly_skipped, refused)
+        out.write(log_safe(report, machine=True))
     elif linted and len(errors) < len(linted):
         out.write(log_safe(render_text(findings, sources, skipped)))
     for error in errors:

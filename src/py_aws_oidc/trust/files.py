@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -187,3 +188,26 @@ def holds_trust_policy(path: str) -> bool:
         isinstance(item, dict) and ("Principal" in item or "NotPrincipal" in item)
         for item in statements
     )
+
+
+# Directories a tree walk never enters: VCS data, Terraform's provider/module cache, packages.
+SKIP_DIRS = frozenset({".git", ".terraform", "node_modules"})
+# What a directory is read for; *.tpl / *.json.tpl templates are rendered by the module whose
+# templatefile() names them, never linted on their own.
+DIRECTORY_SUFFIXES = (".tf", ".json", ".yaml", ".yml", ".template")
+
+
+def expand_paths(paths: Sequence[str]) -> list[tuple[str, bool]]:
+    """Each PATH as (file, named explicitly?): a directory becomes the files under it (sorted,
+    without :data:`SKIP_DIRS`, symlinked directories not followed), each file once."""
+    out: dict[str, bool] = {}
+    for given in paths:
+        if not os.path.isdir(given):
+            out[given] = True
+            continue
+        for root, dirs, files in os.walk(given):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+            for name in sorted(files):
+                if name.lower().endswith(DIRECTORY_SUFFIXES):
+                    out.setdefault(os.path.join(root, name), False)
+    return list(out.items())
