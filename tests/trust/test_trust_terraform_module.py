@@ -352,3 +352,83 @@ def test_an_oversized_sibling_is_unknown_not_a_refusal(tmp_path: Path) -> None:
     code, out, _ = run_cli("lint", str(tmp_path / "trust.tf"))
     assert code == 0, out
     assert "locals.tf: not read" in out and "`local.provider_arn`" in out
+
+
+def test_statements_switched_off_by_defaults_are_linted_as_if_on() -> None:
+    """A generic role module: every statement is a dynamic block switched on by a variable
+    whose default is off. Terraform would render no statement; the doctor lints what the
+    module writes when it is switched on, and says so. (Modelled on the registry's generic
+    role module, whose EKS and SAML statements must not get GitHub verdicts.)"""
+    tf = read_terraform_module(str(DATA / "toggled-statements"))
+    assert any("no statement with the values given" in note for note in tf.skipped)
+    assert any(
+        "data.aws_iam_policy_document.permissions: the permissions policy of "
+        "aws_iam_role_policy.this.policy" in note
+        for note in tf.skipped
+    )
+    found = findings_of("toggled-statements")
+    assert table(found) == [
+        ("action-too-broad", "low", '"GitHubActions" (#0)'),
+        ("unresolved", "low", None),
+    ]
+    # Switched on: the collection that was empty is the unknown, and so are the ones of the
+    # conditions inside (var.github_subjects = [] does not make "no subject condition").
+    assert "`var.enable_github_oidc ? [1] : []`" in found[-1].message
+    assert "`length(var.github_subjects) > 0 ? [1] : []`" in found[-1].message
+    on = findings_of(
+        "toggled-statements",
+        TfInputs(
+            variables=(("enable_github_oidc", "true"), ("github_subjects", '["octo-org/app:*"]'))
+        ),
+    )
+    assert table(on) == [
+        ("action-too-broad", "low", '"GitHubActions" (#0)'),
+        ("name-based-subject", "low", '"GitHubActions" (#0)'),
+        ("subject-repo-wide", "medium", '"GitHubActions" (#0)'),
+        ("unresolved", "low", None),
+    ]
+
+
+def test_a_key_whose_issuer_is_unknown_gets_no_github_verdict() -> None:
+    """An EKS service-account role whose issuer comes from a variable: its sub is not a GitHub
+    subject, and nothing says it is (the wrong critical the issue measured)."""
+    text = """
+variable "oidc_issuer" { type = string }
+variable "provider_arn" { type = string }
+data "aws_iam_policy_document" "irsa" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [var.provider_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "${var.oidc_issuer}:sub"
+      values   = ["system:serviceaccount:kube-system:aws-node"]
+    }
+  }
+}
+"""
+    [policy] = parse_terraform(text, "m.tf").policies
+    found = lint_symbolic(policy.symbolic)
+    assert table(found) == [("unresolved", "low", None)]
+    # The same key written with GitHub's issuer is a GitHub subject, and a bad one.
+    github = text.replace("${var.oidc_issuer}", "token.actions.githubusercontent.com")
+    [policy] = parse_terraform(github, "m.tf").policies
+    assert ("subject-any-repository", "critical") in {
+        (f.rule, f.severity) for f in lint_symbolic(policy.symbolic)
+    }
+
+
+def test_check_refuses_a_policy_that_depends_on_unknowns(tmp_path: Path) -> None:
+    claims = tmp_path / "claims.json"
+    claims.write_text(
+        json.dumps({"sub": "repo:octo-org/app:ref:refs/heads/main", "aud": "sts.amazonaws.com"})
+    )
+    code, _, err = run_cli("check", str(DATA / "operator-var" / "main.tf"), "--claims", str(claims))
+    assert code == 2
+    assert "depends on var.subject_condition, not known offline" in err
+    # Known values (tfvars): check evaluates as before.
+    code, out, _ = run_cli("check", str(DATA / "tfvars" / "main.tf"), "--claims", str(claims))
+    assert code == 0 and "allow" in out.lower()

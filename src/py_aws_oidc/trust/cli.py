@@ -265,7 +265,11 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _tf_inputs(args: argparse.Namespace) -> TfInputs:
+def _tf_inputs(args: argparse.Namespace) -> TfInputs | None:
+    """--var / --var-file, checked before any file is read (None: none given, and the
+    Terraform reader is not imported for JSON policies)."""
+    if not args.var and not args.var_file:
+        return None
     from .terraform import TfInputs
 
     pairs = []
@@ -280,9 +284,9 @@ def _tf_inputs(args: argparse.Namespace) -> TfInputs:
 
 
 def _lint_file(
-    path: str, explicit: bool, args: argparse.Namespace, inputs: TfInputs, err: TextIO
-) -> LintedFile | str | None:
-    """One file: what was linted, or a note on why it was skipped (None: skipped quietly).
+    path: str, explicit: bool, args: argparse.Namespace, inputs: TfInputs | None
+) -> LintedFile | str:
+    """One file: what was linted, or a note saying why it was skipped.
     A file found in a directory is skipped when it holds no trust policy or cannot be read
     (a 2 MB package-lock.json); only invalid JSON/HCL/YAML is refused there."""
     from .errors import UnreadableFileError
@@ -316,12 +320,12 @@ def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     linted: list[LintedFile] = []
     quietly_skipped: list[str] = []  # files found in a directory: listed in JSON only
     for path, explicit in expand_paths(args.files):
-        result = _lint_file(path, explicit, args, inputs, err)
+        result = _lint_file(path, explicit, args, inputs)
         if isinstance(result, LintedFile):
             linted.append(result)
-        elif result is not None and explicit:
+        elif explicit:
             err.write(_err_line(f"note: {result}"))
-        elif result is not None:
+        else:
             quietly_skipped.append(result)
     errors = [item.error for item in linted if item.error is not None]
     findings = [finding for item in linted for finding in item.findings]

@@ -36,11 +36,12 @@ class LoadedPolicy:
 
 def lint_loaded(loaded: LoadedPolicy) -> list[Finding]:
     """The findings of one policy as read, linted around its unknowns."""
-    from .lint import lint_policy
+    if loaded.symbolic is None:
+        from .lint import lint_policy
+
+        return lint_policy(loaded.policy)
     from .unknown import lint_symbolic
 
-    if loaded.symbolic is None:
-        return lint_policy(loaded.policy)
     return lint_symbolic(loaded.symbolic, loaded.without_defaults)
 
 

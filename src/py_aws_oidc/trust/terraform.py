@@ -1,9 +1,10 @@
 """Trust policies in Terraform: a module (every ``*.tf`` of a directory) read and evaluated offline.
 
-Found: ``data "aws_iam_policy_document"`` blocks that are trust policies (they have
-``principals``, static or ``dynamic``, or a role's ``assume_role_policy`` refers to them), and
-``aws_iam_role`` ``assume_role_policy`` values (a JSON string, a heredoc, ``jsonencode({...})``,
-``file("...")``, ``templatefile("x.json.tpl", {...})``). A ``.tf`` file named on its own is read
+This module loads the module (files, tfvars, ``--var``/``--var-file``, variables) and runs the
+two readings; which blocks are trust policies and their model is tf_policy.py. Found: ``data
+"aws_iam_policy_document"`` blocks and ``aws_iam_role`` ``assume_role_policy`` values (a JSON
+string, a heredoc, ``jsonencode({...})``, ``file("...")``, ``templatefile("x.json.tpl",
+{...})``). A ``.tf`` file named on its own is read
 with its directory's module (its siblings' variables, locals and data); its own policies are
 linted and findings name it.
 
@@ -21,26 +22,19 @@ to GitHub's provider is GitHub's provider.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from .errors import MalformedPolicyError, UnreadableFileError
-from .policy import Policy, find_duplicates, load_json, scalar_text
-from .tf_eval import Context, Evaluator, mark_tree
-from .tf_functions import Value, first_unknown, text_of
-from .tf_hcl import Attr, Block, expression_attr, file_blocks
+from .errors import UnreadableFileError
+from .policy import Policy, load_json
+from .tf_eval import Context, Evaluator
+from .tf_functions import Value
+from .tf_hcl import Block, Module, expression_attr, file_blocks
 from .unknown import (
-    Sym,
-    SymCondition,
-    SymList,
     SymPolicy,
-    SymStatement,
     Template,
     Unknown,
-    instantiate,
-    sym_from_document,
+    concrete,
 )
 
 GITHUB_PROVIDER_URL = "https://token.actions.githubusercontent.com"
@@ -64,7 +58,7 @@ class TerraformPolicy:
     @property
     def policy(self) -> Policy:
         """Concrete: unknowns instantiated tight (for ``check`` and locating lines)."""
-        return instantiate(self.symbolic, "tight")[0]
+        return concrete(self.symbolic)
 
     @property
     def unresolved(self) -> tuple[Unknown, ...]:
@@ -75,12 +69,6 @@ class TerraformPolicy:
 class TerraformFile:
     policies: tuple[TerraformPolicy, ...]
     skipped: tuple[str, ...]  # documents that are not trust policies, and why
-
-
-@dataclass
-class Module:
-    directory: Path
-    blocks: list[Block]
 
 
 def split_interpolations(text: str) -> list[tuple[str, bool]]:
@@ -186,11 +174,15 @@ def _tfvars(path: Path, label: str) -> dict[str, Value]:
     return {name: ev.attr(attr) for name, attr in attrs.items()}
 
 
-def given_values(directory: Path, inputs: TfInputs) -> dict[str, Value]:
-    """Variable values from tfvars files and the command line, in Terraform's order."""
+def given_values(directory: Path | None, inputs: TfInputs) -> dict[str, Value]:
+    """Variable values from the module's tfvars files (``directory``: None for none) and the
+    command line, in Terraform's order."""
     values: dict[str, Value] = {}
-    auto = [directory / "terraform.tfvars", directory / "terraform.tfvars.json"]
-    auto += sorted(directory.glob("*.auto.tfvars")) + sorted(directory.glob("*.auto.tfvars.json"))
+    auto: list[Path] = []
+    if directory is not None:
+        auto = [directory / "terraform.tfvars", directory / "terraform.tfvars.json"]
+        auto += sorted(directory.glob("*.auto.tfvars"))
+        auto += sorted(directory.glob("*.auto.tfvars.json"))
     for path in auto:
         if path.is_file():
             values.update(_tfvars(path, str(path)))
@@ -199,8 +191,8 @@ def given_values(directory: Path, inputs: TfInputs) -> dict[str, Value]:
     for name, raw in inputs.variables:
         if raw.strip()[:1] in ("[", "{", '"'):
             values[name] = Evaluator(Context()).attr(expression_attr(raw, f"--var {name}"))
-        else:
-            values[name] = raw
+        else:  # as Terraform converts it for a bool variable; other scalars stay text
+            values[name] = {"true": True, "false": False}.get(raw.strip(), raw)
     return values
 
 
@@ -226,7 +218,7 @@ def _variables(
         default = bare.attr(block.attrs["default"]) if "default" in block.attrs else None
         if name in given:
             out[name] = given[name]
-        elif default is None:
+        elif "default" not in block.attrs:
             out[name] = Unknown(f"var.{name}", where)
         else:
             used_default = True
@@ -250,344 +242,13 @@ def _context(module: Module, variables: dict[str, Value], label: str) -> Context
     return ctx
 
 
-# --- from values to the policy model ------------------------------------------------------------
-
-
-def _sym(value: Value) -> Sym | None:
-    if value is None or isinstance(value, str | Unknown | Template):
-        return value
-    if isinstance(value, list | dict):
-        return first_unknown(value) or json.dumps(value)
-    return scalar_text(value) or text_of(value)
-
-
-def _iam_vars(value: Sym) -> Sym:
-    """``&{aws:username}`` is how Terraform writes IAM's ``${aws:username}``."""
-    if isinstance(value, str):
-        return value.replace("&{", "${")
-    if isinstance(value, Template):
-        return Template(
-            tuple(p.replace("&{", "${") if isinstance(p, str) else p for p in value.parts)
-        )
-    return value
-
-
-def _symlist(value: Value) -> SymList:
-    if isinstance(value, Unknown):
-        return value
-    if isinstance(value, Template):
-        return (value,)
-    items = value if isinstance(value, list) else [value]
-    out: list[Sym] = []
-    for item in items:
-        for flat in item if isinstance(item, list) else [item]:
-            sym = _sym(flat)
-            if sym is not None:
-                out.append(_iam_vars(sym))
-    return tuple(out)
-
-
-def _iterations(
-    ev: Evaluator, block: Block, scope: dict[str, Value], default_name: str
-) -> Iterator[tuple[dict[str, Value], Unknown | None]]:
-    """A ``dynamic`` block's iterations: its scope per element, and the unknown deciding
-    them when the collection is not known (then one symbolic iteration)."""
-    name = default_name
-    if "iterator" in block.attrs:
-        name = block.attrs["iterator"].source()
-    collection = ev.attr(block.attrs["for_each"], scope) if "for_each" in block.attrs else []
-    if isinstance(collection, Unknown | Template):
-        unknown = first_unknown(collection)
-        assert unknown is not None
-        yield {**scope, name: {"key": unknown, "value": unknown}}, unknown
-        return
-    items = collection.items() if isinstance(collection, dict) else enumerate(collection)
-    for key, value in list(items)[: MAX_INSTANCES * 50]:
-        if isinstance(collection, list) and not isinstance(value, dict | list):
-            key = value  # noqa: PLW2901 - a set's key is its value
-        yield {**scope, name: {"key": key, "value": value}}, None
-
-
-def _expanded(
-    ev: Evaluator, block: Block, kind: str, scope: dict[str, Value]
-) -> Iterator[tuple[Block, dict[str, Value], Unknown | None]]:
-    """Static ``kind`` blocks and the contents of ``dynamic "kind"`` ones, in order."""
-    for child in block.blocks:
-        if child.kind == kind:
-            yield child, scope, None
-        elif child.kind == "dynamic" and child.labels[:1] == (kind,):
-            content = next(iter(child.children("content")), None)
-            if content is None:
-                continue
-            for inner, unknown in _iterations(ev, child, scope, kind):
-                yield content, inner, unknown
-
-
-def _principals(ev: Evaluator, block: Block, kind: str, scope: dict[str, Value]) -> Any:
-    entries: dict[str, list[Sym]] = {}
-    found = False
-    for child, inner, _ in _expanded(ev, block, kind, scope):
-        found = True
-        ptype = _sym(ev.attr(child.attrs["type"], inner)) if "type" in child.attrs else None
-        ids = (
-            _symlist(ev.attr(child.attrs["identifiers"], inner))
-            if "identifiers" in child.attrs
-            else ()
-        )
-        type_text = ptype if isinstance(ptype, str) else "Federated"
-        if isinstance(ids, Unknown):
-            ids = (ids,)
-        if type_text == "*" and ids == ("*",):
-            return "*"
-        entries.setdefault(type_text, []).extend(ids)
-    if not found:
-        return None
-    return {kind_: tuple(ids) for kind_, ids in entries.items()}
-
-
-def _conditions(ev: Evaluator, block: Block, scope: dict[str, Value]) -> tuple[SymCondition, ...]:
-    out = []
-    for child, inner, unknown in _expanded(ev, block, "condition", scope):
-
-        def get(name: str) -> Value:
-            return ev.attr(child.attrs[name], inner) if name in child.attrs else None  # noqa: B023
-
-        operator, key = _sym(get("test")), _sym(get("variable"))
-        out.append(
-            SymCondition(operator or "", key or "", _symlist(get("values") or []), optional=unknown)
-        )
-    return tuple(out)
-
-
-def _statement(
-    ev: Evaluator,
-    block: Block,
-    scope: dict[str, Value],
-    index: int,
-    label: str,
-    optional: Unknown | None,
-) -> SymStatement:
-    def get(name: str) -> Value:
-        return ev.attr(block.attrs[name], scope) if name in block.attrs else None
-
-    sid = _sym(get("sid"))
-    return SymStatement(
-        index=index,
-        where=f"{label}: statement #{index}" + (f' ("{sid}")' if sid else ""),
-        sid=sid,
-        effect=_sym(get("effect")) or "Allow",
-        principal=_principals(ev, block, "principals", scope),
-        not_principal=_principals(ev, block, "not_principals", scope),
-        actions=_symlist(get("actions")) if "actions" in block.attrs else None,
-        not_actions=_symlist(get("not_actions")) if "not_actions" in block.attrs else None,
-        conditions=_conditions(ev, block, scope),
-        optional=optional,
-    )
-
-
-def _unknown_statement(index: int, label: str, unknown: Unknown) -> SymStatement:
-    """Statements that may exist but cannot be read: only the loose instantiation has them."""
-    return SymStatement(
-        index=index, where=f"{label}: statement #{index}", sid=None, effect=unknown,
-        principal={"Federated": unknown}, not_principal=None, actions=unknown, not_actions=None,
-        conditions=(), optional=unknown,
-    )  # fmt: skip
-
-
-class _Reader:
-    """Trust policies of one evaluated module."""
-
-    def __init__(self, module: Module, ev: Evaluator, shown_file: dict[str, str]) -> None:
-        self.module = module
-        self.ev = ev
-        self.shown_file = shown_file  # a block's file -> how findings name it
-        self.docs = {
-            b.labels[1]: b for b in module.blocks if b.kind == "data" and b.labels[:1] == (_DOC,)
-        }
-
-    def label(self, block: Block) -> str:
-        return self.shown_file.get(block.file, block.file)
-
-    def instances(self, block: Block) -> list[tuple[str, dict[str, Value]]]:
-        """``count`` / ``for_each`` instances of a block: a suffix and the scope of each."""
-        ev = self.ev
-        if "for_each" in block.attrs:
-            each = ev.attr(block.attrs["for_each"])
-            if isinstance(each, Unknown | Template):
-                unknown = first_unknown(each)
-                return [("", {"each": {"key": unknown, "value": unknown}})]
-            items = each.items() if isinstance(each, dict) else ((v, v) for v in each)
-            return [
-                (f'["{k}"]', {"each": {"key": k, "value": v}})
-                for k, v in list(items)[:MAX_INSTANCES]
-            ]
-        if "count" in block.attrs:
-            count = ev.attr(block.attrs["count"])
-            if isinstance(count, int | float):
-                return [
-                    (f"[{i}]", {"count": {"index": i}})
-                    for i in range(min(int(count), MAX_INSTANCES))
-                ]
-            return [("", {"count": {"index": first_unknown(count)}})]
-        return [("", {})]
-
-    def statements(
-        self, block: Block, scope: dict[str, Value], label: str, seen: frozenset[str]
-    ) -> list[SymStatement]:
-        out: list[SymStatement] = []
-        for attr in (
-            "source_policy_documents",
-            "override_policy_documents",
-            "source_json",
-            "override_json",
-        ):
-            if attr in block.attrs:
-                out.extend(self._included(block.attrs[attr], scope, label, seen, len(out)))
-        for child, inner, unknown in _expanded(self.ev, block, "statement", scope):
-            out.append(_statement(self.ev, child, inner, len(out), label, unknown))
-        return out
-
-    def _included(
-        self, attr: Attr, scope: dict[str, Value], label: str, seen: frozenset[str], start: int
-    ) -> list[SymStatement]:
-        import re
-
-        names = re.findall(rf"data\.{_DOC}\.([\w-]+)", attr.source())
-        out: list[SymStatement] = []
-        for name in names:
-            if name in self.docs and name not in seen:
-                for stmt in self.statements(self.docs[name], scope, label, seen | {name}):
-                    out.append(_renumber(stmt, start + len(out), label))
-        value = self.ev.attr(attr, scope)
-        documents = {f"data.{_DOC}.{name}.json" for name in names}
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            unknown = first_unknown(item)
-            if unknown is not None and unknown.expr not in documents:
-                out.append(_unknown_statement(start + len(out), label, unknown))
-            elif unknown is None and isinstance(item, str) and item.strip():
-                out.extend(self._json_statements(item, label, start + len(out)))
-        return out
-
-    def _json_statements(self, text: str, label: str, start: int) -> list[SymStatement]:
-        """A source document given as JSON text (``file()``, a heredoc)."""
-        doc = load_json(text, label)
-        policy = sym_from_document(doc, label, self.ev.markers)
-        return [_renumber(stmt, start + n, label) for n, stmt in enumerate(policy.statements)]
-
-    def doc_policies(self, block: Block, role: str | None) -> list[SymPolicy]:
-        name = block.labels[1]
-        out = []
-        for suffix, scope in self.instances(block):
-            label = f"{self.label(block)}: data.{_DOC}.{name}{suffix}"
-            if role:
-                label += f" (assume_role_policy of {role})"
-            statements = self.statements(block, scope, label, frozenset({name}))
-            if not statements:
-                raise MalformedPolicyError(f"{label}: the policy document has no statement")
-            version = (
-                _sym(self.ev.attr(block.attrs["version"], scope))
-                if "version" in block.attrs
-                else None
-            )
-            out.append(
-                SymPolicy(
-                    label, version if isinstance(version, str) else "2012-10-17", tuple(statements)
-                )
-            )
-        return out
-
-    def role_policies(self, block: Block) -> list[SymPolicy]:
-        out = []
-        for suffix, scope in self.instances(block):
-            label = (
-                f"{self.label(block)}: aws_iam_role.{block.labels[1]}{suffix}.assume_role_policy"
-            )
-            value = self.ev.attr(block.attrs["assume_role_policy"], scope)
-            out.append(self._role_policy(value, label))
-        return out
-
-    def _role_policy(self, value: Value, label: str) -> SymPolicy:
-        markers = self.ev.markers
-        if isinstance(value, dict):
-            value = json.dumps(mark_tree(value, markers), ensure_ascii=False)
-        if isinstance(value, Unknown):
-            return SymPolicy(label, None, (_unknown_statement(0, label, value),))
-        text = markers.mark(value) if isinstance(value, Template) else text_of(value)
-        try:
-            doc = load_json(text, label)
-        except MalformedPolicyError:
-            if isinstance(value, Template):  # unknowns written where JSON wants a value
-                unknown = first_unknown(value)
-                assert unknown is not None
-                return SymPolicy(label, None, (_unknown_statement(0, label, unknown),))
-            raise
-        return sym_from_document(doc, label, markers, find_duplicates(doc))
-
-
-def _renumber(stmt: SymStatement, index: int, label: str) -> SymStatement:
-    from dataclasses import replace
-
-    where = f"{label}: statement #{index}" + (f' ("{stmt.sid}")' if stmt.sid else "")
-    return replace(stmt, index=index, where=where)
-
-
-def _has_principals(block: Block) -> bool:
-    for child in block.children("statement") + [
-        c for d in block.dynamic("statement") for c in d.children("content")
-    ]:
-        if child.children("principals") or child.children("not_principals"):
-            return True
-        if child.dynamic("principals") or child.dynamic("not_principals"):
-            return True
-    return False
-
-
 def _evaluate(
     module: Module, variables: dict[str, Value], files: set[str] | None, shown: dict[str, str]
 ) -> tuple[list[tuple[str, SymPolicy]], list[str]]:
-    """(label, policy) for every trust policy in ``files`` (None: all), and skipped notes."""
-    import re
+    from .tf_policy import trust_policies
 
     label = next(iter(shown.values()), str(module.directory))
-    reader = _Reader(module, Evaluator(_context(module, variables, label)), shown)
-    mine = [b for b in module.blocks if files is None or b.file in files]
-    referenced: dict[str, str] = {}
-    policies: list[SymPolicy] = []
-    roles = [b for b in module.blocks if b.kind == "resource" and b.labels[:1] == ("aws_iam_role",)]
-    for role in roles:
-        attr = role.attrs.get("assume_role_policy")
-        if attr is None:
-            continue
-        names = re.findall(rf"data\.{_DOC}\.([\w-]+)", attr.source())
-        for name in names:
-            referenced.setdefault(name, f"aws_iam_role.{role.labels[1]}")
-        if not names and role in mine:
-            policies.extend(reader.role_policies(role))
-    skipped: list[str] = []
-    included = {
-        name: f"data.{_DOC}.{block.labels[1]}"
-        for block in reader.docs.values()
-        for attr in ("source_policy_documents", "override_policy_documents")
-        if attr in block.attrs
-        for name in re.findall(rf"data\.{_DOC}\.([\w-]+)", block.attrs[attr].source())
-    }
-    for block in mine:
-        if block.kind != "data" or block.labels[:1] != (_DOC,):
-            continue
-        name = block.labels[1]
-        if name in included and name not in referenced:
-            skipped.append(
-                f"{reader.label(block)}: data.{_DOC}.{name}: linted as part of {included[name]}"
-            )
-            continue
-        if name not in referenced and not _has_principals(block):
-            skipped.append(
-                f"{reader.label(block)}: data.{_DOC}.{name}: no principals, so not a trust policy"
-            )
-            continue
-        policies.extend(reader.doc_policies(block, referenced.get(name)))
-    return [(p.source, p) for p in policies], skipped
+    return trust_policies(module, Evaluator(_context(module, variables, label)), files, shown)
 
 
 def read_module(
@@ -600,20 +261,17 @@ def read_module(
 ) -> TerraformFile:
     """The trust policies of a module (``texts``: its files), those in ``files`` only."""
     module = load_module(directory, texts)
-    given = given_values(directory, inputs) if with_tfvars else given_values_cli(inputs)
+    given = given_values(directory if with_tfvars else None, inputs)
     shown = {path: path for path in texts}
     variables, used_default = _variables(module, given, defaults_unknown=False)
     found, skipped = _evaluate(module, variables, files, shown)
     second: dict[str, SymPolicy] = {}
     if used_default:
         unknown_vars, _ = _variables(module, given, defaults_unknown=True)
-        second = dict(_evaluate(module, unknown_vars, files, shown)[0])
-    policies = tuple(TerraformPolicy(policy, second.get(label)) for label, policy in found)
-    return TerraformFile(policies=policies, skipped=tuple(skipped))
-
-
-def given_values_cli(inputs: TfInputs) -> dict[str, Value]:
-    return given_values(Path("/nonexistent-module-dir"), inputs)
+        for base, policy in _evaluate(module, unknown_vars, files, shown)[0]:
+            second.setdefault(base, policy)
+    policies = [TerraformPolicy(policy, second.get(base)) for base, policy in found]
+    return TerraformFile(policies=tuple(policies), skipped=tuple(skipped))
 
 
 def read_terraform(path: str, inputs: TfInputs = TfInputs()) -> TerraformFile:

@@ -21,7 +21,7 @@ from .tf_functions import FUNCTIONS, MAX_ITEMS, Value, concat_text, first_unknow
 from .tf_hcl import Attr, Block, expression_attr
 from .unknown import Markers, Template, Unknown
 
-MAX_STEPS = 200_000
+MAX_STEPS = 200_000  # expression nodes per attribute (with the locals it reads)
 _SKIP = frozenset({"new_line_or_comment"})
 _ROOTS = frozenset({"var", "local", "data", "module", "path", "terraform", "self"})
 
@@ -62,6 +62,7 @@ class Evaluator:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.steps = 0
+        self._depth = 0
         self._locals: dict[str, Value] = {}
         self._busy: set[str] = set()
         self.text = ""
@@ -70,16 +71,23 @@ class Evaluator:
 
     # --- entry points ---------------------------------------------------------------------
 
-    def attr(self, attr: Attr, scope: dict[str, Value] | None = None) -> Value:
-        """An attribute's value; what cannot be evaluated is an Unknown named by its text."""
+    def attr(
+        self, attr: Attr, scope: dict[str, Value] | None = None, name: str | None = None
+    ) -> Value:
+        """An attribute's value; what cannot be evaluated is an Unknown named ``name`` or by
+        the expression's text."""
         saved = (self.text, self.file)
         self.text, self.file = attr.text, attr.file
+        if self._depth == 0:
+            self.steps = 0  # the bound is per attribute read from outside
+        self._depth += 1
         try:
             return self.eval(attr.node, scope or {})
         except (EvalError, RecursionError, _TooMuch, ArithmeticError, TypeError, ValueError):
-            return Unknown(attr.source())
+            return Unknown(name or attr.source())
         finally:
             self.text, self.file = saved
+            self._depth -= 1
 
     def source(self, node: Any) -> str:
         meta = node.meta
@@ -152,7 +160,9 @@ class Evaluator:
             if hasattr(child, "data"):
                 if child.data != "interpolation":
                     return Unknown(self.source(node))  # %{ if } / %{ for } directives
-                parts.append(self.eval(kids(child)[0], scope))
+                value = self.eval(kids(child)[0], scope)
+                # Terraform refuses null in a template: a null default means "set me".
+                parts.append(Unknown(self.source(kids(child)[0])) if value is None else value)
             elif child.type in {"ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"}:
                 parts.append(str(child)[1:])
             else:
@@ -335,7 +345,7 @@ class Evaluator:
             return Unknown(f"local.{name}")
         self._busy.add(name)
         try:
-            value = self.attr(attr)
+            value = self.attr(attr, name=f"local.{name}")
         finally:
             self._busy.discard(name)
         self._locals[name] = value
@@ -426,6 +436,12 @@ class Evaluator:
         arg_nodes = kids(parts[-1]) if len(parts) > 1 and parts[-1].data == "arguments" else []
         if name == "try":
             return self._try(arg_nodes, scope)
+        if name == "can" and len(arg_nodes) == 1:
+            try:
+                value = self.eval(arg_nodes[0], scope)
+            except EvalError:
+                return False
+            return first_unknown(value) or True
         args = [self.eval(arg, scope) for arg in arg_nodes]
         expand = len(parts) > 1 and any(str(t) == "..." for t in parts[-1].children)
         if expand and args and isinstance(args[-1], list):
@@ -502,7 +518,9 @@ class Evaluator:
         cond = next((c for c in rest if c.data == "for_cond"), None)
         if isinstance(collection, Unknown | Template):
             unknown = first_unknown(collection)
-            pairs: list[tuple[Value, Value]] = [(unknown, unknown)]
+            assert unknown is not None
+            element = Unknown(f"{unknown.expr}[*]", unknown.source, unknown.default_note)
+            pairs: list[tuple[Value, Value]] = [(element, element)]
         elif isinstance(collection, dict):
             pairs = list(collection.items())
         elif isinstance(collection, list):

@@ -221,7 +221,45 @@ def _toset(value: Value) -> Value:
     return _distinct(_as_list(value)) if isinstance(value, list) else value
 
 
+def _regexall(pattern: Value, text: Value) -> Value:
+    if not isinstance(pattern, str) or not isinstance(text, str):
+        return first_unknown([pattern, text])
+    if len(text) > 100_000:
+        return Unknown("regexall(<a long text>)")
+    return [m.group(0) if not m.groups() else list(m.groups()) for m in re.finditer(pattern, text)]
+
+
+def _regex(pattern: Value, text: Value) -> Value:
+    found = _regexall(pattern, text)
+    if isinstance(found, list):
+        return found[0] if found else Unknown(f"regex({pattern!r}, ...): no match")
+    return found
+
+
+def _range(*args: Value) -> Value:
+    if not all(isinstance(a, int | float) for a in args) or not 1 <= len(args) <= 3:
+        return first_unknown(list(args)) or Unknown("range(...)")
+    bounds = [int(a) for a in args]
+    if len(range(*bounds)) > MAX_ITEMS:
+        return Unknown(f"range({', '.join(map(str, bounds))}): too long")
+    return list(range(*bounds))
+
+
 FUNCTIONS: dict[str, Callable[..., Value]] = {
+    "range": _range,
+    "regexall": _regexall,
+    "setunion": lambda *sets: _distinct([i for s in sets for i in _as_list(s)]),
+    "tobool": lambda v: {"true": True, "false": False}.get(v, v) if isinstance(v, str) else v,
+    "tonumber": lambda v: float(v) if isinstance(v, str) and v.replace(".", "", 1).isdigit() else v,
+    "coalescelist": lambda *lists: next((x for x in lists if x != []), []),
+    "regex": _regex,
+    "startswith": lambda v, p: text_of(v).startswith(text_of(p)),
+    "endswith": lambda v, p: text_of(v).endswith(text_of(p)),
+    "strcontains": lambda v, p: text_of(p) in text_of(v),
+    "sort": lambda v: sorted(v, key=text_of) if isinstance(v, list) else v,
+    "tomap": lambda v: v,
+    "alltrue": lambda v: all(v) if isinstance(v, list) else v,
+    "anytrue": lambda v: any(v) if isinstance(v, list) else v,
     "concat": _concat,
     "merge": _merge,
     "format": _format,
@@ -254,4 +292,5 @@ FUNCTIONS: dict[str, Callable[..., Value]] = {
 # Functions whose known elements survive an unknown argument (see the module's doc).
 PARTIAL = frozenset({"concat", "flatten", "compact", "distinct", "format", "formatlist", "join",
                      "replace", "lower", "upper", "trimprefix", "trimsuffix", "trimspace",
-                     "tostring", "coalesce", "merge", "lookup", "tolist", "toset"})  # fmt: skip
+                     "tostring", "coalesce", "merge", "lookup", "tolist", "toset",
+                     "coalescelist", "setunion"})  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import MalformedPolicyError
@@ -54,6 +55,14 @@ class Block:
 
     def dynamic(self, label: str) -> list[Block]:
         return [b for b in self.blocks if b.kind == "dynamic" and b.labels[:1] == (label,)]
+
+
+@dataclass
+class Module:
+    """A Terraform module: the blocks of every ``*.tf`` of one directory."""
+
+    directory: Path
+    blocks: list[Block]
 
 
 def check_nesting(text: str, source: str) -> None:

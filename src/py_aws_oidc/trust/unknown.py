@@ -18,10 +18,18 @@ statements, where any string may hold values not known without deploying:
 
 Lint (:func:`lint_symbolic`) never sees a symbol: the policy is instantiated twice, once with
 every unknown *tight* (operator StringEquals, a subject pinned to one branch, aud
-``sts.amazonaws.com``, an optional condition present, an optional statement absent) and once
-*loose* (StringLike, ``*``, condition absent, statement present). A finding is a fact only when
-both instantiations raise it (same rule, severity, statement and condition): a verdict that
-depends on an unknown is dropped. One advisory finding, rule ``unresolved``, names the unknowns.
+``sts.amazonaws.com``, an optional condition present) and once *loose* (StringLike, ``*``, an
+optional condition absent; an unknown issuer prefix GitHub's, then another issuer's; a principal
+known in part GitHub's provider, then every caller, or another principal when no key names
+GitHub). A finding is a fact only when both instantiations raise it (same
+rule, severity, statement and condition): a verdict that depends on an unknown is dropped. An
+optional statement is linted for what it says (statements are OR-ed: its looseness is its own);
+a policy-wide finding must also hold without it. One advisory finding, rule ``unresolved``,
+names the unknowns.
+
+JSON-shaped documents (``jsonencode``, heredocs, CloudFormation) carry unknowns through text as
+:class:`Markers` and become the model with :func:`sym_from_document`; :func:`concrete` gives the
+tight :class:`~.policy.Policy` for ``check`` and line numbers.
 
 Two worlds: readers evaluate once with variables' defaults (the value Terraform would use) and,
 when a default was used, once more with those variables unknown. A fact of the first world that
@@ -41,6 +49,7 @@ from .errors import MalformedPolicyError
 from .evaluate import ACTION
 from .lint import SEVERITIES, Finding, _issue, lint_policy
 from .policy import (
+    _STATEMENT_FIELDS,
     Condition,
     DuplicateKey,
     Policy,
@@ -50,7 +59,7 @@ from .policy import (
     scalar_text,
 )
 
-Mode = Literal["tight", "loose"]
+Mode = Literal["tight", "loose", "absent"]  # absent: tight, without optional statements
 MAX_NAMED = 20  # unknown expressions named in one ``unresolved`` finding
 
 
@@ -161,6 +170,29 @@ def is_known(policy: SymPolicy) -> bool:
 _GITHUB_HOST = "token.actions.githubusercontent.com"
 _GITHUB_ARN = f"arn:aws:iam::123456789012:oidc-provider/{_GITHUB_HOST}"
 _SHA = "0123456789abcdef0123456789abcdef01234567"
+_OTHER_ARN = "arn:aws:iam::123456789012:role/unknown-principal"
+_OTHER_HOST = "oidc.unknown-issuer.example"
+
+
+def first_part(value: Unknown | Template) -> Unknown:
+    if isinstance(value, Unknown):
+        return value
+    return next(part for part in value.parts if isinstance(part, Unknown))
+
+
+def _github_key(key: Sym) -> bool:
+    """Does a condition key (maybe partly unknown) say the statement is for GitHub?"""
+    if isinstance(key, Unknown):
+        return False  # a whole unknown key (a generic module's conditions) says nothing
+    text = (
+        key
+        if isinstance(key, str)
+        else "".join(p if isinstance(p, str) else "\0" for p in key.parts)
+    )
+    prefix = text.rpartition(":")[0].lower()
+    # An unknown issuer may be GitHub's or not: only a written one says the statement is
+    # GitHub's whatever its principal (the loose reading then trusts every caller).
+    return "\0" not in prefix and ("token.actions" in prefix or "_services/token" in prefix)
 
 
 class _Instantiator:
@@ -179,9 +211,9 @@ class _Instantiator:
 
     def whole(self, item: Unknown, tight: str, loose: str = "*") -> str:
         token = self._token(item)
-        text = tight.replace("T", token) if self.mode == "tight" else loose
-        if self.mode == "tight" and text != token:
-            self.shown[text] = str(item)
+        text = tight.replace("T", token) if self.mode != "loose" else loose
+        if self.mode != "loose" and token in text and text != token:
+            self.shown[text] = str(item)  # a stand-in built around the token
         return text
 
     def text(self, value: Sym | None, tight: str = "T", loose: str = "*") -> str | None:
@@ -192,7 +224,7 @@ class _Instantiator:
         out = []
         for part in value.parts:
             if isinstance(part, Unknown):
-                out.append(self._token(part) if self.mode == "tight" else "*")
+                out.append(self._token(part) if self.mode != "loose" else "*")
             else:
                 out.append(part)
         return "".join(out)
@@ -213,15 +245,25 @@ class _Instantiator:
         prefix, _, claim = marked.rpartition(":")
         if "\0" in claim:
             return self.whole(Unknown(str(value)), f"{_GITHUB_HOST}:sub", f"{_GITHUB_HOST}:T")
-        if "\0" in prefix:  # an unknown provider prefix is assumed to be the right one
-            self.shown[f"{_GITHUB_HOST}:{claim}"] = str(value)
-            return f"{_GITHUB_HOST}:{claim}"
+        if "\0" in prefix:  # GitHub's issuer, or another one: what it tests depends on it
+            return f"{_GITHUB_HOST if self.mode != 'loose' else _OTHER_HOST}:{claim}"
         return f"{prefix}:{claim}"
 
-    def principal(self, value: dict[str, SymList] | str | None) -> object:
+    def principal(self, value: dict[str, SymList] | str | None, github_keys: bool) -> object:
+        """A principal known in part is unknown whole: tight, GitHub's provider; loose, every
+        caller when the statement tests GitHub claims, else some other principal (then the
+        GitHub rules do not apply to it)."""
         if value is None or isinstance(value, str):
             return value
-        return {kind: self.strings(ids, _GITHUB_ARN, "*") or [] for kind, ids in value.items()}
+        loose = "*" if github_keys else _OTHER_ARN
+        out: dict[str, list[str]] = {}
+        for kind, ids in value.items():
+            items = [ids] if isinstance(ids, Unknown) else list(ids)
+            out[kind] = [
+                item if isinstance(item, str) else self.whole(first_part(item), _GITHUB_ARN, loose)
+                for item in items
+            ]
+        return out
 
 
 _TIGHT_BY_CLAIM = {
@@ -236,7 +278,10 @@ def _condition(inst: _Instantiator, cond: SymCondition) -> tuple[str, str, objec
     key = inst.key(cond.key)
     claim = key.rpartition(":")[2].lower()
     tight = _TIGHT_BY_CLAIM.get(claim, "T")
-    return operator, key, inst.strings(cond.values, tight)
+    values = cond.values
+    if values == () and cond.optional is not None:
+        values = cond.optional  # a condition switched on: its values come with it
+    return operator, key, inst.strings(values, tight)
 
 
 def instantiate(policy: SymPolicy, mode: Mode) -> tuple[Policy, dict[int, int], dict[str, str]]:
@@ -246,24 +291,30 @@ def instantiate(policy: SymPolicy, mode: Mode) -> tuple[Policy, dict[int, int], 
     statements: list[Statement] = []
     positions: dict[int, int] = {}
     for sym in policy.statements:
-        if sym.optional is not None and mode == "tight":
-            continue  # OR-ed: an extra statement can only open the role more
+        if sym.optional is not None and mode == "absent":
+            continue  # OR-ed: whether it exists decides only the policy-wide verdicts
+        github = any(_github_key(cond.key) for cond in sym.conditions)
         kept = [
             (pos, cond)
             for pos, cond in enumerate(sym.conditions)
-            if cond.optional is None or mode == "tight"  # AND-ed: only narrows
+            if cond.optional is None or mode != "loose"  # AND-ed: only narrows
         ]
-        statement = build_statement(
-            index=sym.index,
-            where=sym.where,
-            sid=inst.text(sym.sid),
-            effect=inst.text(sym.effect, "Deny", "Allow") if sym.effect is not None else None,
-            principal=inst.principal(sym.principal),
-            not_principal=inst.principal(sym.not_principal),
-            action=inst.strings(sym.actions, ACTION),
-            not_action=inst.strings(sym.not_actions, ACTION),
-            conditions=[_condition(inst, cond) for _, cond in kept],
-        )
+        try:
+            statement = build_statement(
+                index=sym.index,
+                where=sym.where,
+                sid=inst.text(sym.sid),
+                effect=inst.text(sym.effect, "Deny", "Allow") if sym.effect is not None else None,
+                principal=inst.principal(sym.principal, github),
+                not_principal=inst.principal(sym.not_principal, github),
+                action=inst.strings(sym.actions, ACTION),
+                not_action=inst.strings(sym.not_actions, ACTION),
+                conditions=[_condition(inst, cond) for _, cond in kept],
+            )
+        except MalformedPolicyError:
+            if not statement_unknowns(sym):
+                raise
+            continue  # an unknown where IAM's grammar wants a known shape: no verdict on it
         for (pos, _), cond_obj in zip(kept, statement.conditions, strict=True):
             positions[id(cond_obj)] = pos
         statements.append(statement)
@@ -274,6 +325,17 @@ def instantiate(policy: SymPolicy, mode: Mode) -> tuple[Policy, dict[int, int], 
         duplicate_keys=policy.duplicate_keys,
     )
     return concrete, positions, inst.shown
+
+
+def concrete(policy: SymPolicy) -> Policy:
+    """The policy with its unknowns tight, for ``check`` and for locating lines; with no
+    statement when an unknown stands where IAM's grammar wants a known shape."""
+    try:
+        return instantiate(policy, "tight")[0]
+    except MalformedPolicyError:
+        if policy.unknowns():
+            return Policy(policy.source, policy.version, ())
+        raise
 
 
 # --- lint around the unknowns ----------------------------------------------------------------
@@ -299,20 +361,38 @@ def _show(text: str, shown: dict[str, str]) -> str:
     return text
 
 
+def _sym_condition(policy: SymPolicy, index: int | None, pos: int | None) -> SymCondition | None:
+    for statement in policy.statements:
+        if statement.index == index and pos is not None and pos < len(statement.conditions):
+            return statement.conditions[pos]
+    return None
+
+
+def _shown_values(values: SymList) -> tuple[str, ...]:
+    """Condition values as written, unknowns as ``${expr}``."""
+    if isinstance(values, Unknown):
+        return (str(values),)
+    return tuple(str(value) for value in values)
+
+
 def _facts(policy: SymPolicy) -> dict[_Key, Finding]:
     tight, shown = _keyed(policy, "tight")
     if is_known(policy):
         return tight
     loose, _ = _keyed(policy, "loose")
+    absent = loose
+    if any(s.optional is not None for s in policy.statements):
+        absent, _ = _keyed(policy, "absent")
     facts: dict[_Key, Finding] = {}
     for key, finding in tight.items():
-        if key in loose:
+        if key in loose and (key[2] is not None or key in absent):
             cond = finding.condition
             if cond is not None:
+                sym = _sym_condition(policy, key[2], key[3])
                 cond = Condition(
                     cond.operator,
-                    _show(cond.key, shown),
-                    tuple(_show(v, shown) for v in cond.values),
+                    str(sym.key) if sym is not None else cond.key,
+                    _shown_values(sym.values) if sym is not None else cond.values,
                 )
             facts[key] = replace(
                 finding,
@@ -345,12 +425,18 @@ def _default_notes(policy: SymPolicy, finding: Finding, position: int | None) ->
             if finding.rule.startswith("action"):
                 found.update(_defaults(_sym_unknowns((statement.actions, statement.not_actions))))
     if not found:
+        for statement in policy.statements:
+            if statement.index == finding.statement_index:
+                found.update(_defaults(statement_unknowns(statement)))
+    if not found:
         found.update(_defaults(policy.unknowns()))
     return list(found.values())
 
 
 def _decided_by_default(finding: Finding, defaults: list[Unknown]) -> Finding:
-    notes = ", ".join(d.default_note or d.expr for d in defaults)
+    notes = ", ".join(d.default_note or d.expr for d in defaults[:3])
+    if len(defaults) > 3:
+        notes += f" and {len(defaults) - 3} more default(s)"
     names = ", ".join(d.expr for d in defaults)
     return replace(
         finding,
@@ -360,8 +446,20 @@ def _decided_by_default(finding: Finding, defaults: list[Unknown]) -> Finding:
     )
 
 
+def _short(source: str) -> str:
+    """``dir/variables.tf:12`` -> ``variables.tf:12``: the module's own file is enough."""
+    return source.replace("\\", "/").rsplit("/", 1)[-1]
+
+
 def unresolved_finding(policy: SymPolicy, unknowns: Sequence[Unknown]) -> Finding:
-    names = [f"`{u.expr}`" + (f" ({u.source})" if u.source else "") for u in unknowns]
+    names = []
+    for u in unknowns:
+        where = [_short(u.source)] if u.source else []
+        if u.default_note:  # read as unknown on purpose (see the module's doc)
+            where.append(
+                "default " + u.default_note.partition(" = ")[2].removesuffix(" (its default)")
+            )
+        names.append(f"`{u.expr}`" + (f" ({'; '.join(where)})" if where else ""))
     shown = ", ".join(names[:MAX_NAMED])
     if len(names) > MAX_NAMED:
         shown += f" and {len(names) - MAX_NAMED} more"
@@ -386,9 +484,17 @@ def lint_symbolic(policy: SymPolicy, without_defaults: SymPolicy | None = None) 
     """The findings that hold whatever the unknowns are, most severe first, and one
     ``unresolved`` finding naming the unknowns. ``without_defaults``: the same policy read with
     the variables that took their default unknown (see the module's doc)."""
-    facts = _facts(policy)
+    try:
+        facts = _facts(policy)
+    except MalformedPolicyError:
+        if not policy.unknowns():
+            raise
+        facts = {}  # an unknown stands where IAM's grammar needs a known shape: no verdict
     if without_defaults is not None and without_defaults.unknowns() != policy.unknowns():
-        kept = _facts(without_defaults)
+        try:
+            kept = _facts(without_defaults)
+        except MalformedPolicyError:
+            kept = {}
         for key, finding in list(facts.items()):
             if key not in kept:
                 defaults = _default_notes(without_defaults, finding, key[3])
@@ -399,43 +505,6 @@ def lint_symbolic(policy: SymPolicy, without_defaults: SymPolicy | None = None) 
     if unknowns:
         found.append(unresolved_finding(policy, unknowns))
     return found
-
-
-def describe(value: object) -> str:
-    """A symbolic value as text, unknowns shown as ``${expr}``."""
-    if isinstance(value, Unknown | Template):
-        return str(value)
-    return json.dumps(value)
-
-
-def from_policy(policy: Policy, extra_unknowns: Sequence[Unknown] = ()) -> SymPolicy:
-    """A concrete policy as the model (every value known), with unknowns to name."""
-
-    def principal(value: object) -> dict[str, SymList] | str | None:
-        if value is None:
-            return None
-        assert hasattr(value, "wildcard") and hasattr(value, "entries")
-        if value.wildcard:
-            return "*"
-        return {kind: tuple(ids) for kind, ids in value.entries}
-
-    statements = tuple(
-        SymStatement(
-            index=s.index,
-            where=f"{policy.source}: statement {s.label}",
-            sid=s.sid,
-            effect=s.effect,
-            principal=principal(s.principal),
-            not_principal=principal(s.not_principal),
-            actions=s.actions,
-            not_actions=s.not_actions,
-            conditions=tuple(SymCondition(c.operator.text, c.key, c.values) for c in s.conditions),
-        )
-        for s in policy.statements
-    )
-    return SymPolicy(
-        policy.source, policy.version, statements, policy.duplicate_keys, tuple(extra_unknowns)
-    )
 
 
 # --- unknowns through text (JSON written by jsonencode or a heredoc, CloudFormation's Fn::Sub)
@@ -471,28 +540,6 @@ class Markers:
         if len(parts) == 1 and isinstance(parts[0], Unknown):
             return parts[0]
         return Template(tuple(parts))
-
-    def unmark_tree(self, value: object) -> object:
-        """A decoded JSON document with marked strings -> the same with symbols."""
-        if isinstance(value, str):
-            return self.unmark(value)
-        if isinstance(value, list):
-            return [self.unmark_tree(item) for item in value]
-        if isinstance(value, dict):
-            out = type(value)()
-            for key, item in value.items():
-                out[key] = self.unmark_tree(item)
-            for attr in ("duplicates",):
-                if hasattr(value, attr):
-                    setattr(out, attr, getattr(value, attr))
-            return out
-        return value
-
-
-_STATEMENT_FIELDS = frozenset(
-    {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource",
-     "NotResource", "Condition"}
-)  # fmt: skip
 
 
 def _sym_scalar(value: object, markers: Markers) -> Sym:
