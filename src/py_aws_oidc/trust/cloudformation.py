@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import MalformedPolicyError, NoTrustPolicyError
-from .unknown import Markers, SymPolicy, Template, Unknown, sym_from_document
+from .tf_eval import mark_tree  # the Terraform and CloudFormation readers share these two
+from .tf_functions import concat_text
+from .unknown import Markers, SymPolicy, Unknown, sym_from_document
 
 GITHUB_HOSTS = re.compile(
     r"^https://(token\.actions\.githubusercontent\.com(/[^/]+)?|token\.actions\.[a-z0-9-]+\.ghe\.com)/?$",
@@ -187,23 +189,6 @@ def _brief(value: object) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def concat(parts: list[object]) -> object:
-    """Strings and unknowns joined: a ``str`` when all are known, else a :class:`Template`."""
-    flat: list[str | Unknown] = []
-    for part in parts:
-        items = part.parts if isinstance(part, Template) else (part,)
-        for item in items:
-            if isinstance(item, str) and flat and isinstance(flat[-1], str):
-                flat[-1] += item
-            elif isinstance(item, str | Unknown):
-                flat.append(item)
-            else:
-                return Unknown(f"a list or object inside a string: {_brief(item)}")
-    if all(isinstance(item, str) for item in flat):
-        return "".join(item for item in flat if isinstance(item, str))
-    return Template(tuple(flat))
-
-
 _SUB = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -231,7 +216,7 @@ def _sub(args: object, env: _Env) -> object:
             parts.append(_ref(name, env))
         last = match.end()
     parts.append(text[last:])
-    return concat(parts)
+    return concat_text(parts)
 
 
 def _join(args: object, env: _Env) -> object:
@@ -243,7 +228,7 @@ def _join(args: object, env: _Env) -> object:
     parts: list[object] = []
     for index, item in enumerate(items):
         parts.extend([sep, item] if index else [item])
-    return concat(parts)
+    return concat_text(parts)
 
 
 def _select(args: object, env: _Env) -> object:
@@ -347,22 +332,11 @@ def _conditions_used(node: object) -> list[str]:
 # --- the policy model ----------------------------------------------------------------------
 
 
-def _marked(value: object, markers: Markers) -> object:
-    """The evaluated document with unknowns carried as markers (unknown.sym_from_document)."""
-    if isinstance(value, Unknown | Template):
-        return markers.mark(value)
-    if isinstance(value, list):
-        return [_marked(item, markers) for item in value]
-    if isinstance(value, dict):
-        return {key: _marked(item, markers) for key, item in value.items()}
-    return value
-
-
 def _policy(document: object, source: str) -> SymPolicy:
     if isinstance(document, Unknown):
         document = {"Version": "2012-10-17", "Statement": document}
     markers = Markers()
-    return sym_from_document(_marked(document, markers), source, markers)
+    return sym_from_document(mark_tree(document, markers), source, markers)
 
 
 # --- the reader ----------------------------------------------------------------------------
