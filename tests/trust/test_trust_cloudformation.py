@@ -144,3 +144,24 @@ def test_yaml_aliases_cannot_blow_up_the_evaluation(tmp_path: Path) -> None:
     )
     assert done.returncode in (0, 1, 2) and "Traceback" not in done.stderr
     assert len(done.stdout) < 100_000
+
+
+def test_a_policy_written_as_json_text_in_sub_is_read_with_its_parameters() -> None:
+    found = findings_of("sub-json-text.yaml")
+    assert table(found) == [
+        ("Role", "subject-never-matches", "medium"),
+        ("Role", "name-based-subject", "low"),
+        ("Role", "unresolved", "low"),
+    ]
+    assert found[0].message.startswith('with Repo = "app.git" (its default), sub "repo:octo-org/')
+    assert "`AWS::AccountId`" in found[2].message
+
+
+def test_sarif_of_a_template_points_at_the_file(tmp_path: Path) -> None:
+    code, out, _ = run_cli("lint", "--format", "sarif", str(DATA / "sam-getatt.yaml"))
+    results = json.loads(out)["runs"][0]["results"]
+    assert code == 1 and {r["ruleId"] for r in results} >= {"unknown-claim-key"}
+    for result in results:
+        location = result["locations"][0]["physicalLocation"]
+        assert location["artifactLocation"]["uri"].endswith("sam-getatt.yaml")
+        assert result["properties"]["policy"].endswith("sam-getatt.yaml: DeployRole")

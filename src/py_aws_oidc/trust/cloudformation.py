@@ -333,10 +333,18 @@ def _conditions_used(node: object) -> list[str]:
 
 
 def _policy(document: object, source: str) -> SymPolicy:
+    """The model of an evaluated ``AssumeRolePolicyDocument``: an object, or JSON text (a
+    ``!Sub |`` block holding the policy, its ``${...}`` carried through as markers)."""
     if isinstance(document, Unknown):
         document = {"Version": "2012-10-17", "Statement": document}
     markers = Markers()
-    return sym_from_document(mark_tree(document, markers), source, markers)
+    marked = mark_tree(document, markers)
+    if isinstance(marked, str):
+        try:
+            marked = json.loads(marked)
+        except ValueError as exc:
+            raise MalformedPolicyError(f"{source}: the policy text is not JSON ({exc})") from None
+    return sym_from_document(marked, source, markers)
 
 
 # --- the reader ----------------------------------------------------------------------------
