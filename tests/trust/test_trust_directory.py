@@ -138,3 +138,9 @@ def test_a_dir_and_a_file_in_it_are_linted_once(tmp_path: Path) -> None:
     assert code == 1
     sources = json.loads(out)["policies"]
     assert sources.count(str(trust)) == 1
+
+
+def test_a_directory_without_policies_says_so_and_exits_zero(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"name": "x"}', encoding="utf-8")
+    code, out, err = run_cli("lint", str(tmp_path))
+    assert (code, err) == (0, "") and out.startswith("0 finding(s)")

@@ -7,6 +7,7 @@ file, a malformed policy or unreadable claims print one ``error:`` line on stder
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
@@ -338,7 +339,7 @@ def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         refused = [(item.path, item.error) for item in linted if item.error is not None]
         report = render_json(findings, sources, skipped + quietly_skipped, refused)
         out.write(log_safe(report, machine=True))
-    elif linted and len(errors) < len(linted):
+    elif len(errors) < len(linted) or (not linted and any(map(os.path.isdir, args.files))):
         out.write(log_safe(render_text(findings, sources, skipped)))
     for error in errors:
         err.write(_err_line(f"error: {error}"))
