@@ -283,8 +283,8 @@ class Evaluator:
     def _get(self, base: Value, name: str, node: Any) -> Value:
         if isinstance(base, Ref):
             return self._walk_ref(Ref((*base.parts, name)))
-        if isinstance(base, Unknown):
-            return base
+        if isinstance(base, Unknown):  # named by the path read: var.repos[*].org
+            return Unknown(f"{base.expr}.{name}", base.source, base.default_note)
         if isinstance(base, dict):
             if name not in base:
                 raise EvalError(name)

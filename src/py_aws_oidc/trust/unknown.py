@@ -375,6 +375,28 @@ def _shown_values(values: SymList) -> tuple[str, ...]:
     return tuple(str(value) for value in values)
 
 
+# How open a subject is: a value known in part (``repo:octo-org/${var.repo}:*``) is at least as
+# open as its tight reading says when the loose reading finds it as open or more.
+_LOOSENESS = frozenset(
+    {"subject-any-repository", "subject-org-wide", "subject-repo-wide", "subject-prefix-wildcard",
+     "subject-tag-pattern", "subject-pull-request"}
+)  # fmt: skip
+
+
+def _lower_bound(key: _Key, loose: dict[_Key, Finding]) -> bool:
+    rule, severity, statement, cond, _ = key
+    if rule not in _LOOSENESS or cond is None:
+        return False
+    rank = SEVERITIES.index(severity)
+    return any(
+        other[0] in _LOOSENESS
+        and other[2] == statement
+        and other[3] == cond
+        and SEVERITIES.index(other[1]) <= rank
+        for other in loose
+    )
+
+
 def _facts(policy: SymPolicy) -> dict[_Key, Finding]:
     tight, shown = _keyed(policy, "tight")
     if is_known(policy):
@@ -385,7 +407,13 @@ def _facts(policy: SymPolicy) -> dict[_Key, Finding]:
         absent, _ = _keyed(policy, "absent")
     facts: dict[_Key, Finding] = {}
     for key, finding in tight.items():
-        if key in loose and (key[2] is not None or key in absent):
+        bound = key not in loose and _lower_bound(key, loose)
+        if (key in loose and (key[2] is not None or key in absent)) or bound:
+            if bound:
+                finding = replace(  # noqa: PLW2901 - the same finding, qualified
+                    finding,
+                    message=f"{finding.message} (at least: part of it is not known offline)",
+                )
             cond = finding.condition
             if cond is not None:
                 sym = _sym_condition(policy, key[2], key[3])
