@@ -49,13 +49,17 @@ def test_each_branch_of_an_if_is_linted_and_named() -> None:
     a branch that contradicts a default makes that parameter unknown there."""
     found = findings_of("provider-if.yaml")
     assert table(found) == [
+        ("Role (when CreateOIDCProvider true)", "subject-repo-wide", "medium"),
         ("Role (when CreateOIDCProvider true)", "name-based-subject", "low"),
         ("Role (when CreateOIDCProvider true)", "unresolved", "low"),
+        ("Role (when CreateOIDCProvider false)", "subject-repo-wide", "medium"),
         ("Role (when CreateOIDCProvider false)", "name-based-subject", "low"),
         ("Role (when CreateOIDCProvider false)", "unresolved", "low"),
     ]
-    assert "`!Ref GitHubOrg`" in found[1].message and "OIDCProviderArn" not in found[1].message
-    assert "`!Ref OIDCProviderArn`" in found[3].message  # its default "" contradicts the branch
+    # !Sub repo:${GitHubOrg}/${RepositoryName}:* with RepositoryName's default "app"
+    assert found[0].message.startswith('sub "repo:${!Ref GitHubOrg}/app:*" matches every')
+    assert "`!Ref GitHubOrg`" in found[2].message and "OIDCProviderArn" not in found[2].message
+    assert "`!Ref OIDCProviderArn`" in found[5].message  # its default "" contradicts the branch
     assert not any(f.severity in ("critical", "high") for f in found)
 
 

@@ -449,7 +449,7 @@ CASES: list[RuleCase] = [
     RuleCase(
         "subject-never-matches",
         "medium",
-        with_sub("StringLike", ["repo:octo-org/:*", "repo:octo-org:*"]),
+        with_sub("StringLike", ["repo:octo-org/:*"]),
         with_sub("StringLike", "repo:octo-org/octo-repo:*"),
         "empty-repository",
     ),

@@ -465,11 +465,12 @@ def grade_subject(value: str, *, wildcards: bool) -> list[_Issue]:
 def _never_matching_subject(
     value: str, segment: str, context: str | None, wild: Callable[[str], bool]
 ) -> _Issue | None:
-    """``repo:o/r.git:*``, ``repo:``, ``repo:/r:*``, ``repo:o:*``, ``repo:o/r:refs/heads/x``:
-    GitHub writes no such subject. (A part holding a wildcard may match something: not here.)"""
+    """``repo:o/r.git:*``, ``repo:``, ``repo:/r:*``, ``repo:o/:*``, ``repo:o/r:refs/heads/x``:
+    GitHub writes no such subject. (A part holding a wildcard may match something: not here.
+    ``repo:X:*`` without a slash is not judged: X may be a variable standing for OWNER/REPO.)"""
     owner, slash, repo = segment.partition("/")
     name = repo.split("@")[0]
-    if not owner or (slash and not repo) or (not slash and not wild(segment)):
+    if not owner or (slash and not repo):
         what = "owner" if not owner else "repository"
         return _issue(
             "subject-never-matches",
