@@ -144,3 +144,23 @@ def test_a_directory_without_policies_says_so_and_exits_zero(tmp_path: Path) -> 
     (tmp_path / "package.json").write_text('{"name": "x"}', encoding="utf-8")
     code, out, err = run_cli("lint", str(tmp_path))
     assert (code, err) == (0, "") and out.startswith("0 finding(s)")
+
+
+def test_a_module_split_over_files_lints_each_policy_once(tmp_path: Path) -> None:
+    (tmp_path / "policy.tf").write_text(
+        'data "aws_iam_policy_document" "trust" {\n  statement {\n'
+        '    actions = ["sts:AssumeRoleWithWebIdentity"]\n'
+        f'    principals {{\n      type = "Federated"\n      identifiers = ["{GH}"]\n    }}\n'
+        f'    condition {{\n      test = "StringLike"\n      variable = "{SUB}"\n'
+        '      values = ["repo:o/*"]\n    }\n  }\n}\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "role.tf").write_text(
+        'resource "aws_iam_role" "r" {\n  name = "r"\n'
+        "  assume_role_policy = data.aws_iam_policy_document.trust.json\n}\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run_cli("lint", "--format", "json", str(tmp_path))
+    report = json.loads(out)
+    assert code == 1 and len(report["policies"]) == 1
+    assert [f["rule"] for f in report["findings"]].count("subject-org-wide") == 1
