@@ -40,7 +40,6 @@ GITHUB_HOSTS = re.compile(
 _PROVIDER = "AWS::IAM::OIDCProvider"
 MAX_BRANCH_CONDITIONS = 4  # 2**4 variants of one policy at most
 MAX_STEPS = 20_000  # evaluation steps per policy (YAML aliases can nest exponentially)
-TEMPLATE_SUFFIXES = (".yaml", ".yml", ".template", ".json")
 
 
 class _NoValue:
@@ -96,11 +95,6 @@ def load_template(text: str, source: str) -> object:
 
 def is_template(doc: object) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("Resources"), dict)
-
-
-def holds_role_trust_policy(text: str) -> bool:
-    """A cheap look for hooks and directories: could this file define a role's trust policy?"""
-    return "AssumeRolePolicyDocument" in text
 
 
 # --- evaluation ----------------------------------------------------------------------------
