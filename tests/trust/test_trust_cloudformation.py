@@ -165,7 +165,19 @@ def test_sarif_of_a_template_points_at_the_file(tmp_path: Path) -> None:
     code, out, _ = run_cli("lint", "--format", "sarif", str(DATA / "sam-getatt.yaml"))
     results = json.loads(out)["runs"][0]["results"]
     assert code == 1 and {r["ruleId"] for r in results} >= {"unknown-claim-key"}
+    lines = (DATA / "sam-getatt.yaml").read_text(encoding="utf-8").splitlines()
     for result in results:
         location = result["locations"][0]["physicalLocation"]
         assert location["artifactLocation"]["uri"].endswith("sam-getatt.yaml")
+        assert lines[location["region"]["startLine"] - 1] == "  DeployRole:"  # the role
         assert result["properties"]["policy"].endswith("sam-getatt.yaml: DeployRole")
+
+
+def test_sarif_of_a_json_template_points_at_the_role() -> None:
+    code, out, _ = run_cli("lint", "--format", "sarif", str(DATA / "join-select.json"))
+    lines = (DATA / "join-select.json").read_text(encoding="utf-8").splitlines()
+    starts = {
+        r["locations"][0]["physicalLocation"]["region"]["startLine"]
+        for r in json.loads(out)["runs"][0]["results"]
+    }
+    assert code == 0 and [lines[n - 1].strip() for n in starts] == ['"Role": {']

@@ -477,3 +477,14 @@ def read_template(doc: object, path: str) -> tuple[list[TemplatePolicy], list[st
             f"{path}: no trust policy found (no AWS::IAM::Role with an AssumeRolePolicyDocument)"
         )
     return out, skipped
+
+
+def role_line(text: str, source: str) -> int | None:
+    """The 1-based line where the role a policy label (``FILE: LogicalId (when ...)``) names is
+    declared: its key in ``Resources``, YAML or JSON. (SARIF points code scanning there.)"""
+    logical_id = source.rpartition(": ")[2].partition(" (when ")[0]
+    if not logical_id:
+        return None
+    key = re.compile(rf'^\s*(?:"{re.escape(logical_id)}"|{re.escape(logical_id)})\s*:', re.M)
+    match = key.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None

@@ -159,7 +159,8 @@ def _read_cloudformation(path: str, text: str) -> PolicyFile:
             for p in found
         ),
         skipped=tuple(skipped),
-    )  # no text: SARIF locates CloudFormation findings at the file
+        text=text,
+    )
 
 
 def holds_trust_policy(path: str) -> bool:

@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import quote
 
-from .files import PolicyFile, is_terraform
+from .files import PolicyFile, is_cloudformation, is_terraform
 from .lint import RULES, Finding, Severity
 from .locate import PolicyLines, hcl_outline, json_policy_lines, terraform_policy_lines
 
@@ -93,6 +93,13 @@ def _policy_lines(linted: LintedFile) -> dict[str, PolicyLines]:
     policy_file = linted.policy_file
     if policy_file is None or not policy_file.text:
         return {}
+    if is_cloudformation(policy_file.path, policy_file.text):
+        from .cloudformation import role_line
+
+        return {
+            loaded.policy.source: PolicyLines(role_line(policy_file.text, loaded.policy.source))
+            for loaded in policy_file.policies
+        }
     if is_terraform(policy_file.path):
         outline = hcl_outline(policy_file.text)
         return {
