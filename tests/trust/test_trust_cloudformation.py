@@ -181,3 +181,10 @@ def test_sarif_of_a_json_template_points_at_the_role() -> None:
         for r in json.loads(out)["runs"][0]["results"]
     }
     assert code == 0 and [lines[n - 1].strip() for n in starts] == ['"Role": {']
+
+
+def test_without_pyyaml_a_template_is_one_error_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "yaml", None)  # import yaml -> ImportError
+    code, out, err = run_cli("lint", str(DATA / "sam-getatt.yaml"))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "needs PyYAML" in err and "py-aws-oidc[trust]" in err

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import MalformedPolicyError, NoTrustPolicyError
+from .errors import MalformedPolicyError, MissingReaderError, NoTrustPolicyError
 from .tf_eval import mark_tree  # the Terraform and CloudFormation readers share these two
 from .tf_functions import concat_text
 from .unknown import Markers, SymPolicy, Unknown, sym_from_document
@@ -81,7 +81,13 @@ def _loader() -> type:
 
 def load_template(text: str, source: str) -> object:
     """The template as data (YAML or JSON), or :class:`MalformedPolicyError` naming the line."""
-    import yaml
+    try:
+        import yaml
+    except ImportError:
+        raise MissingReaderError(
+            f"{source}: reading CloudFormation needs PyYAML; install the trust extra "
+            "(pip install 'py-aws-oidc[trust]')"
+        ) from None
 
     try:
         return yaml.load(text, Loader=_loader())  # noqa: S506 - a SafeLoader subclass

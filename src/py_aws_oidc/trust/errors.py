@@ -33,3 +33,7 @@ class UnreadableFileError(TrustError):
 
 class TerraformInputError(TrustError):
     """A ``--var`` is not ``NAME=VALUE``: fix the command line."""
+
+
+class MissingReaderError(TrustError):
+    """A reader's library is not installed (the ``trust`` extra): install it."""
