@@ -202,3 +202,13 @@ def test_a_misspelled_key_is_reported_once_and_linted_as_meant() -> None:
     )
     rules = {f.rule for f in _lint(negated)}
     assert "key-prefix-mismatch" in rules and "subject-never-matches" not in rules
+
+
+def test_every_rule_case_trigger_has_agreeing_fixes() -> None:
+    """Beyond the listed pairs: every trigger and near miss of the rule table."""
+    from tests.trust.test_trust_lint import CASES
+
+    for case in CASES:
+        for doc in (case.trigger, case.near_miss):
+            for group in _on_one_condition(_lint(doc)).values():
+                _assert_agree(group)
