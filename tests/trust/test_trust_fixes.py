@@ -7,6 +7,8 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from py_aws_oidc.trust.lint import Finding, lint_policy
 from py_aws_oidc.trust.policy import parse_policy_document
@@ -212,3 +214,42 @@ def test_every_rule_case_trigger_has_agreeing_fixes() -> None:
         for doc in (case.trigger, case.near_miss):
             for group in _on_one_condition(_lint(doc)).values():
                 _assert_agree(group)
+
+
+_OPERATORS = [
+    "StringEquals", "StringLike", "StringNotEquals", "StringNotLike", "StringEqualsIfExists",
+    "StringLikeIfExists", "ForAllValues:StringEquals", "ForAnyValue:StringLike",
+    "ForAllValues:StringNotLike", "StringEqualsIgnoreCase",
+]  # fmt: skip
+_KEYS = [SUB, AUD, JWR, ISS, K + "repository_owner", "token.action.githubusercontent.com:sub"]
+_VALUES = [
+    "repo:o/r:ref:refs/heads/main", "repo:o/*", "repo:*", "*", "repo:o/r:*", "repo:o/r.git:*",
+    "repo:o/r:refs/heads/main", "repo:o/r:ref:refs/tags/v?", "repo:o/r:pull_request",
+    "repo:o/r:environment:prod:eu", "o/r/.github/workflows/d.yml@refs/heads/main",
+    "sts.amazonaws.com", "repo:o@1/r@2:ref:refs/heads/main",
+]  # fmt: skip
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_OPERATORS),
+            st.sampled_from(_KEYS),
+            st.lists(st.sampled_from(_VALUES), min_size=1, max_size=3),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.sampled_from([None, {"Federated": ENT}]),
+)
+@settings(max_examples=300, deadline=None)
+def test_fixes_agree_on_any_condition(
+    blocks: list[tuple[str, str, list[str]]], principal: dict[str, str] | None
+) -> None:
+    condition: dict[str, dict[str, list[str]]] = {}
+    for operator, key, values in blocks:
+        condition.setdefault(operator, {})[key] = values
+    for group in _on_one_condition(
+        _lint(policy(statement(condition, principal=principal)))
+    ).values():
+        _assert_agree(group)
