@@ -8,11 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from py_aws_oidc.trust.cloudformation import load_template, read_template
-from py_aws_oidc.trust.errors import MalformedPolicyError, NoTrustPolicyError
+from py_aws_oidc.trust.errors import MalformedPolicyError, NoTrustPolicyError, TrustError
 from py_aws_oidc.trust.files import lint_loaded, read_policy_file
 from py_aws_oidc.trust.lint import Finding
+from py_aws_oidc.trust.unknown import instantiate, lint_symbolic
 from tests.trust.helpers import run_cli
 
 DATA = Path(__file__).parent / "data" / "cloudformation"
@@ -188,3 +191,56 @@ def test_without_pyyaml_a_template_is_one_error_line(monkeypatch: pytest.MonkeyP
     code, out, err = run_cli("lint", str(DATA / "sam-getatt.yaml"))
     assert code == 2 and out == "" and err.count("\n") == 1
     assert "needs PyYAML" in err and "py-aws-oidc[trust]" in err
+
+
+_LEAVES = st.sampled_from(
+    ["repo:o/r:*", "", "x", "${AWS::AccountId}", "P", "C", "1", "0", ",", "AWS::NoValue"]
+)
+_INTRINSICS = st.recursive(
+    _LEAVES | st.integers(-2, 3) | st.booleans() | st.none(),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(
+        st.sampled_from(
+            ["Ref", "Fn::Sub", "Fn::Join", "Fn::If", "Fn::Select", "Fn::Split", "Fn::GetAtt",
+             "Fn::FindInMap", "Fn::Vendor", "Condition", "Effect", "Statement"]
+        ),
+        inner,
+        min_size=1,
+        max_size=2,
+    ),
+    max_leaves=12,
+)  # fmt: skip
+
+
+@given(_INTRINSICS, _INTRINSICS)
+@settings(max_examples=300, deadline=None)
+def test_any_intrinsic_tree_is_read_or_refused_in_one_line(sub: object, principal: object) -> None:
+    template = {
+        "Parameters": {"P": {"Type": "String", "Default": "v"}},
+        "Conditions": {"C": {"Fn::Equals": [{"Ref": "P"}, "v"]}},
+        "Mappings": {"M": {"k": {"v": "repo:o/r:*"}}},
+        "Resources": {
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": "sts:AssumeRoleWithWebIdentity",
+                                "Principal": {"Federated": principal},
+                                "Condition": {"StringLike": {"k:sub": sub}},
+                            }
+                        ]
+                    }
+                },
+            }
+        },
+    }
+    try:  # as files.py reads it: the tight instance (refused if IAM would), then lint
+        found, _ = read_template(template, "t.yaml")
+        for item in found:
+            instantiate(item.symbolic, "tight")
+            lint_symbolic(item.symbolic, item.without_defaults)
+    except TrustError as exc:
+        assert "\n" not in exc.message

@@ -300,6 +300,7 @@ def _lint_file(
         if skip and not holds_trust_policy(path):
             return note
         policy_file = read_policy_file(path, inputs)
+        found = tuple(f for loaded in policy_file.policies for f in lint_loaded(loaded))
     except NoTrustPolicyError as exc:
         return note if skip else LintedFile(path, None, error=exc.message)
     except UnreadableFileError as exc:
@@ -308,7 +309,6 @@ def _lint_file(
         )
     except TrustError as exc:
         return LintedFile(path, None, error=exc.message)
-    found = tuple(finding for loaded in policy_file.policies for finding in lint_loaded(loaded))
     return LintedFile(path, policy_file, found)
 
 
