@@ -12,11 +12,14 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from py_aws_oidc.trust.evaluate import wildcard_match
 from py_aws_oidc.trust.files import MAX_FILE_BYTES
+from py_aws_oidc.trust.lint import lint_policy, render_text
+from py_aws_oidc.trust.policy import parse_policy_document
+from py_aws_oidc.trust.textsafe import has_controls
 from tests.trust.helpers import AUD, MAIN, SUB, claims, policy, run_cli, statement, write_json
 
 GOOD = policy(statement({"StringEquals": {AUD: "sts.amazonaws.com", SUB: MAIN}}))
@@ -344,3 +347,13 @@ def test_generate_refuses_control_characters(option: str, fmt: str) -> None:
     code, out, err = run_cli(*argv)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "\r" not in err and option in err and "control" in err
+
+
+@given(st.text(min_size=1, max_size=8), st.text(min_size=1, max_size=8))
+@settings(max_examples=100, deadline=None)
+def test_no_control_character_reaches_the_text_output(sid: str, value: str) -> None:
+    doc = policy(statement({"StringLike": {SUB: [f"repo:o/{value}:*", value]}}, sid=sid))
+    found = lint_policy(parse_policy_document(doc, f"p{sid}.json"))
+    text = render_text(found, [f"p{sid}.json"])
+    for line in text.split("\n"):
+        assert not has_controls(line), repr(line)
