@@ -21,15 +21,12 @@ from py_aws_oidc.trust.unknown import lint_symbolic
 from tests.trust.helpers import AUD, GH, JWR, MAIN, SUB, K, claims, policy, run_cli, statement
 
 ROOT = Path(__file__).resolve().parents[2]
-README = ROOT / "README.md"
+TRUST_DOCTOR = ROOT / "docs" / "trust-doctor.md"
 
 
 def _trust_section() -> str:
-    """README.md's "Setting up AWS" section (up to the next second-level heading)."""
-    text = README.read_text(encoding="utf-8")
-    start = text.index("\n## Setting up AWS\n")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end != -1 else len(text)]
+    """docs/trust-doctor.md, the trust doctor's user documentation."""
+    return TRUST_DOCTOR.read_text(encoding="utf-8")
 
 
 PROVIDER = """resource "aws_iam_openid_connect_provider" "github" {
@@ -418,7 +415,7 @@ def _readme_blocks(language: str) -> list[str]:
 
 def test_readme_terraform_parses_and_lints_clean() -> None:
     blocks = _readme_blocks("hcl")
-    assert blocks, "README.md shows Terraform"
+    assert blocks, "docs/trust-doctor.md shows Terraform"
     gen = generate(
         GenerateOptions(repo="octo-org/octo-repo", branches=["main"], environments=["production"])
     )
@@ -489,3 +486,18 @@ def test_readme_generate_stderr_is_real() -> None:
     text = _trust_section()
     for line in err.splitlines():
         assert f"\n{line}\n" in text
+
+
+def test_the_readme_policy_is_what_its_generate_command_prints() -> None:
+    """README.md "Setting up AWS" shows the command and the policy it writes: they agree."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("\n## Setting up AWS\n"):]
+    section = section[: section.index("\n## ", 1)]
+    assert "py-aws-oidc trust generate --repo octo-org/octo-repo --branch main --environment " \
+        "production \\\n    --account 111122223333 > trust-policy.json" in section
+    [block] = re.findall(r"```json\n(.*?)```", section, re.S)
+    gen = generate(
+        GenerateOptions(repo="octo-org/octo-repo", branches=["main"], environments=["production"],
+                        account="111122223333")
+    )
+    assert json.loads(block) == gen.policy

@@ -402,6 +402,12 @@ def _is_github_key(key: str, statement: Statement) -> bool:
     )
 
 
+def is_github_provider_path(path: str) -> bool:
+    """Is ``path`` (a provider ARN's part after ``oidc-provider/``, or a condition key's prefix)
+    a GitHub issuer: github.com's, an enterprise's ``.../<slug>``, GHE.com's or a GHES host's?"""
+    return bool(_GITHUB_PATH.match(path))
+
+
 # --- grading one value -----------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import MalformedPolicyError
+from .errors import MalformedPolicyError, MissingExtraError
 
 if TYPE_CHECKING:
     from lark import Tree
@@ -78,8 +78,17 @@ def check_nesting(text: str, source: str) -> None:
             )
 
 
+TERRAFORM_EXTRA_HINT = (
+    "reading Terraform needs the parser of the 'trust' extra, which this installation (e.g. "
+    "the action's container image) lacks: pip install 'py-aws-oidc[trust]'"
+)
+
+
 def parse_tree(text: str, source: str) -> Tree[Any]:
-    import hcl2
+    try:
+        import hcl2
+    except ImportError:
+        raise MissingExtraError(f"{source}: {TERRAFORM_EXTRA_HINT}") from None
 
     check_nesting(text, source)
     try:
