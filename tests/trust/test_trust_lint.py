@@ -418,6 +418,85 @@ CASES: list[RuleCase] = [
         good(),
         "name-vs-immutable",
     ),
+    RuleCase(
+        "subject-never-matches",
+        "medium",
+        with_sub("StringLike", "repo:octo-org/octo-repo.git:*"),
+        with_sub("StringLike", ["repo:octo-org/octo-repo.github:*", "repo:octo-org/.github:*"]),
+        "dot-git-suffix",
+    ),
+    RuleCase(
+        "subject-never-matches",
+        "medium",
+        with_sub("StringEquals", "repo:octo-org/octo-repo.GIT:ref:refs/heads/main"),
+        with_sub("StringLike", "repo:octo-org/octo-repo.git*:ref:refs/heads/main"),
+        "dot-git-exact-vs-pattern",
+    ),
+    RuleCase(
+        "subject-never-matches",
+        "medium",
+        with_sub("StringEquals", "repo:"),
+        with_sub("StringEquals", "repo:o/r:ref:refs/heads/main"),
+        "empty",
+    ),
+    RuleCase(
+        "subject-never-matches",
+        "medium",
+        with_sub("StringLike", "repo:/octo-repo:*"),
+        with_sub("StringLike", "repo:*/octo-repo:*"),  # a wildcard owner: critical, not never
+        "empty-owner",
+    ),
+    RuleCase(
+        "subject-never-matches",
+        "medium",
+        with_sub("StringLike", ["repo:octo-org/:*"]),
+        with_sub("StringLike", "repo:octo-org/octo-repo:*"),
+        "empty-repository",
+    ),
+    RuleCase(
+        "subject-never-matches",
+        "medium",
+        with_sub("StringEquals", "repo:octo-org/octo-repo:refs/heads/main"),
+        with_sub("StringEquals", "repo:octo-org/octo-repo:ref:refs/heads/main"),
+        "ref-without-ref-prefix",
+    ),
+    RuleCase(
+        "subject-never-matches",
+        "medium",
+        policy(
+            statement(
+                {
+                    "StringEquals": {
+                        "token.actions.githubusercontent.co:sub": MAIN,
+                        AUD: "sts.amazonaws.com",
+                    }
+                }
+            )
+        ),
+        policy(statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}})),
+        "misspelled-host-co",
+    ),
+    RuleCase(
+        "subject-never-matches",
+        "medium",
+        policy(
+            statement(
+                {
+                    "StringEquals": {
+                        "token.action.githubusercontent.com:sub": MAIN,
+                        "https://token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+                    }
+                }
+            )
+        ),
+        policy(
+            statement(
+                {"StringEquals": {"token.actions.githubusercontent.com/acme:sub": MAIN}},
+                principal={"Federated": ACME},
+            )
+        ),
+        "misspelled-host-action-vs-enterprise",
+    ),
 ]
 
 

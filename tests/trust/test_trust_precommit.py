@@ -129,8 +129,9 @@ def test_hook_definition() -> None:
     definition = hook()
     assert definition["entry"] == "py-aws-oidc trust lint --skip-non-policies"
     assert definition["language"] == "python"
-    assert definition["files"] == r"\.(json|tf)$"
+    assert definition["files"] == r"\.(json|tf|ya?ml|template)$"  # CloudFormation too (issue 21)
     assert any(dep.startswith("python-hcl2") for dep in definition["additional_dependencies"])
+    assert any(dep.startswith("PyYAML") for dep in definition["additional_dependencies"])
 
 
 def test_hook_offline_with_this_venv(tmp_path: Path) -> None:

@@ -333,9 +333,10 @@ def test_template_directives_are_rendered() -> None:
     found = findings_of("template-directives")
     assert table(found) == [
         ("name-based-subject", "low", "#0"),
-        ("subject-repo-wide", "medium", "#0"),
-        ("subject-repo-wide", "medium", "#0"),
+        ("subject-repo-wide", "medium", "#0"),  # one finding per rule and condition (SPEC 1.2)
     ]
+    wide = next(f for f in found if f.rule == "subject-repo-wide")
+    assert wide.values == ("repo:octo-org/app:*", "repo:octo-org/web:*")
     cond = found[0].condition
     assert cond is not None and cond.values == ("repo:octo-org/app:*", "repo:octo-org/web:*")
 

@@ -15,6 +15,7 @@ from .errors import MalformedPolicyError
 from .evaluate import IAM_GITHUB_CLAIM_KEYS, Decision, Request, evaluate
 from .files import PolicyFile
 from .hints import claims_json
+from .textsafe import escape_controls
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def render_text(results: Sequence[CheckResult], claims: Mapping[str, object]) ->
     lines = [f"claims: {claims_json(claims)}"]
     for result in results:
         lines += _decision_lines(result)
-    return "\n".join(lines) + "\n"
+    return "".join(escape_controls(line) + "\n" for line in lines)
 
 
 def render_json(results: Sequence[CheckResult], claims: Mapping[str, object]) -> str:

@@ -7,14 +7,17 @@ file, a malformed policy or unreadable claims print one ``error:`` line on stder
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..runner import neutralise_line
 from .errors import NoTrustPolicyError, TerraformInputError, TrustError
+from .textsafe import escape_controls
 
 if TYPE_CHECKING:
+    from .sarif import LintedFile
     from .terraform import TfInputs
 
 _LINE_END = re.compile(r"(\r\n|\r|\n)")
@@ -32,6 +35,12 @@ def log_safe(text: str, *, machine: bool = False) -> str:
         return text.replace("##[", "##\\u005b")
     parts = _LINE_END.split(text)
     return "".join(p if i % 2 else neutralise_line(p) for i, p in enumerate(parts))
+
+
+def _err_line(text: str) -> str:
+    """One line for stderr: control characters escaped (a file name or a Sid cannot move the
+    cursor, retitle the terminal or forge a line), then made safe for a runner's log."""
+    return log_safe(escape_controls(text) + "\n")
 
 
 PROG = "py-aws-oidc trust"
@@ -60,6 +69,9 @@ examples:
 """
 
 _LINT_EPILOG = """\
+PATH: a file, or a directory: its Terraform modules, CloudFormation/SAM templates (.yaml, .yml,
+.json, .template) and JSON policies, skipping files without a trust policy (.git, .terraform and
+node_modules are not entered).
 FILE: a JSON trust policy, or a .tf file (data "aws_iam_policy_document" blocks with principals,
 aws_iam_role assume_role_policy as a JSON string, heredoc, jsonencode({...}) or file(...)).
 Several FILEs are linted together. --format sarif prints SARIF 2.1.0 for code scanning.
@@ -240,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_LINT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    lint.add_argument("files", metavar="FILE", nargs="+")
+    lint.add_argument("files", metavar="PATH", nargs="+")
     _add_format(lint, ("text", "json", "sarif"), "text")
     lint.add_argument(
         "--var",
@@ -341,7 +353,7 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         out.write(log_safe(result.to_terraform(), machine=True))
     for note in notes:
-        err.write(log_safe(f"note: {note}\n"))
+        err.write(_err_line(f"note: {note}"))
     return 0
 
 
@@ -363,43 +375,65 @@ def _tf_inputs(args: argparse.Namespace) -> TfInputs | None:
     return TfInputs(var_files=tuple(args.var_file), variables=tuple(pairs))
 
 
-def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _lint_file(
+    path: str, explicit: bool, args: argparse.Namespace, inputs: TfInputs | None
+) -> LintedFile | str:
+    """One file: what was linted, or a note saying why it was skipped.
+    A file found in a directory is skipped when it holds no trust policy or cannot be read
+    (a 2 MB package-lock.json); only invalid JSON/HCL/YAML is refused there."""
+    from .errors import UnreadableFileError
     from .files import holds_trust_policy, lint_loaded, read_policy_file
+    from .sarif import LintedFile
+
+    skip = args.skip_non_policies or not explicit
+    note = f"{path}: skipped, it holds no trust policy"
+    try:
+        if skip and not holds_trust_policy(path):
+            return note
+        policy_file = read_policy_file(path, inputs)
+        found = tuple(f for loaded in policy_file.policies for f in lint_loaded(loaded))
+    except NoTrustPolicyError as exc:
+        return note if skip else LintedFile(path, None, error=exc.message)
+    except UnreadableFileError as exc:
+        return (
+            f"{exc.message}; skipped" if not explicit else LintedFile(path, None, error=exc.message)
+        )
+    except TrustError as exc:
+        return LintedFile(path, None, error=exc.message)
+    return LintedFile(path, policy_file, found)
+
+
+def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .files import expand_paths
     from .lint import exit_code, render_json, render_text
     from .sarif import LintedFile, render_sarif
 
     inputs = _tf_inputs(args)
     linted: list[LintedFile] = []
-    for path in args.files:
-        try:
-            if args.skip_non_policies and not holds_trust_policy(path):
-                err.write(log_safe(f"note: {path}: skipped, it holds no trust policy\n"))
-                continue
-            policy_file = read_policy_file(path, inputs)
-        except NoTrustPolicyError as exc:
-            if args.skip_non_policies:
-                err.write(log_safe(f"note: {path}: skipped, it holds no trust policy\n"))
-                continue
-            linted.append(LintedFile(path, None, error=exc.message))
-        except TrustError as exc:
-            linted.append(LintedFile(path, None, error=exc.message))
+    quietly_skipped: list[str] = []  # files found in a directory: listed in JSON only
+    for path, explicit in expand_paths(args.files):
+        result = _lint_file(path, explicit, args, inputs)
+        if isinstance(result, LintedFile):
+            linted.append(result)
+        elif explicit:
+            err.write(_err_line(f"note: {result}"))
         else:
-            found = tuple(
-                finding for loaded in policy_file.policies for finding in lint_loaded(loaded)
-            )
-            linted.append(LintedFile(path, policy_file, found))
+            quietly_skipped.append(result)
     errors = [item.error for item in linted if item.error is not None]
     findings = [finding for item in linted for finding in item.findings]
+    read = [item.policy_file for item in linted if item.policy_file is not None]
+    sources = [loaded.policy.source for pf in read for loaded in pf.policies]
+    skipped = [note for pf in read for note in pf.skipped]
     if args.format == "sarif":
         out.write(log_safe(render_sarif(linted), machine=True))
-    elif linted and len(errors) < len(linted):
-        read = [item.policy_file for item in linted if item.policy_file is not None]
-        sources = [loaded.policy.source for pf in read for loaded in pf.policies]
-        skipped = [note for pf in read for note in pf.skipped]
-        render = render_json if args.format == "json" else render_text
-        out.write(log_safe(render(findings, sources, skipped), machine=args.format == "json"))
+    elif args.format == "json":
+        refused = [(item.path, item.error) for item in linted if item.error is not None]
+        report = render_json(findings, sources, skipped + quietly_skipped, refused)
+        out.write(log_safe(report, machine=True))
+    elif len(errors) < len(linted) or (not linted and any(map(os.path.isdir, args.files))):
+        out.write(log_safe(render_text(findings, sources, skipped)))
     for error in errors:
-        err.write(log_safe(f"error: {error}\n"))
+        err.write(_err_line(f"error: {error}"))
     return 2 if errors else exit_code(findings)
 
 
@@ -477,5 +511,5 @@ def main(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None
             return _audit(args, out)
         return _check(args, out)
     except TrustError as exc:
-        err.write(log_safe(f"error: {exc.message}\n"))
+        err.write(_err_line(f"error: {exc.message}"))
         return 2

@@ -38,3 +38,7 @@ class MissingExtraError(TrustError):
 
 class TerraformInputError(TrustError):
     """A ``--var`` is not ``NAME=VALUE``: fix the command line."""
+
+
+class MissingReaderError(TrustError):
+    """A reader's library is not installed (the ``trust`` extra): install it."""

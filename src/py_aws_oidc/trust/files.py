@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -123,7 +124,43 @@ def read_policy_file(path: str, inputs: TfInputs | None = None) -> PolicyFile:
             skipped=tf.skipped,
             text=text,
         )
+    if is_cloudformation(path, text):
+        return _read_cloudformation(path, text)
     return PolicyFile(path=path, policies=(LoadedPolicy(parse_policy_text(text, path)),), text=text)
+
+
+def is_yaml(path: str) -> bool:
+    return path.lower().endswith((".yaml", ".yml", ".template"))
+
+
+def is_cloudformation(path: str, text: str) -> bool:
+    """A CloudFormation / SAM template: any ``.yaml``/``.yml``/``.template`` file, or JSON with
+    a top-level ``Resources`` object (a plain policy has ``Statement`` instead)."""
+    if is_yaml(path):
+        return True
+    if '"Resources"' not in text:
+        return False
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(doc, dict) and isinstance(doc.get("Resources"), dict)
+
+
+def _read_cloudformation(path: str, text: str) -> PolicyFile:
+    from .cloudformation import load_template, read_template
+    from .unknown import instantiate
+
+    found, skipped = read_template(load_template(text, path), path)
+    return PolicyFile(
+        path=path,
+        policies=tuple(
+            LoadedPolicy(instantiate(p.symbolic, "tight")[0], p.symbolic, p.without_defaults)
+            for p in found
+        ),
+        skipped=tuple(skipped),
+        text=text,
+    )
 
 
 def holds_trust_policy(path: str) -> bool:
@@ -137,6 +174,8 @@ def holds_trust_policy(path: str) -> bool:
     text = read_text_file(path)
     if is_terraform(path):
         return "assume_role_policy" in text or "aws_iam_policy_document" in text
+    if is_yaml(path) or is_cloudformation(path, text):
+        return "AssumeRolePolicyDocument" in text
     if '"Statement"' not in text:
         return False
     try:
@@ -151,3 +190,26 @@ def holds_trust_policy(path: str) -> bool:
         isinstance(item, dict) and ("Principal" in item or "NotPrincipal" in item)
         for item in statements
     )
+
+
+# Directories a tree walk never enters: VCS data, Terraform's provider/module cache, packages.
+SKIP_DIRS = frozenset({".git", ".terraform", "node_modules"})
+# What a directory is read for; *.tpl / *.json.tpl templates are rendered by the module whose
+# templatefile() names them, never linted on their own.
+DIRECTORY_SUFFIXES = (".tf", ".json", ".yaml", ".yml", ".template")
+
+
+def expand_paths(paths: Sequence[str]) -> list[tuple[str, bool]]:
+    """Each PATH as (file, named explicitly?): a directory becomes the files under it (sorted,
+    without :data:`SKIP_DIRS`, symlinked directories not followed), each file once."""
+    out: dict[str, bool] = {}
+    for given in paths:
+        if not os.path.isdir(given):
+            out[given] = True
+            continue
+        for root, dirs, files in os.walk(given):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+            for name in sorted(files):
+                if name.lower().endswith(DIRECTORY_SUFFIXES):
+                    out.setdefault(os.path.join(root, name), False)
+    return list(out.items())

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from ..partitions import ACCOUNT_ID, ROLE_ARN, ROLE_NAME
 from .errors import GenerateError
 from .evaluate import ACTION, GITHUB_ISSUER, GITHUB_KEY_PREFIX
+from .textsafe import has_controls
 
 PARTITION_AUDIENCES = {
     "aws": "sts.amazonaws.com",
@@ -111,8 +112,35 @@ def _encode(value: str) -> str:
     return value.replace(":", "%3A")
 
 
+_OPTION_NAMES = {
+    "repo": "--repo",
+    "branches": "--branch",
+    "tags": "--tag",
+    "environments": "--environment",
+    "job_workflow_refs": "--job-workflow-ref",
+    "immutable_ids": "--immutable-ids",
+    "account": "--account",
+    "partition": "--partition",
+    "role_name": "--role-name",
+    "chained_from": "--chained-from",
+}
+
+
+def _refuse_control_characters(options: GenerateOptions) -> None:
+    """A CR or an escape in a value would be written raw into the JSON string or the
+    Terraform (a CR ends an HCL line): no GitHub name holds one, so it is refused."""
+    for attr, flag in _OPTION_NAMES.items():
+        raw = getattr(options, attr)
+        for value in raw if isinstance(raw, list) else [raw]:
+            if isinstance(value, str) and has_controls(value):
+                raise GenerateError(
+                    f"{flag} {value!r}: holds a control character; give the name without it"
+                )
+
+
 def generate(options: GenerateOptions) -> Generated:
     """The trust policy ``options`` ask for, or :class:`GenerateError` naming the bad option."""
+    _refuse_control_characters(options)
     if options.chained_from is not None:
         return _generate_chained(options, options.chained_from)
     if options.source_identity:

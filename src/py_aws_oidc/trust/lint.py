@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from ..partitions import ROLE_ARN
 from .evaluate import ACTION, IAM_GITHUB_CLAIM_KEYS, wildcard_match
 from .policy import Condition, Policy, Statement
+from .textsafe import MAX_LISTED, escape_controls, listed
 
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
@@ -201,6 +202,19 @@ RULES: tuple[Rule, ...] = (
         "--environment NAME` does).",
     ),
     Rule(
+        "subject-never-matches",
+        "medium",
+        "A subject or key no token can match: a `.git` suffix on the repository, an empty owner "
+        "or repository (`repo:`), a ref without `ref:` (`repo:o/r:refs/heads/main`), a "
+        "misspelled provider host in the condition key",
+        "GitHub never writes such a subject (a repository name cannot end in .git; the ref is "
+        "written ref:refs/heads/NAME) and AWS names condition keys after the provider's exact "
+        "host: the condition fails for every token, so the role is unusable (it fails closed).",
+        "Write the subject as GitHub writes it, repo:OWNER/REPO:ref:refs/heads/BRANCH or "
+        "repo:OWNER/REPO:environment:NAME (`py-aws-oidc trust generate` writes one), under the "
+        "key token.actions.githubusercontent.com:sub.",
+    ),
+    Rule(
         "stringlike-question-mark",
         "low",
         "`?` in a StringLike value: it matches exactly one character",
@@ -278,9 +292,10 @@ class Finding:
     why: str
     fix: str
     statement_index: int | None = None
+    values: tuple[str, ...] = ()  # the condition's values this finding is about
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "rule": self.rule,
             "severity": self.severity,
             "source": self.source,
@@ -290,6 +305,11 @@ class Finding:
             "why": self.why,
             "fix": self.fix,
         }
+        if self.values:
+            out["values"] = list(self.values[:MAX_LISTED])
+            if len(self.values) > MAX_LISTED:
+                out["values_omitted"] = len(self.values) - MAX_LISTED
+        return out
 
 
 @dataclass(frozen=True)
@@ -329,7 +349,9 @@ _SHA = re.compile(r"^[0-9a-f]{40}$")
 _STRING_POSITIVE = ("StringEquals", "StringLike", "StringEqualsIgnoreCase")
 _IDENTITY = ("sub", "job_workflow_ref")
 _TRUSTING = ("github", "wildcard", "unknown", "not-principal")
-_NEVER_MATCHES = frozenset({"environment-literal-colon"})
+_NEVER_MATCHES = frozenset({"environment-literal-colon", "subject-never-matches"})
+_GITHUB_HOST = "token.actions.githubusercontent.com"
+_SCHEME = re.compile(r"^https?://", re.IGNORECASE)
 
 
 def _wild(text: str) -> bool:
@@ -401,6 +423,9 @@ def grade_subject(value: str, *, wildcards: bool) -> list[_Issue]:
         return _grade_custom_subject(value, wildcards=wildcards)
     segment, colon, context = value[len("repo:") :].partition(":")
     owner, slash, repo = segment.partition("/")
+    never = _never_matching_subject(value, segment, context if colon else None, wild)
+    if never is not None:
+        return [never]
     if wild(owner) or (not slash and wild(segment)):
         return [
             _issue(
@@ -441,6 +466,41 @@ def grade_subject(value: str, *, wildcards: bool) -> list[_Issue]:
             )
         ]
     return _grade_environment_name(value, context, wildcards=wildcards)
+
+
+def _never_matching_subject(
+    value: str, segment: str, context: str | None, wild: Callable[[str], bool]
+) -> _Issue | None:
+    """``repo:o/r.git:*``, ``repo:``, ``repo:/r:*``, ``repo:o/:*``, ``repo:o/r:refs/heads/x``:
+    GitHub writes no such subject. (A part holding a wildcard may match something: not here.
+    ``repo:X:*`` without a slash is not judged: X may be a variable standing for OWNER/REPO.)"""
+    owner, slash, repo = segment.partition("/")
+    name = repo.split("@")[0]
+    if not owner or (slash and not repo):
+        what = "owner" if not owner else "repository"
+        return _issue(
+            "subject-never-matches",
+            f'sub "{value}" names no {what} (GitHub writes repo:OWNER/REPO:...), so it '
+            "never matches",
+            fix="Name both: repo:OWNER/REPO:ref:refs/heads/BRANCH (or :environment:NAME).",
+        )
+    if name.lower().endswith(".git") and not wild(repo):
+        fixed = f"repo:{owner}/{repo[: len(name) - 4]}{repo[len(name) :]}"
+        fixed += f":{context}" if context is not None else ""
+        return _issue(
+            "subject-never-matches",
+            f'sub "{value}": a repository name never ends in .git (that is the clone URL), so '
+            "this value never matches",
+            fix=f'Drop the .git suffix: "{fixed}".',
+        )
+    if context is not None and context.startswith("refs/"):
+        return _issue(
+            "subject-never-matches",
+            f'sub "{value}": GitHub writes the ref as ref:{context[:40]}, so this value never '
+            "matches",
+            fix=f'Write "repo:{segment}:ref:{context}".',
+        )
+    return None
 
 
 # Claims GitHub lets a customised subject template append after the environment.
@@ -590,10 +650,39 @@ def grade_job_workflow_ref(value: str, *, wildcards: bool, in_sub: bool = False)
 
 @dataclass
 class _Collector:
+    """Findings, one per rule and condition: a rule that fires on several values of one
+    condition is one finding listing them (output stays linear in the policy's size)."""
+
     source: str
     findings: list[Finding] = field(default_factory=list)
+    _merged: dict[tuple[int | None, int, str], _Merged] = field(default_factory=dict)
+    # A condition linted under a corrected key (a misspelled host) -> the condition as written.
+    aliases: dict[int, Condition] = field(default_factory=dict)
 
-    def add(self, statement: Statement | None, condition: Condition | None, issue: _Issue) -> None:
+    def add(
+        self,
+        statement: Statement | None,
+        condition: Condition | None,
+        issue: _Issue,
+        value: str | None = None,
+    ) -> None:
+        if condition is not None:
+            condition = self.aliases.get(id(condition), condition)
+        key = (statement.index if statement is not None else None, id(condition), issue.rule)
+        merged = self._merged.get(key) if condition is not None else None
+        if merged is not None:
+            if value is not None:
+                merged.values.append(value)
+            kept = self.findings[merged.position]
+            if SEVERITIES.index(issue.severity) < SEVERITIES.index(kept.severity):
+                merged.lead = value
+                self.findings[merged.position] = replace(
+                    kept, severity=issue.severity, message=issue.message
+                )
+            return
+        if condition is not None:
+            first = [] if value is None else [value]
+            self._merged[key] = _Merged(len(self.findings), first, value)
         self.findings.append(
             Finding(
                 rule=issue.rule,
@@ -607,6 +696,83 @@ class _Collector:
                 statement_index=statement.index if statement is not None else None,
             )
         )
+
+    def result(self) -> list[Finding]:
+        """The findings, each listing the values it is about (at most MAX_LISTED shown), their
+        fixes made to agree on each condition (:func:`_harmonise`)."""
+        out = list(self.findings)
+        for merged in self._merged.values():
+            finding = out[merged.position]
+            if len(merged.values) > 1:
+                others = [v for v in merged.values if v != merged.lead]
+                finding = replace(
+                    finding, message=f"{finding.message}; the same holds for {listed(others)}"
+                )
+            out[merged.position] = replace(finding, values=tuple(merged.values))
+        groups: dict[tuple[int | None, int], list[int]] = {}
+        for position, finding in enumerate(out):
+            if finding.condition is not None:
+                key = (finding.statement_index, id(finding.condition))
+                groups.setdefault(key, []).append(position)
+        for positions in groups.values():
+            if len(positions) > 1:
+                for position, fixed in zip(
+                    positions, _harmonise([out[p] for p in positions]), strict=True
+                ):
+                    out[position] = fixed
+        return out
+
+
+# Rules whose fix prescribes the condition's operator; the first operator a fix names is the one.
+_OPERATOR_FIXES = frozenset(
+    {
+        "negated-or-ifexists-identity",
+        "stringequals-wildcard",
+        "subject-any-repository",
+        "subject-org-wide",
+        "subject-repo-wide",
+        "subject-prefix-wildcard",
+        "stringlike-question-mark",
+    }
+)
+_OPERATOR_NAME = re.compile(r"\bString[A-Za-z]+")
+
+
+def _harmonise(group: list[Finding]) -> list[Finding]:
+    """One condition's findings, their fixes made to agree (a user applies them all):
+
+    - an ``unknown-claim-key`` condition is deleted, whatever else is wrong with it (a
+      ``ForAllValues:`` on ``iss`` is not fixed by ``StringEquals`` on ``iss``);
+    - ``set-operator-single-valued`` says "use the operator without the qualifier" unless
+      another finding prescribes another operator (``ForAnyValue:StringLike`` on ``repo:o/*``:
+      not "use StringLike" next to "pin it with StringEquals"): then it defers to that fix.
+    The other rules' fixes touch different parts of a condition (its key, its values, the
+    workflow's ref) and agree as they are (tests/trust/test_trust_fixes.py)."""
+    unknown = [f for f in group if f.rule == "unknown-claim-key"]
+    if unknown:
+        return [replace(f, fix=unknown[0].fix) for f in group]
+    prescribing = sorted(
+        (f for f in group if f.rule in _OPERATOR_FIXES),
+        key=lambda f: SEVERITIES.index(f.severity),
+    )
+    out = []
+    for finding in group:
+        cond = finding.condition
+        fixed = finding
+        if finding.rule == "set-operator-single-valued" and cond is not None and prescribing:
+            named = _OPERATOR_NAME.search(prescribing[0].fix)
+            if named is None or named.group() != cond.operator.text.partition(":")[2]:
+                fix = f"Remove the `{cond.operator.qualifier}:` qualifier, then: "
+                fixed = replace(finding, fix=fix + prescribing[0].fix)
+        out.append(fixed)
+    return out
+
+
+@dataclass
+class _Merged:
+    position: int  # in _Collector.findings
+    values: list[str]
+    lead: str | None  # the value the finding's message is about
 
 
 def lint_policy(policy: Policy) -> list[Finding]:
@@ -644,7 +810,7 @@ def lint_policy(policy: Policy) -> list[Finding]:
                 "(arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com)",
             ),
         )
-    return sorted(out.findings, key=lambda f: SEVERITIES.index(f.severity))
+    return sorted(out.result(), key=lambda f: SEVERITIES.index(f.severity))
 
 
 def _is_chained_hop_policy(policy: Policy) -> bool:
@@ -664,8 +830,66 @@ def _is_chained_hop_policy(policy: Policy) -> bool:
     )
 
 
+def _misspelled_host(prefix: str, statement: Statement) -> str | None:
+    """The provider prefix a near miss of GitHub's host was meant to be, else None:
+    ``token.action.githubusercontent.com``, ``token.actions.githubusercontent.co``,
+    ``https://token.actions.githubusercontent.com`` (keys carry no scheme)."""
+    bare = _SCHEME.sub("", prefix).lower()
+    host, slash, path = bare.partition("/")
+    if abs(len(host) - len(_GITHUB_HOST)) > 3 or _edit_distance(host, _GITHUB_HOST) > 3:
+        return None
+    if host == _GITHUB_HOST and bare == prefix.lower():
+        return None
+    meant = f"{_GITHUB_HOST}{slash}{path}"
+    own = sorted(_github_prefixes(statement))
+    return meant if not own or meant in own else own[0]
+
+
+def _edit_distance(a: str, b: str) -> int:
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, start=1):
+        current = [i]
+        for j, other in enumerate(b, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            )
+        previous = current
+    return previous[-1]
+
+
+def _github_conditions(statement: Statement, out: _Collector) -> list[Condition]:
+    """The statement's conditions on GitHub claims; a key whose host is misspelled is reported
+    and linted under the key it was meant to be (its findings point at the key as written)."""
+    found = []
+    for cond in statement.conditions:
+        if _is_github_key(cond.key, statement):
+            found.append(cond)
+            continue
+        prefix, claim = _split_key(cond.key)
+        meant = _misspelled_host(prefix, statement) if prefix else None
+        if meant is None:
+            continue
+        fixed = replace(cond, key=f"{meant}:{claim}")
+        out.aliases[id(fixed)] = cond
+        found.append(fixed)
+        fails_closed = _positive(cond) and not cond.operator.if_exists
+        fails_closed = fails_closed and cond.operator.qualifier != "ForAllValues"
+        out.add(
+            statement,
+            cond,
+            _issue(
+                "subject-never-matches" if fails_closed else "key-prefix-mismatch",
+                f"the key {cond.key!r} names the provider host {prefix!r}, which no token "
+                f"comes from: the key is always absent"
+                + (", so this condition never matches" if fails_closed else ""),
+                fix=f"Write the key as {meant}:{claim}.",
+            ),
+        )
+    return found
+
+
 def _lint_statement(statement: Statement, kind: str, out: _Collector) -> None:
-    github_keys = [c for c in statement.conditions if _is_github_key(c.key, statement)]
+    github_keys = _github_conditions(statement, out)
     for cond in github_keys:
         _, claim = _split_key(cond.key)
         if cond.operator.qualifier:
@@ -687,6 +911,7 @@ def _lint_statement(statement: Statement, kind: str, out: _Collector) -> None:
                     "unknown-claim-key",
                     f"AWS does not evaluate the claim {claim!r} for GitHub tokens: the key is "
                     "always absent",
+                    fix=_delete_unknown_claim(claim),
                 ),
             )
     principal = statement.principal.describe() if statement.principal else ""
@@ -721,6 +946,16 @@ def _lint_statement(statement: Statement, kind: str, out: _Collector) -> None:
     _lint_identity_operators(statement, github_keys, out)
     _lint_identity(statement, github_keys, out)
     _lint_aud(statement, github_keys, out)
+
+
+def _delete_unknown_claim(claim: str) -> str:
+    if claim == "iss":
+        return "Delete the iss condition: the provider in the Principal already fixes the issuer."
+    return (
+        f"Delete the {claim} condition; to restrict who may assume the role, test a claim AWS "
+        "evaluates instead: sub, job_workflow_ref, repository, repository_id, ref, environment, "
+        "workflow, actor, actor_id, enterprise_id or repository_owner_id."
+    )
 
 
 def _lint_question_mark(statement: Statement, cond: Condition, claim: str, out: _Collector) -> None:
@@ -908,7 +1143,7 @@ def _lint_identity(statement: Statement, github_keys: Iterable[Condition], out: 
                     message=f"{issue.message}; values are OR-ed, so this list is as loose as its "
                     f'loosest value, "{value}"',
                 )
-            out.add(statement, cond, final)
+            out.add(statement, cond, final, value)
     _lint_names(statement, identity, github_keys, out)
 
 
@@ -935,10 +1170,8 @@ def _lint_names(
     for cond, claim in identity:
         names = [v for v in cond.values if claim == "sub" and _name_based(v)]
         if names:
-            shown = ", ".join(f'"{v}"' for v in names)
-            out.add(
-                statement, cond, _issue("name-based-subject", f"name-based subject(s): {shown}")
-            )
+            message = f"name-based subject(s): {listed(names)}"
+            out.add(statement, cond, _issue("name-based-subject", message))
             return
 
 
@@ -990,17 +1223,22 @@ def render_text(
     verdict = " -> exit 1 (high or critical)" if exit_code(findings) else " -> exit 0"
     summary = ", ".join(f"{n} {sev}" for sev, n in total.items())
     lines.append(f"{sum(total.values())} finding(s): {summary}{verdict}")
-    return "\n".join(lines) + "\n"
+    return "".join(escape_controls(line) + "\n" for line in lines)
 
 
 def render_json(
-    findings: Sequence[Finding], sources: Sequence[str], skipped: Sequence[str] = ()
+    findings: Sequence[Finding],
+    sources: Sequence[str],
+    skipped: Sequence[str] = (),
+    refused: Sequence[tuple[str, str]] = (),
 ) -> str:
+    """The report; ``refused``: (file, error) for each file that could not be linted (exit 2)."""
     report = {
         "policies": list(sources),
         "skipped": list(skipped),
+        "refused": [{"file": path, "error": error} for path, error in refused],
         "findings": [f.to_dict() for f in findings],
         "counts": counts(findings),
-        "exit_code": exit_code(findings),
+        "exit_code": 2 if refused else exit_code(findings),
     }
     return json.dumps(report, indent=2) + "\n"

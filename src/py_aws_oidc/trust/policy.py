@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .errors import MalformedPolicyError
+from .textsafe import MAX_LISTED, capped_json_list
 
 Effect = Literal["Allow", "Deny"]
 Qualifier = Literal["ForAllValues", "ForAnyValue"]
@@ -126,10 +127,19 @@ class Condition:
     values: tuple[str, ...]
 
     def describe(self) -> str:
-        return f"{self.operator.text} {self.key} {json.dumps(list(self.values))}"
+        """One line; at most :data:`textsafe.MAX_LISTED` values, then "and N more"."""
+        return f"{self.operator.text} {self.key} {capped_json_list(self.values)}"
 
     def to_dict(self) -> dict[str, object]:
-        return {"operator": self.operator.text, "key": self.key, "values": list(self.values)}
+        """At most :data:`textsafe.MAX_LISTED` values; ``values_omitted`` counts the rest."""
+        out: dict[str, object] = {
+            "operator": self.operator.text,
+            "key": self.key,
+            "values": list(self.values[:MAX_LISTED]),
+        }
+        if len(self.values) > MAX_LISTED:
+            out["values_omitted"] = len(self.values) - MAX_LISTED
+        return out
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import quote
 
-from .files import PolicyFile, is_terraform
+from .files import PolicyFile, is_cloudformation, is_terraform
 from .lint import RULES, Finding, Rule, Severity
 from .locate import PolicyLines, hcl_outline, json_policy_lines, terraform_policy_lines
 
@@ -50,9 +51,14 @@ class LintedFile:
 
 
 def _uri(path: str) -> str:
-    """Relative paths stay relative (code scanning resolves them against the checkout)."""
+    """An RFC 3986 reference: absolute paths as ``file:`` URIs, relative ones stay relative
+    (code scanning resolves them against the checkout). Both percent-encoded: a space, ``%``,
+    ``#``, ``?`` or a non-ASCII letter in a name is escaped, and so is a ``:`` (a first segment
+    ``a:b.json`` would read as a scheme)."""
     as_path = Path(path)
-    return as_path.resolve().as_uri() if as_path.is_absolute() else as_path.as_posix()
+    if as_path.is_absolute():
+        return as_path.resolve().as_uri()
+    return quote(as_path.as_posix(), safe="/")
 
 
 def _version() -> str:
@@ -87,6 +93,13 @@ def _policy_lines(linted: LintedFile) -> dict[str, PolicyLines]:
     policy_file = linted.policy_file
     if policy_file is None or not policy_file.text:
         return {}
+    if is_cloudformation(policy_file.path, policy_file.text):
+        from .cloudformation import role_line
+
+        return {
+            loaded.policy.source: PolicyLines(role_line(policy_file.text, loaded.policy.source))
+            for loaded in policy_file.policies
+        }
     if is_terraform(policy_file.path):
         outline = hcl_outline(policy_file.text)
         return {
