@@ -9,7 +9,7 @@ import pytest
 
 from py_aws_oidc.trust.admits import ANY_REPOSITORY, admits
 from py_aws_oidc.trust.policy import parse_policy_document
-from tests.trust.helpers import AUD, GH, JWR, SUB, policy, statement
+from tests.trust.helpers import AUD, GH, JWR, SUB, K, policy, statement
 
 ENTERPRISE = GH + "/acme"
 OWNER_ID = "token.actions.githubusercontent.com:repository_owner_id"
@@ -86,3 +86,38 @@ def test_an_enterprise_issuer_uses_its_own_keys() -> None:
 def test_no_statement_for_github_tokens() -> None:
     wrong_action = statement({"StringEquals": {SUB: "repo:o/r:pull_request"}}, action="sts:AssumeRole")
     assert words(wrong_action) == (["nobody: no Allow statement lets a GitHub token in"], False)
+
+
+ENV = "token.actions.githubusercontent.com:environment"
+
+
+@pytest.mark.parametrize(
+    ("condition", "anyone"),
+    [
+        # A custom subject (include_claim_keys) naming an id a stranger cannot hold.
+        ({"StringEquals": {SUB: "repository_owner_id:123456:environment:prod"}}, False),
+        ({"StringEquals": {SUB: "repository_id:42:ref:refs/heads/main"}}, False),
+        ({"StringLike": {SUB: "repository_owner_id:*:environment:prod"}}, True),
+        # A custom subject naming nobody: any repository can set the same template.
+        ({"StringEquals": {SUB: "ref:refs/heads/main"}}, True),
+        # IgnoreCase: the "repo:" prefix in capitals still names the owner.
+        ({"StringEqualsIgnoreCase": {SUB: "REPO:OCTO-ORG/APP:REF:REFS/HEADS/MAIN"}}, False),
+        # A ? in the owner: a stranger registers a matching name (octo-orx).
+        ({"StringLike": {SUB: "repo:octo-or?/*"}}, True),
+        ({"StringLike": {JWR: "octo-or?/shared/.github/workflows/d.yml@*"}}, True),
+        # Claims every token carries (actor) or a job may carry (environment) pass Null tests.
+        ({"StringLike": {SUB: "repo:*"}, "Null": {ENV: "false"}}, True),
+        ({"StringLike": {SUB: "repo:*"}, "Null": {K + "actor": "false"}}, True),
+    ],
+)
+def test_strangers_are_judged_by_what_they_can_hold(
+    condition: dict[str, Any], anyone: bool
+) -> None:
+    assert words(statement(condition))[1] is anyone
+
+
+def test_a_null_test_on_a_claim_real_tokens_carry_is_not_nobody() -> None:
+    found = statement(
+        {"StringEquals": {SUB: "repo:o/r:environment:prod"}, "Null": {ENV: "false"}}
+    )
+    assert words(found) == (["o/r: environment prod when environment Null false"], False)
