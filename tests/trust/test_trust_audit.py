@@ -298,6 +298,25 @@ def test_wrong_endpoint_is_one_line(account: IamAccount) -> None:
     )
 
 
+def test_a_password_in_the_endpoint_url_is_not_printed(account: IamAccount) -> None:
+    port = free_port()
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["audit", "--endpoint-url", f"http://auditor:s3cr3t-pw@127.0.0.1:{port}"],
+                stdout=out, stderr=err)
+    assert code == 2 and out.getvalue() == "" and err.getvalue().count("\n") == 1
+    assert "s3cr3t-pw" not in err.getvalue() and "auditor" not in err.getvalue()
+    assert f"could not connect to http://***@127.0.0.1:{port} " in err.getvalue()
+
+
+def test_botocore_errors_quoting_a_url_lose_its_userinfo() -> None:
+    from botocore.exceptions import ConnectTimeoutError
+
+    from py_aws_oidc.trust.iam import one_line
+
+    text = str(ConnectTimeoutError(endpoint_url="https://u:pw@iam.example.com/"))
+    assert one_line(text) == 'Connect timeout on endpoint URL: "https://***@iam.example.com/"'
+
+
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     base.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
