@@ -2,10 +2,13 @@
 
 * ``AWS_CA_BUNDLE``, ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE`` or ``SSL_CERT_FILE`` (the first
   one set, in that order): that PEM bundle, everywhere;
-* otherwise, run on a host (the host runtime, a pip install): the operating system's trust
-  store through ``truststore`` (the keychain on macOS, the system store on Windows, OpenSSL's
-  default paths on Linux), as self-hosted runners behind a TLS-intercepting proxy need;
-* otherwise (the action's container): the image's certifi bundle, as in 1.1.
+* otherwise, run on a host (the host runtime, a pip install), or by the host runtime inside a
+  ``container:`` job's container (HOME is ``/github/home`` there too, but ``RUNNER_TEMP`` is not
+  ``/github/runner_temp``): the operating system's trust store through ``truststore`` (the
+  keychain on macOS, the system store on Windows, OpenSSL's default paths on Linux), as
+  self-hosted runners behind a TLS-intercepting proxy need;
+* otherwise (the action's container, where the runner sets ``RUNNER_TEMP`` to
+  ``/github/runner_temp``): the image's certifi bundle, as in 1.1.
 
 The system store is used for this program's own session only (an adapter whose connections
 carry a ``truststore.SSLContext``), not patched into ``ssl`` for the whole process: botocore's
@@ -18,7 +21,7 @@ import ssl
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .hostpaths import in_container_action
+from .hostpaths import CONTAINER_RUNNER_TEMP
 
 if TYPE_CHECKING:
     import requests
@@ -41,7 +44,7 @@ def configure(session: requests.Session, environ: Mapping[str, str]) -> str:
     if bundle is not None:
         session.verify = bundle
         return "bundle"
-    if in_container_action(environ):
+    if environ.get("RUNNER_TEMP", "") == CONTAINER_RUNNER_TEMP:  # the action's own container
         return "certifi"
     adapter = system_store_adapter()
     if adapter is None:

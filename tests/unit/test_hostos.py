@@ -224,3 +224,25 @@ def test_windows_token_file_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         safefiles.read_regular_file(tmp_path / "missing", what="Web identity token file")
     with pytest.raises(TokenFileError, match="not a regular file"):
         safefiles.read_regular_file(tmp_path, what="Web identity token file")
+
+
+@pytest.mark.parametrize(
+    ("env", "trust"),
+    [
+        # The host runtime in a `container:` job: the runner sets HOME=/github/home there too,
+        # but it is the job's own container, whose operating system store holds its CAs.
+        ({"HOME": "/github/home", "RUNNER_TEMP": "/__w/_temp"}, "system"),
+        ({"HOME": "/home/runner", "RUNNER_TEMP": "/home/runner/work/_temp"}, "system"),
+        # The action's container: the image's certifi bundle.
+        ({"HOME": "/github/home", "RUNNER_TEMP": "/github/runner_temp"}, "certifi"),
+        ({"HOME": "/github/home", "RUNNER_TEMP": "/__w/_temp", "SSL_CERT_FILE": "/ca.pem"},
+         "bundle"),
+    ],
+)
+def test_which_trust_store_the_step_uses(env: dict[str, str], trust: str) -> None:
+    import requests
+
+    from py_aws_oidc import tls
+
+    with requests.Session() as session:
+        assert tls.configure(session, env) == trust
