@@ -17,10 +17,12 @@ own requests (the SDK credential chain) keep botocore's rules (``AWS_CA_BUNDLE``
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .errors import RunnerEnvironmentError
 from .hostpaths import CONTAINER_RUNNER_TEMP
 
 if TYPE_CHECKING:
@@ -30,10 +32,26 @@ if TYPE_CHECKING:
 BUNDLE_VARIABLES = ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
 
 def ca_bundle(environ: Mapping[str, str]) -> str | None:
-    """The PEM bundle the job names, if any (the first variable of ``BUNDLE_VARIABLES`` set)."""
+    """The PEM bundle the job names, if any (the first variable of ``BUNDLE_VARIABLES`` set).
+
+    A bundle that is not there is a :class:`RunnerEnvironmentError` naming the variable: requests
+    would raise a bare ``OSError`` at each HTTPS request, which reads as a network failure and is
+    retried until the attempts run out."""
     for name in BUNDLE_VARIABLES:
         value = environ.get(name, "").strip()
         if value:
+            if not os.path.exists(value):
+                raise RunnerEnvironmentError(
+                    f"{name} names {value}, which this step cannot find"
+                    + (
+                        " (the container action sees only its own files and the runner's mounts)"
+                        if environ.get("RUNNER_TEMP", "") == CONTAINER_RUNNER_TEMP
+                        else ""
+                    )
+                    + "; nothing was sent.",
+                    remedy=f"Point {name} at a PEM bundle this step can read, or unset it for "
+                    "this step.",
+                )
             return value
     return None
 

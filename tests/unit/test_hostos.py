@@ -235,7 +235,7 @@ def test_windows_token_file_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         ({"HOME": "/home/runner", "RUNNER_TEMP": "/home/runner/work/_temp"}, "system"),
         # The action's container: the image's certifi bundle.
         ({"HOME": "/github/home", "RUNNER_TEMP": "/github/runner_temp"}, "certifi"),
-        ({"HOME": "/github/home", "RUNNER_TEMP": "/__w/_temp", "SSL_CERT_FILE": "/ca.pem"},
+        ({"HOME": "/github/home", "RUNNER_TEMP": "/__w/_temp", "SSL_CERT_FILE": __file__},
          "bundle"),
     ],
 )
