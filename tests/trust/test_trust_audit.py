@@ -526,3 +526,35 @@ def test_without_the_iam_model_says_where_to_run_it(monkeypatch: pytest.MonkeyPa
     assert main(["audit"], stdout=out, stderr=err) == 2
     assert err.getvalue().startswith("error: botocore's IAM service model is not installed here")
     assert err.getvalue().count("\n") == 1 and out.getvalue() == ""
+
+
+def test_an_external_id_in_a_trust_policy_is_in_no_format() -> None:
+    """sts:ExternalId is a shared secret: the words (a statement no GitHub token meets, the
+    other conditions of a grant) name the key, never its value."""
+    from py_aws_oidc.trust.audit_render import (
+        render_json,
+        render_markdown,
+        render_sarif,
+        render_text,
+    )
+
+    gh = f"arn:aws:iam::123456789012:oidc-provider/{GITHUB_HOST}"
+    github = {"Effect": "Allow", "Principal": {"Federated": gh},
+              "Action": "sts:AssumeRoleWithWebIdentity"}
+    docs = {
+        "never": {"Version": "2012-10-17", "Statement": [{
+            **github, "Condition": {"StringLike": {SUB: "repo:o/r:*"},
+                                    "StringEquals": {"sts:ExternalId": "EXT-S3CR3T-1"}}}]},
+        "negated": {"Version": "2012-10-17", "Statement": [{
+            **github, "Condition": {"StringLike": {SUB: "repo:o/r:*"},
+                                    "StringNotEquals": {"sts:ExternalId": "EXT-S3CR3T-2"}}}]},
+    }
+    records = [RoleRecord(f"arn:aws:iam::123456789012:role/{name}", name, json.dumps(doc))
+               for name, doc in docs.items()]
+    report = build_report([OidcProvider(gh, GITHUB_HOST, ("sts.amazonaws.com",))], [records])
+    assert {role.name for role in report.roles} == {"never", "negated"}
+    worded = (render_text(report, 1), render_json(report), render_markdown(report, 1))
+    for text in (*worded, render_sarif(report)):
+        assert "EXT-S3CR3T" not in text
+    for text in worded:
+        assert "externalid" in text.lower()  # the words still say which condition

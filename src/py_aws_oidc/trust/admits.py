@@ -52,6 +52,22 @@ def _claim(key: str) -> str:
     return key.rpartition(":")[2].lower()
 
 
+# Condition keys whose values are shared secrets: never shown in words (every format prints them).
+_SECRET_KEYS = frozenset({"sts:externalid"})
+HIDDEN = "(value not shown)"
+
+
+def _values(cond: Condition) -> list[str]:
+    return [HIDDEN] if cond.key.lower() in _SECRET_KEYS else list(cond.values)
+
+
+def _describe(cond: Condition) -> str:
+    """:meth:`Condition.describe`, the values of a secret key (``sts:ExternalId``) hidden."""
+    if cond.key.lower() in _SECRET_KEYS:
+        return f"{cond.operator.text} {cond.key} {HIDDEN}"
+    return cond.describe()
+
+
 def _wild(text: str, wildcards: bool) -> bool:
     return wildcards and ("*" in text or "?" in text)
 
@@ -353,7 +369,7 @@ def _never(policy: Policy, statement: Statement, issuer: str) -> str | None:
             return None
         failed = decisions[0].condition
         reason = reason or (
-            f"{failed.condition.describe()} is never true ({failed.reason})"
+            f"{_describe(failed.condition)} is never true ({failed.reason})"
             if failed is not None
             else decisions[0].reason
         )
@@ -412,7 +428,7 @@ def _other_conditions(statement: Statement) -> tuple[str, ...]:
             continue
         if claim == "aud" and _positive(cond):
             continue  # the audience says what the token is for, not who holds it
-        out.append(f"{claim} {cond.operator.text} {', '.join(cond.values)}")
+        out.append(f"{claim} {cond.operator.text} {', '.join(_values(cond))}")
     return tuple(out)
 
 
