@@ -558,3 +558,24 @@ def test_an_external_id_in_a_trust_policy_is_in_no_format() -> None:
         assert "EXT-S3CR3T" not in text
     for text in worded:
         assert "externalid" in text.lower()  # the words still say which condition
+
+
+def test_a_role_that_only_shuts_github_out_is_not_a_github_role() -> None:
+    """A Deny naming GitHub's provider in a role for another principal does not make it a GitHub
+    role (it was listed with 'principal-not-github', whose fix opens the role to GitHub); a Deny
+    naming GitHub beside an Allow every token can meet still is one."""
+    gh = "arn:aws:iam::111122223333:oidc-provider/" + GITHUB_HOST
+    provider = OidcProvider(gh, GITHUB_HOST, ("sts.amazonaws.com",))
+    deny = {"Effect": "Deny", "Principal": {"Federated": gh}, "Action": "sts:*"}
+    deny_outside = {**deny, "Condition": {"StringNotLike": {SUB: "repo:octo-org/*"}}}
+    account = trust_policy(None, principal={"AWS": "arn:aws:iam::999999999999:root"},
+                           action="sts:AssumeRole")
+    everyone = trust_policy(None, principal={"Federated": "*"})
+    pages = [[
+        _record("third-party", {**account, "Statement": [*account["Statement"], deny]}),
+        _record("open-but-org", {**everyone, "Statement": [*everyone["Statement"], deny_outside]}),
+    ]]
+    report = build_report([provider], pages)
+    assert [role.name for role in report.roles] == ["open-but-org"]
+    assert report.counts()["roles"] == 1
+    assert report.providers[0].roles == ["open-but-org"]  # not the third party's role

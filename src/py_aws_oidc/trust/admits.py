@@ -241,7 +241,8 @@ def github_providers(statement: Statement) -> list[str]:
     ]
 
 
-def _opens_to_github(statement: Statement) -> bool:
+def opens_to_github(statement: Statement) -> bool:
+    """Can a GitHub token meet this statement's principal and action (an Allow)?"""
     if statement.effect != "Allow":
         return False
     principal = statement.principal
@@ -455,6 +456,6 @@ def admits(policy: Policy) -> Admits:
     grants: Sequence[Grant] = [
         grant_of(policy, statement)
         for statement in policy.statements
-        if _opens_to_github(statement)
+        if opens_to_github(statement)
     ]
     return Admits(tuple(grants))
