@@ -121,3 +121,17 @@ def test_a_null_test_on_a_claim_real_tokens_carry_is_not_nobody() -> None:
         {"StringEquals": {SUB: "repo:o/r:environment:prod"}, "Null": {ENV: "false"}}
     )
     assert words(found) == (["o/r: environment prod when environment Null false"], False)
+
+
+@pytest.mark.parametrize(
+    ("sub", "anyone"),
+    [
+        # Immutable subjects: a literal owner name pins the owner...
+        ("repo:octo-org@123456/*", False),
+        ("repo:octo-org@*/*", False),
+        # ...an id after a * does not: * spans / and @, so a stranger's branch x@123456/y fits.
+        ("repo:*@123456/*", True),
+    ],
+)
+def test_immutable_subjects(sub: str, anyone: bool) -> None:
+    assert words(statement({"StringLike": {SUB: sub}}))[1] is anyone

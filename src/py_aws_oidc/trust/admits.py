@@ -288,25 +288,29 @@ def _instantiate(pattern: str, wildcards: bool, lead: str, fill: str) -> str:
 
 
 def _owner_of_sub(sub: str) -> str | None:
-    """The owner a sub names: the owner's name, or an id (of the owner, the repository or the
+    """Who a sub names: ``OWNER[@OWNER_ID]/REPO[@REPO_ID]`` (``repo:`` subjects, the
+    ``repository`` key), or an owner's name or an id (of the owner, the repository or the
     enterprise) a stranger cannot take; None for a custom subject naming none of them. The
     prefix and the keys compare case-insensitively (``StringEqualsIgnoreCase``)."""
     if sub[:5].lower() == "repo:":
-        return sub[len("repo:") :].partition(":")[0].partition("/")[0].partition("@")[0]
+        return sub[len("repo:") :].partition(":")[0]
     fields = sub.split(":")
     values = {k.lower(): v for k, v in zip(fields[0::2], fields[1::2], strict=False)}
-    if "repository" in values:
-        return values["repository"].partition("/")[0]
-    for key in _NAMING_KEYS:
+    for key in ("repository", *_NAMING_KEYS):
         if key in values:
             return values[key]
     return None
 
 
-def _takeable(owner: str | None, like: bool) -> bool:
-    """Can a stranger hold this owner? None (no owner named), or a pattern over the name: a
-    stranger registers a matching name (``repo:octo-org*``, ``repo:octo-or?/*``)."""
-    return owner is None or (like and ("*" in owner or "?" in owner))
+def _takeable(named: str | None, like: bool) -> bool:
+    """Can a stranger hold what a sub or job_workflow_ref pattern names? Yes when it names no
+    owner, or (``StringLike``) when a wildcard is in the owner's name: a stranger registers a
+    matching name (``repo:octo-org*``, ``repo:octo-or?/*``), and a ``*`` there matches across
+    ``/`` and ``@`` too, so an id written after it pins nothing (``repo:*@123456/*`` matches a
+    stranger's branch named ``x@123456/y``)."""
+    if named is None:
+        return True
+    return _wild(named.partition("/")[0].partition("@")[0], like)
 
 
 def _chosen_claims(statement: Statement) -> dict[str, str]:
