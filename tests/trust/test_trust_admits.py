@@ -135,3 +135,18 @@ def test_a_null_test_on_a_claim_real_tokens_carry_is_not_nobody() -> None:
 )
 def test_immutable_subjects(sub: str, anyone: bool) -> None:
     assert words(statement({"StringLike": {SUB: sub}}))[1] is anyone
+
+
+def test_negated_conditions_on_claims_every_token_carries() -> None:
+    """A runner or ref a negated condition refuses is one a job avoids (a self-hosted runner, a
+    branch other than main): not 'nobody', and open when the subject is."""
+    runner = {"StringNotEquals": {K + "runner_environment": "github-hosted"}}
+    mine = statement({"StringLike": {SUB: "repo:o/r:*"}, **runner})
+    assert words(mine) == (
+        ["o/r: every branch, tag, environment and pull request when runner_environment "
+         "StringNotEquals github-hosted"], False)
+    assert words(statement({"StringLike": {SUB: "repo:*"}, **runner}))[1] is True
+    not_main = statement({"StringEquals": {SUB: "repo:o/r:environment:prod"},
+                          "StringNotLike": {K + "ref": "refs/heads/main"}})
+    [text], _ = words(not_main)
+    assert not text.startswith("nobody"), text

@@ -37,14 +37,15 @@ _MAX_PROBES = 20  # per key: the first values are enough to find an open pattern
 _NAMING_KEYS = ("repository_owner", "repository_owner_id", "repository_id", "enterprise",
                 "enterprise_id")
 # Claims every token GitHub mints carries (a probe without them fails a Null test no real token
-# fails), with a stranger's values; ``environment`` only when the job names one: both are tried.
-_ALWAYS = {
-    "actor": STRANGER_OWNER,
-    "actor_id": "1",
-    "workflow": "w",
-    "runner_environment": "github-hosted",
-    "ref": "refs/heads/main",
-    "aud": "sts.amazonaws.com",
+# fails), with values a stranger can give them: the first that no negated condition of the
+# statement refuses (``StringNotEquals runner_environment github-hosted``: a self-hosted runner).
+# ``environment`` only when the job names one: both are tried.
+_PRESENT: dict[str, tuple[str, ...]] = {
+    "actor": (STRANGER_OWNER, STRANGER_OWNER + "-2"),
+    "actor_id": ("1", "2"),
+    "workflow": ("w", "w2"),
+    "runner_environment": ("github-hosted", "self-hosted"),
+    "ref": ("refs/heads/main", "refs/heads/x"),
 }
 
 
@@ -313,9 +314,32 @@ def _takeable(named: str | None, like: bool) -> bool:
     return _wild(named.partition("/")[0].partition("@")[0], like)
 
 
+def _refuses(cond: Condition, value: str) -> bool:
+    """Does the negated condition ``cond`` refuse ``value``?"""
+    positive = cond.operator.positive
+    if positive == "StringLike":
+        return any(wildcard_match(v, value) for v in cond.values)
+    if positive == "StringEqualsIgnoreCase":
+        return value.casefold() in {v.casefold() for v in cond.values}
+    return value in cond.values
+
+
+def _present_claims(statement: Statement) -> dict[str, str]:
+    """The claims every token carries, each with a value no negated condition refuses."""
+    out = {"aud": "sts.amazonaws.com"}
+    for claim, candidates in _PRESENT.items():
+        negated = [
+            c for c in statement.conditions if _claim(c.key) == claim and c.operator.negated
+        ]
+        out[claim] = next(
+            (v for v in candidates if not any(_refuses(c, v) for c in negated)), candidates[0]
+        )
+    return out
+
+
 def _chosen_claims(statement: Statement) -> dict[str, str]:
     """Claims a stranger chooses, set to fit the statement's first positive value."""
-    out = dict(_ALWAYS)
+    out = _present_claims(statement)
     for cond in statement.conditions:
         claim = _claim(cond.key)
         if claim in _CHOSEN and _positive(cond) and cond.values:
@@ -348,7 +372,7 @@ def _never(policy: Policy, statement: Statement, issuer: str) -> str | None:
         if _positive(cond) and cond.values and is_github_provider_path(cond.key.rpartition(":")[0]):
             like = cond.operator.base == "StringLike"
             claims.setdefault(_claim(cond.key), _instantiate(cond.values[0], like, "x", "x"))
-    claims = {**_ALWAYS, **claims, "iss": issuer}
+    claims = {**_present_claims(statement), **claims, "iss": issuer}
     subs = [
         _instantiate(value, like, "repo:x/x", "x")
         for value, like in _identity_values(statement, "sub")
