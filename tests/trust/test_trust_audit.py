@@ -319,8 +319,8 @@ def test_botocore_errors_quoting_a_url_lose_its_userinfo() -> None:
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    base.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-                AWS_EC2_METADATA_DISABLED="true", **env)
+    base.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                 "AWS_EC2_METADATA_DISABLED": "true", **env})
     return subprocess.run([sys.executable, "-m", "py_aws_oidc", "trust", "audit", *args],
                           capture_output=True, text=True, env=base, timeout=60, check=False)
 
@@ -579,3 +579,41 @@ def test_a_role_that_only_shuts_github_out_is_not_a_github_role() -> None:
     assert [role.name for role in report.roles] == ["open-but-org"]
     assert report.counts()["roles"] == 1
     assert report.providers[0].roles == ["open-but-org"]  # not the third party's role
+
+
+def test_expired_credentials_are_one_line(account: IamAccount, sts: StsFaultProxy) -> None:
+    sts.fail_next("ListOpenIDConnectProviders", "ExpiredToken",
+                  "The security token included in the request is expired", status=403)
+    code, out, err = audit(account)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("error: ListOpenIDConnectProviders: ExpiredToken: The security token")
+    assert "the credentials were refused" in err and "Traceback" not in err
+
+
+def test_an_sso_profile_whose_token_expired_is_one_line(tmp_path: Path) -> None:
+    """`aws sso login` long ago: botocore refuses the cached token before any request."""
+    import hashlib
+
+    start = "https://example.awsapps.com/start"
+    cache = tmp_path / ".aws" / "sso" / "cache"
+    cache.mkdir(parents=True)
+    (tmp_path / ".aws" / "config").write_text(
+        f"[profile old-sso]\nsso_start_url = {start}\nsso_region = us-east-1\n"
+        "sso_account_id = 111122223333\nsso_role_name = Audit\nregion = us-east-1\n")
+    name = hashlib.sha1(start.encode(), usedforsecurity=False).hexdigest()  # botocore's cache key
+    (cache / (name + ".json")).write_text(json.dumps(
+        {"startUrl": start, "region": "us-east-1", "accessToken": "SSO-ACCESS-T0KEN",
+         "expiresAt": "2020-01-01T00:00:00Z"}))
+    proc = _cli({"HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / ".aws" / "config")},
+                "--profile", "old-sso", "--endpoint-url", f"http://127.0.0.1:{free_port()}")
+    assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "aws sso login" in proc.stderr and "SSO-ACCESS-T0KEN" not in proc.stderr
+
+
+def test_a_region_of_aws_cn_unreachable_is_one_line() -> None:
+    proc = _cli({"AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x" * 40,
+                 "HTTPS_PROXY": f"http://127.0.0.1:{free_port()}"}, "--region", "cn-north-1")
+    assert proc.returncode == 2 and proc.stdout == "" and proc.stderr.count("\n") == 1
+    assert "Traceback" not in proc.stderr and "x" * 40 not in proc.stderr
+    assert "iam:ListOpenIDConnectProviders" in proc.stderr
