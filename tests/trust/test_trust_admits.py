@@ -150,3 +150,11 @@ def test_negated_conditions_on_claims_every_token_carries() -> None:
                           "StringNotLike": {K + "ref": "refs/heads/main"}})
     [text], _ = words(not_main)
     assert not text.startswith("nobody"), text
+
+
+def test_an_aws_wildcard_principal_lets_github_tokens_in() -> None:
+    """{"AWS": "*"} is IAM's "Principal": "*" (and the evaluator's): it was read as 'nobody'."""
+    assert words(statement({"StringLike": {SUB: "repo:*"}}, principal={"AWS": "*"})) == (
+        [f'{ANY_REPOSITORY} (sub "repo:*")'], True)
+    assert words(statement({"StringLike": {SUB: "repo:o/r:*"}}, principal={"AWS": "*"})) == (
+        ["o/r: every branch, tag, environment and pull request"], False)

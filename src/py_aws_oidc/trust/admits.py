@@ -250,6 +250,7 @@ def opens_to_github(statement: Statement) -> bool:
     trusted = principal is None or (  # NotPrincipal in an Allow: everyone but the listed ones
         principal.wildcard
         or "*" in principal.values("Federated")
+        or "*" in principal.values("AWS")  # IAM: the same as "Principal": "*" (evaluate.py too)
         or bool(github_providers(statement))
     )
     if statement.not_actions is not None:
