@@ -2,10 +2,13 @@
 
 * ``AWS_CA_BUNDLE``, ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE`` or ``SSL_CERT_FILE`` (the first
   one set, in that order): that PEM bundle, everywhere;
-* otherwise, run on a host (the host runtime, a pip install): the operating system's trust
-  store through ``truststore`` (the keychain on macOS, the system store on Windows, OpenSSL's
-  default paths on Linux), as self-hosted runners behind a TLS-intercepting proxy need;
-* otherwise (the action's container): the image's certifi bundle, as in 1.1.
+* otherwise, run on a host (the host runtime, a pip install), or by the host runtime inside a
+  ``container:`` job's container (HOME is ``/github/home`` there too, but ``RUNNER_TEMP`` is not
+  ``/github/runner_temp``): the operating system's trust store through ``truststore`` (the
+  keychain on macOS, the system store on Windows, OpenSSL's default paths on Linux), as
+  self-hosted runners behind a TLS-intercepting proxy need;
+* otherwise (the action's container, where the runner sets ``RUNNER_TEMP`` to
+  ``/github/runner_temp``): the image's certifi bundle, as in 1.1.
 
 The system store is used for this program's own session only (an adapter whose connections
 carry a ``truststore.SSLContext``), not patched into ``ssl`` for the whole process: botocore's
@@ -14,11 +17,13 @@ own requests (the SDK credential chain) keep botocore's rules (``AWS_CA_BUNDLE``
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .hostpaths import in_container_action
+from .errors import RunnerEnvironmentError
+from .hostpaths import CONTAINER_RUNNER_TEMP
 
 if TYPE_CHECKING:
     import requests
@@ -27,10 +32,26 @@ if TYPE_CHECKING:
 BUNDLE_VARIABLES = ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
 
 def ca_bundle(environ: Mapping[str, str]) -> str | None:
-    """The PEM bundle the job names, if any (the first variable of ``BUNDLE_VARIABLES`` set)."""
+    """The PEM bundle the job names, if any (the first variable of ``BUNDLE_VARIABLES`` set).
+
+    A bundle that is not there is a :class:`RunnerEnvironmentError` naming the variable: requests
+    would raise a bare ``OSError`` at each HTTPS request, which reads as a network failure and is
+    retried until the attempts run out."""
     for name in BUNDLE_VARIABLES:
         value = environ.get(name, "").strip()
         if value:
+            if not os.path.exists(value):
+                raise RunnerEnvironmentError(
+                    f"{name} names {value}, which this step cannot find"
+                    + (
+                        " (the container action sees only its own files and the runner's mounts)"
+                        if environ.get("RUNNER_TEMP", "") == CONTAINER_RUNNER_TEMP
+                        else ""
+                    )
+                    + "; nothing was sent.",
+                    remedy=f"Point {name} at a PEM bundle this step can read, or unset it for "
+                    "this step.",
+                )
             return value
     return None
 
@@ -41,7 +62,7 @@ def configure(session: requests.Session, environ: Mapping[str, str]) -> str:
     if bundle is not None:
         session.verify = bundle
         return "bundle"
-    if in_container_action(environ):
+    if environ.get("RUNNER_TEMP", "") == CONTAINER_RUNNER_TEMP:  # the action's own container
         return "certifi"
     adapter = system_store_adapter()
     if adapter is None:

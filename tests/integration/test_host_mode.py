@@ -301,3 +301,20 @@ def test_windows_sides_run_the_environment_and_outputs_path(
         assert refused.returncode == 1, refused.explain()
         assert len(refused.errors) == 1 and refused.errors[0].startswith(f"Input '{name}':")
         assert "Windows" in refused.errors[0] and refused.sts_calls == []
+
+
+def test_a_ca_bundle_that_is_not_there_is_one_line_naming_the_variable(
+    harness: ActionHarness, user_home: Path, tmp_path: Path, https_sts: TlsFront
+) -> None:
+    """A job-wide AWS_CA_BUNDLE naming a path this step cannot see (a host path inside the
+    container action, a typo) fails at once, naming the variable, not as a network failure
+    retried until the attempts run out."""
+    missing = tmp_path / "corp-ca.pem"
+    result = host_step(harness, user_home, {"sts-endpoint": https_sts.url},
+                       env={"AWS_CA_BUNDLE": str(missing)})
+    assert result.returncode == 1, result.explain()
+    assert len(result.errors) == 1, result.explain()
+    assert f"AWS_CA_BUNDLE names {missing}" in result.errors[0], result.errors[0]
+    assert "attempts" not in result.errors[0]
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.env == {} and result.sts_calls == []

@@ -9,7 +9,7 @@ import pytest
 
 from py_aws_oidc.trust.admits import ANY_REPOSITORY, admits
 from py_aws_oidc.trust.policy import parse_policy_document
-from tests.trust.helpers import AUD, GH, JWR, SUB, policy, statement
+from tests.trust.helpers import AUD, GH, JWR, SUB, K, policy, statement
 
 ENTERPRISE = GH + "/acme"
 OWNER_ID = "token.actions.githubusercontent.com:repository_owner_id"
@@ -86,3 +86,75 @@ def test_an_enterprise_issuer_uses_its_own_keys() -> None:
 def test_no_statement_for_github_tokens() -> None:
     wrong_action = statement({"StringEquals": {SUB: "repo:o/r:pull_request"}}, action="sts:AssumeRole")
     assert words(wrong_action) == (["nobody: no Allow statement lets a GitHub token in"], False)
+
+
+ENV = "token.actions.githubusercontent.com:environment"
+
+
+@pytest.mark.parametrize(
+    ("condition", "anyone"),
+    [
+        # A custom subject (include_claim_keys) naming an id a stranger cannot hold.
+        ({"StringEquals": {SUB: "repository_owner_id:123456:environment:prod"}}, False),
+        ({"StringEquals": {SUB: "repository_id:42:ref:refs/heads/main"}}, False),
+        ({"StringLike": {SUB: "repository_owner_id:*:environment:prod"}}, True),
+        # A custom subject naming nobody: any repository can set the same template.
+        ({"StringEquals": {SUB: "ref:refs/heads/main"}}, True),
+        # IgnoreCase: the "repo:" prefix in capitals still names the owner.
+        ({"StringEqualsIgnoreCase": {SUB: "REPO:OCTO-ORG/APP:REF:REFS/HEADS/MAIN"}}, False),
+        # A ? in the owner: a stranger registers a matching name (octo-orx).
+        ({"StringLike": {SUB: "repo:octo-or?/*"}}, True),
+        ({"StringLike": {JWR: "octo-or?/shared/.github/workflows/d.yml@*"}}, True),
+        # Claims every token carries (actor) or a job may carry (environment) pass Null tests.
+        ({"StringLike": {SUB: "repo:*"}, "Null": {ENV: "false"}}, True),
+        ({"StringLike": {SUB: "repo:*"}, "Null": {K + "actor": "false"}}, True),
+    ],
+)
+def test_strangers_are_judged_by_what_they_can_hold(
+    condition: dict[str, Any], anyone: bool
+) -> None:
+    assert words(statement(condition))[1] is anyone
+
+
+def test_a_null_test_on_a_claim_real_tokens_carry_is_not_nobody() -> None:
+    found = statement(
+        {"StringEquals": {SUB: "repo:o/r:environment:prod"}, "Null": {ENV: "false"}}
+    )
+    assert words(found) == (["o/r: environment prod when environment Null false"], False)
+
+
+@pytest.mark.parametrize(
+    ("sub", "anyone"),
+    [
+        # Immutable subjects: a literal owner name pins the owner...
+        ("repo:octo-org@123456/*", False),
+        ("repo:octo-org@*/*", False),
+        # ...an id after a * does not: * spans / and @, so a stranger's branch x@123456/y fits.
+        ("repo:*@123456/*", True),
+    ],
+)
+def test_immutable_subjects(sub: str, anyone: bool) -> None:
+    assert words(statement({"StringLike": {SUB: sub}}))[1] is anyone
+
+
+def test_negated_conditions_on_claims_every_token_carries() -> None:
+    """A runner or ref a negated condition refuses is one a job avoids (a self-hosted runner, a
+    branch other than main): not 'nobody', and open when the subject is."""
+    runner = {"StringNotEquals": {K + "runner_environment": "github-hosted"}}
+    mine = statement({"StringLike": {SUB: "repo:o/r:*"}, **runner})
+    assert words(mine) == (
+        ["o/r: every branch, tag, environment and pull request when runner_environment "
+         "StringNotEquals github-hosted"], False)
+    assert words(statement({"StringLike": {SUB: "repo:*"}, **runner}))[1] is True
+    not_main = statement({"StringEquals": {SUB: "repo:o/r:environment:prod"},
+                          "StringNotLike": {K + "ref": "refs/heads/main"}})
+    [text], _ = words(not_main)
+    assert not text.startswith("nobody"), text
+
+
+def test_an_aws_wildcard_principal_lets_github_tokens_in() -> None:
+    """{"AWS": "*"} is IAM's "Principal": "*" (and the evaluator's): it was read as 'nobody'."""
+    assert words(statement({"StringLike": {SUB: "repo:*"}}, principal={"AWS": "*"})) == (
+        [f'{ANY_REPOSITORY} (sub "repo:*")'], True)
+    assert words(statement({"StringLike": {SUB: "repo:o/r:*"}}, principal={"AWS": "*"})) == (
+        ["o/r: every branch, tag, environment and pull request"], False)

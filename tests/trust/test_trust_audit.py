@@ -298,10 +298,29 @@ def test_wrong_endpoint_is_one_line(account: IamAccount) -> None:
     )
 
 
+def test_a_password_in_the_endpoint_url_is_not_printed(account: IamAccount) -> None:
+    port = free_port()
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["audit", "--endpoint-url", f"http://auditor:s3cr3t-pw@127.0.0.1:{port}"],
+                stdout=out, stderr=err)
+    assert code == 2 and out.getvalue() == "" and err.getvalue().count("\n") == 1
+    assert "s3cr3t-pw" not in err.getvalue() and "auditor" not in err.getvalue()
+    assert f"could not connect to http://***@127.0.0.1:{port} " in err.getvalue()
+
+
+def test_botocore_errors_quoting_a_url_lose_its_userinfo() -> None:
+    from botocore.exceptions import ConnectTimeoutError
+
+    from py_aws_oidc.trust.iam import one_line
+
+    text = str(ConnectTimeoutError(endpoint_url="https://u:pw@iam.example.com/"))
+    assert one_line(text) == 'Connect timeout on endpoint URL: "https://***@iam.example.com/"'
+
+
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    base.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-                AWS_EC2_METADATA_DISABLED="true", **env)
+    base.update({"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                 "AWS_EC2_METADATA_DISABLED": "true", **env})
     return subprocess.run([sys.executable, "-m", "py_aws_oidc", "trust", "audit", *args],
                           capture_output=True, text=True, env=base, timeout=60, check=False)
 
@@ -507,3 +526,94 @@ def test_without_the_iam_model_says_where_to_run_it(monkeypatch: pytest.MonkeyPa
     assert main(["audit"], stdout=out, stderr=err) == 2
     assert err.getvalue().startswith("error: botocore's IAM service model is not installed here")
     assert err.getvalue().count("\n") == 1 and out.getvalue() == ""
+
+
+def test_an_external_id_in_a_trust_policy_is_in_no_format() -> None:
+    """sts:ExternalId is a shared secret: the words (a statement no GitHub token meets, the
+    other conditions of a grant) name the key, never its value."""
+    from py_aws_oidc.trust.audit_render import (
+        render_json,
+        render_markdown,
+        render_sarif,
+        render_text,
+    )
+
+    gh = f"arn:aws:iam::123456789012:oidc-provider/{GITHUB_HOST}"
+    github = {"Effect": "Allow", "Principal": {"Federated": gh},
+              "Action": "sts:AssumeRoleWithWebIdentity"}
+    docs = {
+        "never": {"Version": "2012-10-17", "Statement": [{
+            **github, "Condition": {"StringLike": {SUB: "repo:o/r:*"},
+                                    "StringEquals": {"sts:ExternalId": "EXT-S3CR3T-1"}}}]},
+        "negated": {"Version": "2012-10-17", "Statement": [{
+            **github, "Condition": {"StringLike": {SUB: "repo:o/r:*"},
+                                    "StringNotEquals": {"sts:ExternalId": "EXT-S3CR3T-2"}}}]},
+    }
+    records = [RoleRecord(f"arn:aws:iam::123456789012:role/{name}", name, json.dumps(doc))
+               for name, doc in docs.items()]
+    report = build_report([OidcProvider(gh, GITHUB_HOST, ("sts.amazonaws.com",))], [records])
+    assert {role.name for role in report.roles} == {"never", "negated"}
+    worded = (render_text(report, 1), render_json(report), render_markdown(report, 1))
+    for text in (*worded, render_sarif(report)):
+        assert "EXT-S3CR3T" not in text
+    for text in worded:
+        assert "externalid" in text.lower()  # the words still say which condition
+
+
+def test_a_role_that_only_shuts_github_out_is_not_a_github_role() -> None:
+    """A Deny naming GitHub's provider in a role for another principal does not make it a GitHub
+    role (it was listed with 'principal-not-github', whose fix opens the role to GitHub); a Deny
+    naming GitHub beside an Allow every token can meet still is one."""
+    gh = "arn:aws:iam::111122223333:oidc-provider/" + GITHUB_HOST
+    provider = OidcProvider(gh, GITHUB_HOST, ("sts.amazonaws.com",))
+    deny = {"Effect": "Deny", "Principal": {"Federated": gh}, "Action": "sts:*"}
+    deny_outside = {**deny, "Condition": {"StringNotLike": {SUB: "repo:octo-org/*"}}}
+    account = trust_policy(None, principal={"AWS": "arn:aws:iam::999999999999:root"},
+                           action="sts:AssumeRole")
+    everyone = trust_policy(None, principal={"Federated": "*"})
+    pages = [[
+        _record("third-party", {**account, "Statement": [*account["Statement"], deny]}),
+        _record("open-but-org", {**everyone, "Statement": [*everyone["Statement"], deny_outside]}),
+    ]]
+    report = build_report([provider], pages)
+    assert [role.name for role in report.roles] == ["open-but-org"]
+    assert report.counts()["roles"] == 1
+    assert report.providers[0].roles == ["open-but-org"]  # not the third party's role
+
+
+def test_expired_credentials_are_one_line(account: IamAccount, sts: StsFaultProxy) -> None:
+    sts.fail_next("ListOpenIDConnectProviders", "ExpiredToken",
+                  "The security token included in the request is expired", status=403)
+    code, out, err = audit(account)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("error: ListOpenIDConnectProviders: ExpiredToken: The security token")
+    assert "the credentials were refused" in err and "Traceback" not in err
+
+
+def test_an_sso_profile_whose_token_expired_is_one_line(tmp_path: Path) -> None:
+    """`aws sso login` long ago: botocore refuses the cached token before any request."""
+    import hashlib
+
+    start = "https://example.awsapps.com/start"
+    cache = tmp_path / ".aws" / "sso" / "cache"
+    cache.mkdir(parents=True)
+    (tmp_path / ".aws" / "config").write_text(
+        f"[profile old-sso]\nsso_start_url = {start}\nsso_region = us-east-1\n"
+        "sso_account_id = 111122223333\nsso_role_name = Audit\nregion = us-east-1\n")
+    name = hashlib.sha1(start.encode(), usedforsecurity=False).hexdigest()  # botocore's cache key
+    (cache / (name + ".json")).write_text(json.dumps(
+        {"startUrl": start, "region": "us-east-1", "accessToken": "SSO-ACCESS-T0KEN",
+         "expiresAt": "2020-01-01T00:00:00Z"}))
+    proc = _cli({"HOME": str(tmp_path), "AWS_CONFIG_FILE": str(tmp_path / ".aws" / "config")},
+                "--profile", "old-sso", "--endpoint-url", f"http://127.0.0.1:{free_port()}")
+    assert proc.returncode == 2 and proc.stdout == "", proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "aws sso login" in proc.stderr and "SSO-ACCESS-T0KEN" not in proc.stderr
+
+
+def test_a_region_of_aws_cn_unreachable_is_one_line() -> None:
+    proc = _cli({"AWS_ACCESS_KEY_ID": "AKIAEXAMPLEEXAMPLE", "AWS_SECRET_ACCESS_KEY": "x" * 40,
+                 "HTTPS_PROXY": f"http://127.0.0.1:{free_port()}"}, "--region", "cn-north-1")
+    assert proc.returncode == 2 and proc.stdout == "" and proc.stderr.count("\n") == 1
+    assert "Traceback" not in proc.stderr and "x" * 40 not in proc.stderr
+    assert "iam:ListOpenIDConnectProviders" in proc.stderr

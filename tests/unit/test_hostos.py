@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import types
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from py_aws_oidc import config, profiles, safefiles
-from py_aws_oidc.errors import InputError, TokenFileError
+from py_aws_oidc.errors import ActionError, InputError, TokenFileError
 from py_aws_oidc.hostos import locks, modes, ownership
 from py_aws_oidc.hostos import paths as hostos_paths
 from py_aws_oidc.runner import Runner, input_env_name
@@ -224,3 +225,47 @@ def test_windows_token_file_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         safefiles.read_regular_file(tmp_path / "missing", what="Web identity token file")
     with pytest.raises(TokenFileError, match="not a regular file"):
         safefiles.read_regular_file(tmp_path, what="Web identity token file")
+
+
+@pytest.mark.parametrize(
+    ("env", "trust"),
+    [
+        # The host runtime in a `container:` job: the runner sets HOME=/github/home there too,
+        # but it is the job's own container, whose operating system store holds its CAs.
+        ({"HOME": "/github/home", "RUNNER_TEMP": "/__w/_temp"}, "system"),
+        ({"HOME": "/home/runner", "RUNNER_TEMP": "/home/runner/work/_temp"}, "system"),
+        # The action's container: the image's certifi bundle.
+        ({"HOME": "/github/home", "RUNNER_TEMP": "/github/runner_temp"}, "certifi"),
+        ({"HOME": "/github/home", "RUNNER_TEMP": "/__w/_temp", "SSL_CERT_FILE": __file__},
+         "bundle"),
+    ],
+)
+def test_which_trust_store_the_step_uses(env: dict[str, str], trust: str) -> None:
+    import requests
+
+    from py_aws_oidc import tls
+
+    with requests.Session() as session:
+        assert tls.configure(session, env) == trust
+
+
+def test_a_runner_work_directory_behind_a_symbolic_link(tmp_path: Path) -> None:
+    """Self-hosted runners often keep `_work` on another disk through a link; the runner's own
+    path to RUNNER_TEMP is resolved, so the profile files can be written (what the step creates
+    below it is still walked without following links)."""
+    real = tmp_path / "disk" / "_work"
+    (real / "_temp").mkdir(parents=True)
+    (tmp_path / "runner").mkdir()
+    (tmp_path / "runner" / "_work").symlink_to(real)
+    env = {"HOME": str(tmp_path / "home"), "RUNNER_TEMP": str(tmp_path / "runner/_work/_temp")}
+    credentials, config = profiles.profile_paths(env)
+    assert credentials == real / "_temp" / "_github_home" / ".aws" / "credentials"
+    safefiles.write_private_file(credentials, "[deploy]\n", what="The credentials file")
+    assert credentials.read_text() == "[deploy]\n" and config.parent == credentials.parent
+    # A link the step would create through (planted at _github_home) is still refused.
+    planted = real / "_temp" / "_github_home"
+    shutil.rmtree(planted)
+    (tmp_path / "elsewhere").mkdir()
+    planted.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ActionError, match="symbolic link"):
+        safefiles.write_private_file(credentials, "x", what="The credentials file")

@@ -662,3 +662,12 @@ def test_sts_timestamps_parse_without_3_11_fromisoformat(
     from py_aws_oidc.sts import parse_timestamp
 
     assert parse_timestamp(text) == expected
+
+
+def test_without_the_token_variables_the_advice_is_the_permission_not_container_jobs() -> None:
+    """The runner sets the token request variables for run: steps in container: jobs too
+    (issue 23, item 7): the later step's error must not send users to pass them there."""
+    text = process.describe_failure(OidcPermissionError("no token variables"))
+    assert "permissions: id-token: write" in text
+    assert "pass both variables to the step" not in text
+    assert "in 'container:' jobs too" in text and "docker run" in text

@@ -26,11 +26,17 @@ FILE_INPUTS = ("aws-profile", "profiles", "refresh-credentials")
 
 def profile_dir_on_host(environ: Mapping[str, str]) -> str | None:
     """``$RUNNER_TEMP/_github_home/.aws`` on a runner host; None in the container or without
-    an absolute ``RUNNER_TEMP`` (then ``$HOME/.aws``)."""
+    an absolute ``RUNNER_TEMP`` (then ``$HOME/.aws``).
+
+    ``RUNNER_TEMP`` itself is resolved (``realpath``): it is the runner's own path, and
+    self-hosted runners often reach their work directory through a symbolic link (``_work`` on
+    another disk), which the profile files' writer refuses at every component. What the step
+    creates below it (``_github_home/.aws``, the files) is still walked without following
+    links, and the exported variables hold the resolved path."""
     temp = environ.get("RUNNER_TEMP", "")
     if in_container_action(environ) or not temp or not os.path.isabs(temp):
         return None
-    return os.path.join(temp, TEMP_MOUNTS[CONTAINER_HOME], ".aws")
+    return os.path.join(os.path.realpath(temp), TEMP_MOUNTS[CONTAINER_HOME], ".aws")
 
 
 def posix_unsupported_inputs() -> tuple[str, ...]:

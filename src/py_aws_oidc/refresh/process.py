@@ -57,8 +57,8 @@ _TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _F.nofollow | _F.cloexec
 NO_ID_REQUEST_MESSAGE = (
     "the cached session needs renewing, but this step has no {missing}, so no new OIDC token "
     "can be requested. Give the job 'permissions: id-token: write' (pull requests from forks "
-    "never get it); in a 'container:' job, pass both variables to the step "
-    "(env: ACTIONS_ID_TOKEN_REQUEST_URL / ACTIONS_ID_TOKEN_REQUEST_TOKEN)."
+    "never get it). The runner sets both for every step, in 'container:' jobs too; a process "
+    "started with a cleared environment (docker run, sudo, env -i) needs them passed in."
 )
 
 

@@ -7,8 +7,9 @@ transitive keys the first sts:AssumeRole hop sent (after a PackedPolicyTooLarge 
 a later step therefore sends the same requests, with the same session name and tags, whatever
 that step's ``GITHUB_*`` variables say.
 
-No secret is stored except a proxy password, when ``http-proxy`` (or ``HTTPS_PROXY``) holds one:
-a later mint must go through the same proxy. The file is 0600 in a 0700 directory of the
+No token or key is stored; two values the step masks are: ``role-external-id`` (every later
+mint sends it) and a proxy password, when ``http-proxy`` (or ``HTTPS_PROXY``) holds one (a later
+mint must go through the same proxy). The file is 0600 in a 0700 directory of the
 runner's user, removed by the post step (docs/long-jobs.md).
 """
 

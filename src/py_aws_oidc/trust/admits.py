@@ -14,12 +14,12 @@ any repository on GitHub.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice, product
 
 from .claims import decode_value
-from .evaluate import ACTION, GITHUB_ISSUER, Request, evaluate, wildcard_match
+from .evaluate import ACTION, GITHUB_ISSUER, Decision, Request, evaluate, wildcard_match
 from .lint import is_github_provider_path
 from .policy import Condition, Policy, Statement
 
@@ -33,10 +33,40 @@ _POSITIVE = ("StringEquals", "StringLike", "StringEqualsIgnoreCase")
 # Claims whose value the workflow's author picks (a stranger can give them any value).
 _CHOSEN = ("ref", "environment", "workflow", "runner_environment", "actor", "aud", "amr")
 _MAX_PROBES = 20  # per key: the first values are enough to find an open pattern
+# Custom subject keys (include_claim_keys) that name an owner a stranger cannot be.
+_NAMING_KEYS = ("repository_owner", "repository_owner_id", "repository_id", "enterprise",
+                "enterprise_id")
+# Claims every token GitHub mints carries (a probe without them fails a Null test no real token
+# fails), with values a stranger can give them: the first that no negated condition of the
+# statement refuses (``StringNotEquals runner_environment github-hosted``: a self-hosted runner).
+# ``environment`` only when the job names one: both are tried.
+_PRESENT: dict[str, tuple[str, ...]] = {
+    "actor": (STRANGER_OWNER, STRANGER_OWNER + "-2"),
+    "actor_id": ("1", "2"),
+    "workflow": ("w", "w2"),
+    "runner_environment": ("github-hosted", "self-hosted"),
+    "ref": ("refs/heads/main", "refs/heads/x"),
+}
 
 
 def _claim(key: str) -> str:
     return key.rpartition(":")[2].lower()
+
+
+# Condition keys whose values are shared secrets: never shown in words (every format prints them).
+_SECRET_KEYS = frozenset({"sts:externalid"})
+HIDDEN = "(value not shown)"
+
+
+def _values(cond: Condition) -> list[str]:
+    return [HIDDEN] if cond.key.lower() in _SECRET_KEYS else list(cond.values)
+
+
+def _describe(cond: Condition) -> str:
+    """:meth:`Condition.describe`, the values of a secret key (``sts:ExternalId``) hidden."""
+    if cond.key.lower() in _SECRET_KEYS:
+        return f"{cond.operator.text} {cond.key} {HIDDEN}"
+    return cond.describe()
 
 
 def _wild(text: str, wildcards: bool) -> bool:
@@ -212,13 +242,15 @@ def github_providers(statement: Statement) -> list[str]:
     ]
 
 
-def _opens_to_github(statement: Statement) -> bool:
+def opens_to_github(statement: Statement) -> bool:
+    """Can a GitHub token meet this statement's principal and action (an Allow)?"""
     if statement.effect != "Allow":
         return False
     principal = statement.principal
     trusted = principal is None or (  # NotPrincipal in an Allow: everyone but the listed ones
         principal.wildcard
         or "*" in principal.values("Federated")
+        or "*" in principal.values("AWS")  # IAM: the same as "Principal": "*" (evaluate.py too)
         or bool(github_providers(statement))
     )
     if statement.not_actions is not None:
@@ -258,25 +290,73 @@ def _instantiate(pattern: str, wildcards: bool, lead: str, fill: str) -> str:
 
 
 def _owner_of_sub(sub: str) -> str | None:
-    """The owner a sub names (None: a custom subject naming no owner or repository)."""
-    if sub.startswith("repo:"):
-        return sub[len("repo:") :].partition(":")[0].partition("/")[0].partition("@")[0]
+    """Who a sub names: ``OWNER[@OWNER_ID]/REPO[@REPO_ID]`` (``repo:`` subjects, the
+    ``repository`` key), or an owner's name or an id (of the owner, the repository or the
+    enterprise) a stranger cannot take; None for a custom subject naming none of them. The
+    prefix and the keys compare case-insensitively (``StringEqualsIgnoreCase``)."""
+    if sub[:5].lower() == "repo:":
+        return sub[len("repo:") :].partition(":")[0]
     fields = sub.split(":")
-    values = dict(zip(fields[0::2], fields[1::2], strict=False))
-    if "repository" in values:
-        return values["repository"].partition("/")[0]
-    return values.get("repository_owner")
+    values = {k.lower(): v for k, v in zip(fields[0::2], fields[1::2], strict=False)}
+    for key in ("repository", *_NAMING_KEYS):
+        if key in values:
+            return values[key]
+    return None
+
+
+def _takeable(named: str | None, like: bool) -> bool:
+    """Can a stranger hold what a sub or job_workflow_ref pattern names? Yes when it names no
+    owner, or (``StringLike``) when a wildcard is in the owner's name: a stranger registers a
+    matching name (``repo:octo-org*``, ``repo:octo-or?/*``), and a ``*`` there matches across
+    ``/`` and ``@`` too, so an id written after it pins nothing (``repo:*@123456/*`` matches a
+    stranger's branch named ``x@123456/y``)."""
+    if named is None:
+        return True
+    return _wild(named.partition("/")[0].partition("@")[0], like)
+
+
+def _refuses(cond: Condition, value: str) -> bool:
+    """Does the negated condition ``cond`` refuse ``value``?"""
+    positive = cond.operator.positive
+    if positive == "StringLike":
+        return any(wildcard_match(v, value) for v in cond.values)
+    if positive == "StringEqualsIgnoreCase":
+        return value.casefold() in {v.casefold() for v in cond.values}
+    return value in cond.values
+
+
+def _present_claims(statement: Statement) -> dict[str, str]:
+    """The claims every token carries, each with a value no negated condition refuses."""
+    out = {"aud": "sts.amazonaws.com"}
+    for claim, candidates in _PRESENT.items():
+        negated = [
+            c for c in statement.conditions if _claim(c.key) == claim and c.operator.negated
+        ]
+        out[claim] = next(
+            (v for v in candidates if not any(_refuses(c, v) for c in negated)), candidates[0]
+        )
+    return out
 
 
 def _chosen_claims(statement: Statement) -> dict[str, str]:
     """Claims a stranger chooses, set to fit the statement's first positive value."""
-    out = {"aud": "sts.amazonaws.com", "ref": "refs/heads/main"}
+    out = _present_claims(statement)
     for cond in statement.conditions:
         claim = _claim(cond.key)
         if claim in _CHOSEN and _positive(cond) and cond.values:
             like = cond.operator.base == "StringLike"
             out[claim] = _instantiate(cond.values[0], like, "x", "x")
     return out
+
+
+def _decisions(policy: Policy, claims: dict[str, object]) -> Iterator[Decision]:
+    """The decision for the token ``claims`` describe, then (when it has no ``environment``) for
+    the same token from a job that names an environment (the one its sub names, if any)."""
+    yield evaluate(policy, Request.from_claims(claims))
+    if "environment" not in claims:
+        context = str(claims.get("sub", "")).partition(":environment:")[2]
+        named = decode_value(context.partition(":")[0]) if context else "x"
+        yield evaluate(policy, Request.from_claims({**claims, "environment": named}))
 
 
 def _alone(policy: Policy, statement: Statement) -> Policy:
@@ -293,7 +373,7 @@ def _never(policy: Policy, statement: Statement, issuer: str) -> str | None:
         if _positive(cond) and cond.values and is_github_provider_path(cond.key.rpartition(":")[0]):
             like = cond.operator.base == "StringLike"
             claims.setdefault(_claim(cond.key), _instantiate(cond.values[0], like, "x", "x"))
-    claims = {"aud": "sts.amazonaws.com", **claims, "iss": issuer}
+    claims = {**_present_claims(statement), **claims, "iss": issuer}
     subs = [
         _instantiate(value, like, "repo:x/x", "x")
         for value, like in _identity_values(statement, "sub")
@@ -305,29 +385,44 @@ def _never(policy: Policy, statement: Statement, issuer: str) -> str | None:
     alone = Policy(policy.source, policy.version, (statement,))  # a Deny may close some, not all
     for sub in subs[:_MAX_PROBES] or [str(claims.get("sub", _STRANGER_SUB))]:
         owner, _, repo = sub.removeprefix("repo:").partition(":")[0].partition("/")
-        probe = {"repository": f"{owner}/{repo}", "repository_owner": owner, **claims, "sub": sub}
-        decision = evaluate(alone, Request.from_claims(probe))
-        if decision.allowed:
+        probe = {
+            "repository": f"{owner}/{repo}",
+            "repository_owner": owner,
+            "repository_id": "987654321",
+            "repository_owner_id": "987654321",
+            "job_workflow_ref": f"{owner}/{repo}/.github/workflows/w.yml@refs/heads/main",
+            **claims,
+            "sub": sub,
+        }
+        decisions = list(_decisions(alone, probe))
+        if any(decision.allowed for decision in decisions):
             return None
-        failed = decision.condition
+        failed = decisions[0].condition
         reason = reason or (
-            f"{failed.condition.describe()} is never true ({failed.reason})"
+            f"{_describe(failed.condition)} is never true ({failed.reason})"
             if failed is not None
-            else decision.reason
+            else decisions[0].reason
         )
     return reason
 
 
 def _stranger_admitted(policy: Policy, statement: Statement, issuer: str) -> bool:
-    subs = _identity_values(statement, "sub")[:_MAX_PROBES]
-    jwrs = _identity_values(statement, "job_workflow_ref")[:_MAX_PROBES]
-    sub_probes = [_instantiate(v, like, f"repo:{_STRANGER}", _STRANGER) for v, like in subs]
-    jwr_probes: list[str | None] = [_instantiate(v, like, _STRANGER, _STRANGER) for v, like in jwrs]
+    """Would IAM let in a stranger's token, built to fit each sub and job_workflow_ref pattern
+    whose owner a stranger can hold?"""
+    subs = [
+        (_instantiate(v, like, f"repo:{_STRANGER}", _STRANGER), _takeable(_owner_of_sub(v), like))
+        for v, like in _identity_values(statement, "sub")[:_MAX_PROBES]
+    ]
+    jwrs: list[tuple[str | None, bool]] = [
+        (_instantiate(v, like, _STRANGER, _STRANGER), _takeable(v.partition("/")[0], like))
+        for v, like in _identity_values(statement, "job_workflow_ref")[:_MAX_PROBES]
+    ]
     base = _chosen_claims(statement)
     alone = _alone(policy, statement)
-    for sub, jwr in islice(product(sub_probes or [_STRANGER_SUB], jwr_probes or [None]), 100):
-        owners = (_owner_of_sub(sub), None if jwr is None else jwr.partition("/")[0])
-        if not all(owner is None or STRANGER_OWNER in owner for owner in owners):
+    for (sub, own_sub), (jwr, own_jwr) in islice(
+        product(subs or [(_STRANGER_SUB, True)], jwrs or [(None, True)]), 100
+    ):
+        if not (own_sub and own_jwr):
             continue  # the pattern names an owner: a stranger cannot take its name
         claims: dict[str, object] = {
             **base,
@@ -339,7 +434,7 @@ def _stranger_admitted(policy: Policy, statement: Statement, issuer: str) -> boo
             "repository_owner_id": "1",
             "job_workflow_ref": jwr or _STRANGER_JWR,
         }
-        if evaluate(alone, Request.from_claims(claims)).allowed:
+        if any(decision.allowed for decision in _decisions(alone, claims)):
             return True
     return False
 
@@ -363,7 +458,7 @@ def _other_conditions(statement: Statement) -> tuple[str, ...]:
             continue
         if claim == "aud" and _positive(cond):
             continue  # the audience says what the token is for, not who holds it
-        out.append(f"{claim} {cond.operator.text} {', '.join(cond.values)}")
+        out.append(f"{claim} {cond.operator.text} {', '.join(_values(cond))}")
     return tuple(out)
 
 
@@ -390,6 +485,6 @@ def admits(policy: Policy) -> Admits:
     grants: Sequence[Grant] = [
         grant_of(policy, statement)
         for statement in policy.statements
-        if _opens_to_github(statement)
+        if opens_to_github(statement)
     ]
     return Admits(tuple(grants))

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from .admits import Admits, admits, github_providers
+from .admits import Admits, admits, github_providers, opens_to_github
 from .errors import MalformedPolicyError
 from .iam import OidcProvider, RoleRecord, decode_document
 from .lint import SEVERITIES, Finding, Rule, Severity, is_github_provider_path, lint_policy
@@ -172,15 +172,29 @@ def exit_code(findings: Iterable[Finding], fail_on: str) -> int:
 
 
 def _names_github(policy: Policy) -> list[str] | None:
-    """The GitHub provider ARNs the policy trusts; None when it names no GitHub issuer at all."""
+    """The GitHub provider ARNs the policy trusts; None when it does not trust GitHub: it names
+    no GitHub issuer, or names one only in Deny statements while no Allow statement lets a
+    GitHub token in (a role for other principals that shuts GitHub out is not a GitHub role)."""
     arns: list[str] = []
-    keyed = False
+    named_by_allow = False
     for statement in policy.statements:
-        arns.extend(a for a in github_providers(statement) if a not in arns)
-        keyed = keyed or any(
+        found = [a for a in github_providers(statement) if a not in arns]
+        arns.extend(found)
+        keyed = any(
             is_github_provider_path(c.key.rpartition(":")[0]) for c in statement.conditions
         )
-    return arns if arns or keyed else None
+        if (found or keyed) and statement.effect == "Allow":
+            named_by_allow = True
+    named = bool(arns) or any(
+        is_github_provider_path(c.key.rpartition(":")[0])
+        for statement in policy.statements
+        for c in statement.conditions
+    )
+    if not named:
+        return None
+    if not named_by_allow and not any(opens_to_github(s) for s in policy.statements):
+        return None
+    return arns
 
 
 def _pinned_audiences(policy: Policy) -> set[str]:

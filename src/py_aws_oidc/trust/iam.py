@@ -15,6 +15,7 @@ line naming the call and the permission it needs (the CLI's exit 2), never a tra
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,9 @@ PERMISSIONS = {
     "ListRoles": "iam:ListRoles",
 }
 _DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+# The userinfo of a URL (``https://user:password@host``): an --endpoint-url or a proxy may carry
+# one, and botocore quotes endpoint URLs in its errors (timeouts, TLS, connection).
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s\"'@]*@")
 _BAD_CREDENTIALS = frozenset(
     {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "UnrecognizedClientException"}
 )
@@ -110,9 +114,9 @@ class IamReader:
                 "STS and SSO only): run trust audit from the package, `pip install py-aws-oidc`"
             ) from None
         except BotoCoreError as exc:  # an unknown --profile, a broken config file
-            raise AwsError(f"cannot set up the IAM client: {escape_controls(str(exc))}") from None
+            raise AwsError(f"cannot set up the IAM client: {one_line(str(exc))}") from None
         except ValueError as exc:  # e.g. an --endpoint-url botocore refuses
-            raise AwsError(f"--endpoint-url: {escape_controls(str(exc))}") from None
+            raise AwsError(f"--endpoint-url: {one_line(str(exc))}") from None
         client.meta.events.unregister("after-call.iam", json_decode_policies)
         return client
 
@@ -135,7 +139,7 @@ class IamReader:
         except ClientError as exc:
             error = exc.response.get("Error", {})
             code = str(error.get("Code", "Unknown"))
-            message = escape_controls(str(error.get("Message", "")))
+            message = one_line(str(error.get("Message", "")))
             if code in _DENIED:
                 hint = f"grant {PERMISSIONS[operation]} to the caller"
             elif code in _BAD_CREDENTIALS:
@@ -149,14 +153,14 @@ class IamReader:
                 f"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or `aws sso login`); {needs}"
             ) from None
         except EndpointConnectionError:
-            where = self._endpoint_url or self._client.meta.endpoint_url
+            where = one_line(self._endpoint_url or self._client.meta.endpoint_url)
             raise AwsError(
                 f"{operation}: could not connect to {where} (check --endpoint-url and the "
                 f"network); {needs}"
             ) from None
         except BotoCoreError as exc:  # timeouts, SSO token errors, partial credentials...
             raise AwsError(
-                f"{operation}: {type(exc).__name__}: {escape_controls(str(exc))}; {needs}"
+                f"{operation}: {type(exc).__name__}: {one_line(str(exc))}; {needs}"
             ) from None
 
     def providers(self) -> list[OidcProvider]:
@@ -196,6 +200,12 @@ class IamReader:
                 for r in page.get("Roles", [])
                 if str(r["RoleName"]).startswith(name_prefix)
             ]
+
+
+def one_line(text: str) -> str:
+    """An error text for the user: URL userinfo (a password) replaced by ``***``, control
+    characters escaped."""
+    return escape_controls(_USERINFO.sub(r"\1***@", text))
 
 
 def escape_controls(text: str) -> str:
