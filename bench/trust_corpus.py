@@ -53,13 +53,16 @@ CHECKOV_RULES = {
 }
 
 
-def ours(fixtures: list[Fixture], in_process: bool) -> tuple[Score, float]:
+def ours(fixtures: list[Fixture], in_process: bool, expand_dirs: bool) -> tuple[Score, float]:
     script = Path(sys.executable).with_name("py-aws-oidc")
     command = [str(script), "trust"] if script.exists() else [sys.executable, "-m", "py_aws_oidc", "trust"]
     start = time.perf_counter()
     scores = []
     for fx in fixtures:
-        run = run_in_process(fx) if in_process else run_subprocess(fx, command)
+        if in_process:
+            run = run_in_process(fx, expand_dirs)
+        else:
+            run = run_subprocess(fx, command, expand_dirs=expand_dirs)
         scores.append(score_fixture(fx, run))
     return Score(scores), time.perf_counter() - start
 
@@ -107,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkov", metavar="PATH", help="the checkov executable to compare with")
     parser.add_argument("--in-process", action="store_true", help="run ours in this process")
     parser.add_argument("--details", action="store_true", help="list each fixture's misses")
+    parser.add_argument(
+        "--expand-dirs",
+        action="store_true",
+        help="pass a directory's .tf/.json/.yaml files instead of the directory (as pre-commit does)",
+    )
     args = parser.parse_args(argv)
     fixtures = load_fixtures()
     problems = sum(len(fx.problems) for fx in fixtures)
@@ -114,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"corpus: {len(fixtures)} fixtures, {problems} hand-judged problems, "
           f"{negatives} fixtures with none")
     rows = []
-    our_score, our_time = ours(fixtures, args.in_process)
+    our_score, our_time = ours(fixtures, args.in_process, args.expand_dirs)
     rows.append(("py-aws-oidc", our_score, our_time))
     ck_score = None
     if args.checkov:

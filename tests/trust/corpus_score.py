@@ -35,6 +35,7 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 VERDICTS = CORPUS / "verdicts.json"
 RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 FAILING = frozenset({"critical", "high"})
+_HOOK_SUFFIXES = frozenset({".tf", ".json", ".yaml", ".yml"})
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,19 @@ class Fixture:
     source: str
     note: str
 
-    def targets(self) -> list[str]:
-        return [str(self.directory / p) if p != "." else str(self.directory) for p in self.paths]
+    def targets(self, expand_dirs: bool = False) -> list[str]:
+        """What to lint; with ``expand_dirs``, a directory becomes the files a pre-commit hook
+        would pass (its .tf, .json and .yaml files), to measure a reader without ``lint DIR``."""
+        out: list[str] = []
+        for p in self.paths:
+            target = self.directory / p
+            if expand_dirs and target.is_dir():
+                out.extend(
+                    str(f) for f in sorted(target.iterdir()) if f.suffix in _HOOK_SUFFIXES
+                )
+            else:
+                out.append(str(target))
+        return out
 
     def argv(self) -> list[str]:
         return [a.replace("{dir}", str(self.directory)) for a in self.args]
@@ -213,11 +225,12 @@ def parse_report(key: str, exit_code: int, stdout: str, stderr: str, seconds: fl
     return Run(key, exit_code, findings, seconds, refused, error)
 
 
-def lint_argv(fixture: Fixture) -> list[str]:
-    return ["lint", *fixture.targets(), *fixture.argv(), "--format", "json"]
+def lint_argv(fixture: Fixture, expand_dirs: bool = False) -> list[str]:
+    hook = ["--skip-non-policies"] if expand_dirs else []  # as the pre-commit hook runs it
+    return ["lint", *fixture.targets(expand_dirs), *hook, *fixture.argv(), "--format", "json"]
 
 
-def run_in_process(fixture: Fixture) -> Run:
+def run_in_process(fixture: Fixture, expand_dirs: bool = False) -> Run:
     """``py-aws-oidc trust lint ... --format json`` through the CLI's own entry point."""
     from py_aws_oidc.trust.cli import main
 
@@ -225,7 +238,7 @@ def run_in_process(fixture: Fixture) -> Run:
     start = time.perf_counter()
     try:  # argparse writes usage errors to sys.stderr itself
         with contextlib.redirect_stderr(err):
-            code = main(lint_argv(fixture), stdout=out, stderr=err)
+            code = main(lint_argv(fixture, expand_dirs), stdout=out, stderr=err)
     except Exception as exc:  # noqa: BLE001 (a traceback is scored as the worst refusal)
         code = 3
         err.write(f"crash: {type(exc).__name__}: {exc}\n")
@@ -233,12 +246,14 @@ def run_in_process(fixture: Fixture) -> Run:
     return parse_report(fixture.key, code, out.getvalue(), err.getvalue(), seconds)
 
 
-def run_subprocess(fixture: Fixture, command: list[str], timeout: float = 60.0) -> Run:
+def run_subprocess(
+    fixture: Fixture, command: list[str], timeout: float = 60.0, expand_dirs: bool = False
+) -> Run:
     """The same through a console script (``[.venv/bin/py-aws-oidc, "trust"]``)."""
     start = time.perf_counter()
     try:
         proc = subprocess.run(
-            [*command, *lint_argv(fixture)],
+            [*command, *lint_argv(fixture, expand_dirs)],
             capture_output=True,
             text=True,
             timeout=timeout,
