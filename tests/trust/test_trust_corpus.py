@@ -18,10 +18,16 @@ from tests.trust.corpus_score import (
     CORPUS,
     RANK,
     VERDICTS,
+    Expected,
+    Fixture,
+    Found,
+    Run,
     details,
     load_fixtures,
+    parse_report,
     run_in_process,
     score,
+    score_fixture,
     table,
 )
 
@@ -61,6 +67,56 @@ def test_verdicts_use_known_rules() -> None:
             if "unresolved" in rules:
                 assert p["severity"] == "advisory", key
         assert set(v.get("acceptable", [])) <= known, key
+
+
+def _fixture(*problems: Expected, acceptable: frozenset[str] = frozenset()) -> Fixture:
+    return Fixture(
+        key="k/x", directory=CORPUS, paths=(".",), args=(), problems=problems,
+        acceptable=acceptable, unresolved=("var.repo",), refuse=False, source="s", note="",
+    )
+
+
+def _run(*found: tuple[str, str], code: int = 1, text: str = "") -> Run:
+    return Run("k/x", code, [Found(r, s, text) for r, s in found], 0.1, code == 2)
+
+
+def test_scorer_counts_hits_misses_false_alarms_and_wrong_highs() -> None:
+    """The yardstick's own arithmetic, on a made-up fixture (so a scoring slip fails here)."""
+    fx = _fixture(
+        Expected(("subject-repo-wide",), "medium"),
+        Expected(("subject-never-matches", "key-prefix-mismatch"), "medium"),
+        Expected(("unresolved",), "advisory"),
+        Expected(("aud-not-pinned",), "low"),
+        acceptable=frozenset({"name-based-subject"}),
+    )
+    got = score_fixture(fx, _run(
+        ("subject-repo-wide", "high"),  # hit, but over-graded: a wrong high
+        ("key-prefix-mismatch", "medium"),  # hit through an alternative
+        ("unresolved", "low"),  # hit; names nothing we asked for
+        ("name-based-subject", "low"),  # acceptable
+        ("subject-org-wide", "critical"),  # false alarm and wrong critical
+    ))
+    assert got.hits == ["subject-repo-wide", "subject-never-matches|key-prefix-mismatch", "unresolved"]
+    assert got.misses == ["aud-not-pinned (low)"]
+    assert got.false_alarms == ["subject-org-wide (critical)"]
+    assert len(got.wrong_high) == 2
+    assert got.unnamed_unknowns == ["var.repo"]
+    assert got.refusal == ""
+    refused = score_fixture(fx, _run(code=2))
+    assert refused.refusal.startswith("valid refused") and len(refused.misses) == 4
+
+
+def test_scorer_reads_findings_wherever_the_report_nests_them() -> None:
+    nested = {"files": [{"path": "a.tf", "findings": [{"rule": "x", "severity": "low"}]},
+                        {"path": "b.tf", "error": "bad HCL"}]}
+    run = parse_report("k", 2, json.dumps(nested), "error: b.tf: bad HCL\n", 0.0)
+    assert [f.rule for f in run.findings] == ["x"] and run.refused
+    flat = parse_report("k", 1, json.dumps({"findings": [{"rule": "y", "severity": "high"}]}), "", 0.0)
+    assert [f.rule for f in flat.findings] == ["y"] and not flat.refused
+    s = score([_fixture(Expected(("y",), "high"))], lambda fx: flat)
+    assert (s.tp, s.fp, s.fn, s.precision, s.recall) == (1, 0, 0, 1.0, 1.0)
+    assert "py-aws-oidc" in table([("py-aws-oidc", s, 0.1)])
+    assert details(s) == ""
 
 
 @pytest.mark.xfail(
