@@ -88,16 +88,19 @@ def checkov(fixtures: list[Fixture], exe: str) -> tuple[Score, float]:
         doc = json.loads(proc.stdout or "[]")
     except ValueError:
         sys.exit(f"checkov printed no JSON (exit {proc.returncode}): {proc.stderr[-500:]}")
-    by_key: dict[str, list[str]] = {}
+    by_dir: dict[str, list[str]] = {}
     for failure in _checkov_failures(doc):
         parts = Path(failure["file_path"].lstrip("/")).parts
-        by_key.setdefault("/".join(parts[:2]), []).append(failure["check_id"])
+        by_dir.setdefault("/".join(parts[:2]), []).append(failure["check_id"])
     per_file = total / max(len(fixtures), 1)
     scores = []
     for fx in fixtures:
         expected = {r for p in fx.problems for r in p.rules}
         found = []
-        for check_id in by_key.get(fx.key, []):
+        # checkov reads a directory with its defaults: its verdict stands for the fixture
+        # that lints the directory without --var/--var-file
+        directory = fx.directory.relative_to(CORPUS).as_posix()
+        for check_id in by_dir.get(directory, []) if not fx.args else []:
             rules = CHECKOV_RULES.get(check_id, ())
             rule = next((r for r in rules if r in expected), rules[0] if rules else check_id)
             found.append(Found(rule, "high", check_id))

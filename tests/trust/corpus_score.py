@@ -2,8 +2,9 @@
 
 The corpus is our own fixtures, written after studying real GitHub OIDC trust policies in public
 repositories (tests/trust/corpus/SOURCES.md). Each fixture is a directory; ``verdicts.json``
-holds, for each, what to lint (``paths``, relative to the fixture; ``args``, where ``{dir}`` is
-the fixture's directory) and the hand verdict:
+holds, for each, what to lint (``paths``, relative to the fixture's directory, which is its key
+unless ``dir`` names a directory several fixtures share; ``args``, where ``{dir}`` is that
+directory) and the hand verdict:
 
 * ``problems``: the real problems, each a rule id (or a list of rule ids any of which names the
   same problem) with the severity judged by hand; ``unresolved`` counts as a problem where a value
@@ -172,7 +173,7 @@ def load_fixtures(path: Path = VERDICTS) -> list[Fixture]:
         out.append(
             Fixture(
                 key=key,
-                directory=path.parent / key,
+                directory=path.parent / v.get("dir", key),
                 paths=tuple(v.get("paths", ["."])),
                 args=tuple(v.get("args", [])),
                 problems=problems,
