@@ -10,6 +10,8 @@
 # accurate dpkg status) and smoke-tested in a chroot. The final image is that tree as one layer.
 # refresh-credentials: the sources its credential process needs (run by the runner's host
 # python3, not the image's) are packed to /opt/venv/share/py-aws-oidc/refresh-lib.zip first.
+# The image carries what the action runs: not the trust doctor's Terraform parser (the `trust`
+# extra, python-hcl2 + lark + regex; docs/container.md), hence check-imports --optional hcl2.
 # No USER (the runner needs root); the entrypoints are absolute paths, nothing relies on WORKDIR.
 ARG BASE=debian:bookworm-slim@sha256:88200866dfff7ea7f5cbcb6ec7c8a701889efe6fe859fe64d6990e4b07ea4171
 
@@ -37,7 +39,7 @@ COPY src /src/src
 # README.md is the package's long description; an empty one will do if the context lacks it.
 RUN touch /src/README.md \
  && /opt/venv/bin/pip install --no-deps --no-build-isolation --no-index /src \
- && /opt/venv/bin/python /usr/local/bin/image_build.py check-imports /src/src \
+ && /opt/venv/bin/python /usr/local/bin/image_build.py check-imports /src/src --optional hcl2 \
  && /opt/venv/bin/python -m py_aws_oidc.refresh.bundle /opt/venv/share/py-aws-oidc/refresh-lib.zip \
  && /opt/venv/bin/python /usr/local/bin/image_build.py prune /opt/venv \
  && /opt/venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash \

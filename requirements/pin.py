@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
-"""Resolve requirements/*.in into hash-pinned requirements/*.txt for the image.
+"""Resolve requirements/*.in into hash-pinned locks requirements/*.txt: the one update command.
 
-    python requirements/pin.py            # rewrite image.txt and build.txt
-    python requirements/pin.py --check    # exit 1 if they are out of date
+    python requirements/pin.py            # rewrite image.txt, build.txt and dev.txt
+    python requirements/pin.py --check    # exit 1 if one is out of date
 
 Uses only pip (``pip install --dry-run --report``) against the configured index, for CPython 3.11
-(Debian bookworm's python3.11) on manylinux x86_64 and aarch64, wheels only. Every wheel that either
-platform would pick gets a ``--hash``, so the Dockerfile can use ``--require-hashes``.
+(Debian bookworm's python3.11; the machines' python3) on manylinux x86_64 and aarch64, wheels only.
+Every wheel that either platform would pick gets a ``--hash``, so the Dockerfile and
+scripts/venv.sh install with ``--require-hashes --no-deps``: the lock, not the index, decides every
+version, transitive packages included.
+
+``dev.txt`` (the tests' environment) is resolved with image.txt as constraints: a package both ship
+has the image's version (one source of truth; tests/test_locks.py checks it).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -27,15 +33,27 @@ PLATFORMS = {
 }
 
 
-def resolve(infile: Path, platform_tags: list[str]) -> dict[str, tuple[str, set[str]]]:
+def constraints_of(lock: Path, dest: Path) -> Path:
+    """``name==version`` lines of a lock (pip refuses hashes in a constraints file)."""
+    pins = re.findall(r"^([A-Za-z0-9_.-]+==\S+)", lock.read_text(), re.MULTILINE)
+    dest.write_text("\n".join(pins) + "\n")
+    return dest
+
+
+def resolve(infile: Path, platform_tags: list[str],
+            constraints: Path | None = None) -> dict[str, tuple[str, set[str]]]:
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
         cmd = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
                "--no-input", "--report", str(report), "--only-binary=:all:",
+               # pip before 24 takes platform options only with --target (nothing is written).
+               "--target", str(Path(tmp) / "target"),
                "--python-version", PYTHON_VERSION, "--implementation", "cp",
                "--abi", "cp" + PYTHON_VERSION.replace(".", ""), "--abi", "abi3", "--abi", "none"]
         for tag in platform_tags:
             cmd += ["--platform", tag]
+        if constraints is not None:
+            cmd += ["-c", str(constraints_of(constraints, Path(tmp) / "constraints.txt"))]
         cmd += ["-r", str(infile)]
         subprocess.run(cmd, check=True)
         data = json.loads(report.read_text())
@@ -48,10 +66,10 @@ def resolve(infile: Path, platform_tags: list[str]) -> dict[str, tuple[str, set[
     return out
 
 
-def render(infile: Path) -> str:
+def render(infile: Path, constraints: Path | None = None) -> str:
     merged: dict[str, tuple[str, set[str]]] = {}
     for tags in PLATFORMS.values():
-        for name, (version, hashes) in resolve(infile, tags).items():
+        for name, (version, hashes) in resolve(infile, tags, constraints).items():
             if name in merged and merged[name][0] != version:
                 raise SystemExit(f"{name}: {merged[name][0]} vs {version} across platforms")
             merged.setdefault(name, (version, set()))[1].update(hashes)
@@ -74,8 +92,9 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="fail if a .txt is out of date")
     args = parser.parse_args()
     stale = []
-    for stem in ("image", "build"):
-        text = render(HERE / f"{stem}.in")
+    # image first: dev.txt is resolved against the image.txt just written.
+    for stem, constraints in (("image", None), ("build", None), ("dev", HERE / "image.txt")):
+        text = render(HERE / f"{stem}.in", constraints)
         target = HERE / f"{stem}.txt"
         if args.check:
             if not target.exists() or target.read_text() != text:

@@ -50,7 +50,10 @@ CHECK_REGIONS = (
     "cn-north-1", "cn-northwest-1", "us-gov-west-1", "us-gov-east-1",
     "us-iso-east-1", "us-isob-east-1", "eu-isoe-west-1", "eusc-de-east-1", "aws-global",
 )
-REMOVE_DISTS = ("pip", "setuptools", "wheel", "pkg_resources", "_distutils_hack")
+REMOVE_DISTS = ("pip", "setuptools", "wheel", "pkg_resources", "_distutils_hack",
+                # Only the host uses it (tls.py: the OS store on a runner host; the container
+                # trusts the image's certifi): it stays in refresh-lib.zip, packed before prune.
+                "truststore")
 # Top-level packages that only serve a dependency's console scripts (python-hcl2 ships its
 # hcl2tojson/jsontohcl2/hq tools as a top-level package named `cli`): name -> owning distribution.
 REMOVE_SCRIPT_PACKAGES = {"cli": "python_hcl2"}
@@ -148,6 +151,35 @@ def prune_botocore(site: Path) -> None:
     # The small root files stay as they are (_retry.json, partitions.json, sdk-default-...).
 
 
+def prune_dead_weight(site: Path) -> None:
+    """Files of kept distributions that nothing at run time reads (issue 20, docs/container.md).
+
+    * botocore/cacert.pem: botocore takes certifi's bundle when certifi is importable (it is).
+    * every RECORD (pip's uninstall list; pip is gone) and our own long description (the README
+      inside METADATA): the headers that scanners read stay.
+    * charset_normalizer's mypyc builds (md/cd .so): its pure-Python modules of the same names
+      do the same work; requests calls it only to guess the charset of a text body, which the
+      action never asks for (it decodes bytes as UTF-8 itself). Its console script package too.
+    * dateutil's bundled zoneinfo tarball: botocore uses dateutil.tz, never dateutil.zoneinfo.
+    """
+    if importlib.util.find_spec("certifi") is None:
+        raise SystemExit("image_build: certifi is missing; botocore/cacert.pem would be needed")
+    rm(site / "botocore" / "cacert.pem")
+    for record in site.glob("*.dist-info/RECORD"):
+        rm(record)
+    for metadata in site.glob("py_aws_oidc-*.dist-info/METADATA"):
+        headers = metadata.read_text(encoding="utf-8").split("\n\n", 1)[0]
+        metadata.write_text(headers + "\n", encoding="utf-8")
+    charset = site / "charset_normalizer"
+    for ext in charset.glob("*.so"):
+        if (charset / (ext.name.split(".")[0] + ".py")).is_file():
+            rm(ext)
+    rm(charset / "cli")
+    rm(charset / "__main__.py")
+    for tarball in (site / "dateutil" / "zoneinfo").glob("*.tar.gz"):
+        rm(tarball)
+
+
 def isolate_entrypoints(venv: Path) -> None:
     """Run the console scripts with ``python -IBu``: isolated from the job's environment.
 
@@ -186,6 +218,7 @@ def prune(venv: Path) -> int:
         if not any(script.match(pattern) for pattern in KEEP_SCRIPTS):
             rm(script)
     isolate_entrypoints(venv)
+    prune_dead_weight(site)
     for tests in [p for p in site.rglob("*") if p.is_dir() and p.name in ("tests", "test")]:
         rm(tests)  # test suites shipped inside wheels (certifi/tests)
     for cache in list(venv.rglob("__pycache__")):
@@ -248,6 +281,26 @@ PRUNE_STDLIB = frozenset({
     "__phello__", "__hello__", "antigravity", "asyncio", "curses", "dbm", "distutils", "doctest",
     "ensurepip", "idlelib", "lib2to3", "multiprocessing", "pdb", "pydoc", "pydoc_data", "sqlite3",
     "test", "this", "tkinter", "turtle", "turtledemo", "unittest", "venv", "crypt", "xmlrpc",
+    # Issue 20: no import statement of the action, its dependencies or the stdlib modules they
+    # import (at any depth, lazy ones included) names these (docs/container.md, "What was cut").
+    "_distutils_system_mod", "_pyio", "aifc", "asynchat", "asyncore", "cProfile", "cgi", "cgitb",
+    "chunk", "colorsys", "compileall", "filecmp", "fileinput", "graphlib", "imaplib", "imghdr",
+    "imp", "mailbox", "mailcap", "modulefinder", "nntplib", "optparse", "pickletools", "pipes",
+    "poplib", "profile", "pstats", "pty", "pyclbr", "rlcompleter", "sched", "shelve", "smtpd",
+    "smtplib", "sndhdr", "sunau", "symtable", "tabnanny", "telnetlib", "timeit", "tomllib",
+    "trace", "uu", "wave", "wsgiref", "xdrlib", "zipapp", "zoneinfo",
+    # decimal imports it only when the C module _decimal is missing; _decimal is kept.
+    "_pydecimal",
+})
+# Sub-packages and modules of kept packages that nothing imports (same proof as above).
+PRUNE_STDLIB_PATHS = ("xml/dom", "xml/sax", "logging/handlers", "logging/config")
+# The codecs kept (the rest of encodings/ goes, ~100 files): every text the action reads or
+# writes is UTF-8 or ASCII; Latin-1 (HTTP headers), cp437 (zip member names), cp1252, IDNA and
+# punycode (host names), UTF-16/32 (BOM detection) and the escape/binary codecs stay.
+KEEP_ENCODINGS = frozenset({
+    "__init__", "aliases", "ascii", "base64_codec", "charmap", "cp1252", "cp437", "hex_codec",
+    "idna", "latin_1", "punycode", "raw_unicode_escape", "undefined", "unicode_escape",
+    "utf_16", "utf_16_be", "utf_16_le", "utf_32", "utf_32_be", "utf_32_le", "utf_8", "utf_8_sig",
 })
 # Extension modules to drop, with the libraries they alone pull in (sqlite, ncurses, readline,
 # libnsl/libtirpc/krb5, Berkeley DB, libcrypt).
@@ -256,10 +309,13 @@ PRUNE_DYNLOAD = ("_sqlite3", "_curses", "readline", "_dbm", "_gdbm", "nis", "_tk
                  "ossaudiodev", "_crypt", "_asyncio", "_multiprocessing", "_posixshmem",
                  # The CJK codecs (~0.9 MB): every text the action reads is UTF-8 (JSON, XML,
                  # policies); "x".encode("shift_jis") becomes an unknown encoding.
-                 "_codecs_", "_multibytecodec")
-# Files of kept packages that nothing here links or loads: glibc's vector math library and
-# expat's wide-character build (pyexpat links libexpat.so.1).
-SKIP_UNLINKED = ("libmvec.so", "libexpatw.so")
+                 "_codecs_", "_multibytecodec",
+                 # the profiler, audio and zoneinfo (no tz database in the image)
+                 "_lsprof", "audioop", "_zoneinfo")
+# Files of kept packages that nothing here links or loads: glibc's vector math library,
+# expat's wide-character build (pyexpat links libexpat.so.1) and OpenSSL's legacy provider
+# (loaded only when a program asks for it by name).
+SKIP_UNLINKED = ("libmvec.so", "libexpatw.so", "legacy.so")
 PYV = f"{sys.version_info.major}.{sys.version_info.minor}"
 # libgcc-s1: glibc dlopen()s libgcc_s for pthread_exit (Python's daemon threads at exit).
 ALWAYS_KEEP_PACKAGES = ("base-files", "dash", "libgcc-s1", f"python{PYV}-minimal",
@@ -289,7 +345,7 @@ tops = sorted({t for d in distributions() for t in (d.read_text("top_level.txt")
 for top in tops:
     importlib.import_module(top)
 import decimal, email.parser, hashlib, http.client, http.cookiejar, json, netrc, uuid
-import xml.etree.ElementTree, zoneinfo, concurrent.futures, secrets, ipaddress, tempfile
+import xml.etree.ElementTree, concurrent.futures, secrets, ipaddress, tempfile
 session = botocore.session.Session()
 for region in ("us-east-1", "cn-north-1", "us-gov-west-1"):
     session.create_client("sts", region_name=region, aws_access_key_id="k",
@@ -318,6 +374,11 @@ def pruned(path: Path) -> bool:
         return rel.parts[1].startswith(PRUNE_DYNLOAD)
     if first == "__pycache__" and len(rel.parts) > 1:
         return rel.parts[1].split(".")[0] in PRUNE_STDLIB
+    module = "/".join(p for p in rel.parts if p != "__pycache__").split(".")[0]
+    if any(module == q or module.startswith(q + "/") for q in PRUNE_STDLIB_PATHS):
+        return True
+    if first == "encodings" and len(rel.parts) > 1 and rel.suffix in (".py", ".pyc"):
+        return module.split("/")[-1] not in KEEP_ENCODINGS
     return first.removesuffix(".py") in PRUNE_STDLIB or first.startswith("config-3")
 
 

@@ -1,4 +1,4 @@
-"""Every code block in README.md is valid in its language, so users can copy them."""
+"""Every code block in README.md and docs/*.md is valid in its language, so users can copy them."""
 
 from __future__ import annotations
 
@@ -10,11 +10,16 @@ import hcl2
 import pytest
 import yaml
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def blocks(language: str) -> list[str]:
-    return re.findall(rf"^```{language}\n(.*?)^```", README, re.S | re.M)
+    found: list[str] = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        found += re.findall(rf"^ *```{language}\n(.*?)^ *```", text, re.S | re.M)
+    return found
 
 
 @pytest.mark.parametrize("block", blocks("json"))
@@ -30,7 +35,7 @@ def test_terraform_blocks_parse(block: str) -> None:
 @pytest.mark.parametrize("block", blocks("yaml"))
 def test_yaml_blocks_parse_and_use_known_inputs(block: str) -> None:
     """Workflow snippets are YAML, and every `with:` key of this action is a declared input."""
-    action = yaml.safe_load((Path(__file__).resolve().parents[1] / "action.yml").read_text())
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
     declared = set(action["inputs"])
     text = block
     # Snippets may be a fragment of a steps list: indent-safe parse of the whole block.
@@ -52,8 +57,10 @@ def test_yaml_blocks_parse_and_use_known_inputs(block: str) -> None:
 
     for step in steps(doc):
         unknown = set(step.get("with") or {}) - declared  # type: ignore[arg-type]
-        assert not unknown, f"README snippet uses undeclared inputs {unknown}"
+        assert not unknown, f"snippet uses undeclared inputs {unknown}"
 
 
 def test_there_are_snippets_to_check() -> None:
     assert len(blocks("json")) >= 3 and len(blocks("hcl")) >= 2 and len(blocks("yaml")) >= 6
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "```yaml\njobs:" in readme and "```json\n" in readme  # the quick start and a policy

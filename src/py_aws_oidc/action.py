@@ -332,7 +332,7 @@ def _remove_profile_files(runner: Runner, record_json: str) -> bool:
             f"Left {path} in place: it is not one of the AWS profile files this step writes."
         )
     try:
-        for line in profiles.remove_written(record):
+        for line in profiles.remove_written(record, warn=runner.warning):
             runner.info(line)
     except ActionError as exc:
         runner.error(f"Could not remove the profiles this job wrote: {exc}")

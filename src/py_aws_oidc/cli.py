@@ -8,7 +8,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import NoReturn
 
 from . import __version__
@@ -21,9 +21,10 @@ usage: py-aws-oidc [post | trust ... | --help | --version]
                          the job's OIDC token, calls STS and writes GITHUB_ENV / GITHUB_OUTPUT.
   py-aws-oidc post       Run the post step: blank the exported AWS_* variables
                          (skipped when AWS_SKIP_CLEANUP_STEP=true).
-  py-aws-oidc trust generate|lint|check ...
+  py-aws-oidc trust generate|lint|check|audit ...
                          The trust-policy doctor: generate, lint and check IAM trust policies
-                         for GitHub OIDC ('py-aws-oidc trust --help').
+                         for GitHub OIDC, and audit a live account's roles
+                         ('py-aws-oidc trust --help').
 
 Exit status: 0 on success, 1 on a failure (one ::error:: line says what and how to fix it),
 2 on a usage error.
@@ -54,8 +55,28 @@ def main(argv: list[str] | None = None) -> int:
     sys.stderr.write(USAGE)
     from .runner import neutralise_line  # the runner reads stderr for commands too
 
-    sys.stderr.write(f"\npy-aws-oidc: unknown command {neutralise_line(repr(args))}\n")
+    sys.stderr.write(f"\npy-aws-oidc: {neutralise_line(_usage_error(args))}\n")
     return 2
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """``"; did you mean 'X'?"`` for the candidate closest to a misspelled ``word``, else ``""``."""
+    import difflib
+
+    match = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f"; did you mean {match[0]!r}?" if match else ""
+
+
+def _usage_error(args: list[str]) -> str:
+    """One line for a command line ``main`` does not take (never a Python list)."""
+    word = args[0]
+    if word == "post":
+        return f"'post' takes no arguments (got {' '.join(repr(a) for a in args[1:])})"
+    if word in ("-h", "--help", "help", "-V", "--version"):
+        return f"{word!r} takes no arguments"
+    if word.startswith("-"):
+        return f"unknown option {word!r}{did_you_mean(word, ('--help', '--version'))}"
+    return f"unknown command {word!r}{did_you_mean(word, ('post', 'trust', 'help'))}"
 
 
 def post_main() -> int:

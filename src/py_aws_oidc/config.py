@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 
 from . import hostpaths, named_profiles, partitions, profiles, safefiles, tags
 from .errors import ConflictingInputsError, InputError
+from .hostos import paths as hostos_paths
 from .proxy import ProxySettings, resolve_proxy_settings
+from .refresh.layout import DEFAULT_PROFILE as REFRESH_PROFILE
 from .runner import Runner, input_env_name, load_json_input, show
 
 # GITHUB_STATE names the main step saves for its post step: what it wrote to the shared files,
@@ -831,9 +833,29 @@ def load_settings(runner: Runner) -> Settings:
     return settings
 
 
+def _check_platform(s: Settings) -> None:
+    """Windows: the environment and outputs path only (hostos.paths); the inputs that leave
+    private files for later steps are input errors, checked before any request."""
+    unsupported = hostos_paths.unsupported_inputs()
+    for name, used in (
+        ("aws-profile", s.aws_profile is not None),
+        ("profiles", bool(s.profiles)),
+        ("refresh-credentials", s.refresh_credentials),
+    ):
+        if used and name in unsupported:
+            raise InputError(
+                name,
+                "is not available on Windows runners: it leaves credentials in files for later "
+                "steps, which py-aws-oidc keeps private on Linux and macOS only.",
+                remedy="Remove it and use the exported AWS_* variables, or run the job on a "
+                "Linux or macOS runner.",
+            )
+
+
 def _check_applicability(runner: Runner, s: Settings) -> None:
     """Inputs that would have no effect on the chosen path: errors where ignoring them could
     surprise a security review (tags, external id), warnings elsewhere."""
+    _check_platform(s)
     _check_profiles(s)
     chains_without_hop = [
         name for name, roles in s.chains if count_assume_role_hops(s.source, roles) == 0
@@ -906,6 +928,17 @@ def _check_profiles(s: Settings) -> None:
             named_profiles.INPUT,
             f"names the profile '{s.aws_profile}', which 'aws-profile' names too.",
             remedy="'aws-profile' receives role-to-assume's session: give the two other names.",
+        )
+    # With refresh-credentials and no aws-profile, role-to-assume's session is the profile
+    # py-aws-oidc (exported as AWS_PROFILE): a profile of that name would replace it.
+    own = REFRESH_PROFILE if s.refresh_credentials and s.roles and s.aws_profile is None else None
+    if own is not None and any(p.name == own for p in s.profiles):
+        raise InputError(
+            named_profiles.INPUT,
+            f"names the profile '{own}', the profile refresh-credentials writes "
+            "role-to-assume's session under (exported as AWS_PROFILE).",
+            remedy="Give the profile another name, or set 'aws-profile' to name "
+            "role-to-assume's session.",
         )
     if s.aws_profile is not None and not s.roles:
         raise ConflictingInputsError(

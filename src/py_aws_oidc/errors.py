@@ -49,6 +49,18 @@ class UnsendableRequestError(ActionError):
     ``http-proxy``, or the runner's ``ACTIONS_ID_TOKEN_REQUEST_URL``)."""
 
 
+class UntrustedCertificateError(ActionError):
+    """The server's TLS certificate failed verification: retrying cannot help. Fix: name the CA
+    bundle that signs it (a TLS-intercepting proxy's) in ``AWS_CA_BUNDLE`` or ``SSL_CERT_FILE``."""
+
+    remedy = (
+        "If the runner reaches AWS through a TLS-intercepting proxy, set AWS_CA_BUNDLE (or "
+        "SSL_CERT_FILE / REQUESTS_CA_BUNDLE) to its CA bundle for this step; otherwise check "
+        "sts-endpoint. On a runner host the operating system's trust store is used when none "
+        "is set, in the container action the image's CA bundle."
+    )
+
+
 class ExportWriteError(ActionError):
     """GITHUB_ENV, GITHUB_OUTPUT, GITHUB_STATE or the job summary could not be written; the
     message says what was already written."""

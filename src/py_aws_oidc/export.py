@@ -212,7 +212,8 @@ def stage_files(prepared: profiles.PreparedWrite, runner: Runner) -> None:
         host = hostpaths.host_path(str(path), runner.environ)
         if host is None:
             runner.warning(
-                f"Cannot tell where later steps see {path} (RUNNER_WORKSPACE is not set), so "
+                f"Cannot tell where later steps see {path} (RUNNER_WORKSPACE is not set and the "
+                f"mount table does not say), so "
                 f"{variable} is not exported; set it for later steps yourself.",
             )
             continue

@@ -55,13 +55,14 @@ def request_credentials(
 def new_session(environ: Mapping[str, str]) -> requests.Session:
     import requests
 
+    from . import tls
+
     session = requests.Session()
     # Proxies come from our own resolution (http-proxy / no-proxy), not from requests' env rules;
-    # trust_env=False also drops requests' CA-bundle variables, so honour them explicitly.
+    # trust_env=False also drops requests' CA-bundle variables, so honour them explicitly
+    # (and, on a host, verify against the operating system's store: tls.py).
     session.trust_env = False
-    bundle = environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE")
-    if bundle:
-        session.verify = bundle
+    tls.configure(session, environ)
     return session
 
 

@@ -3,7 +3,8 @@
 The credentials file gets ``[name]`` with ``aws_access_key_id``, ``aws_secret_access_key`` and
 ``aws_session_token``; the config file gets ``[profile name]`` (``[default]`` for ``default``)
 with ``region``. Files go where the AWS CLI looks: ``AWS_SHARED_CREDENTIALS_FILE`` /
-``AWS_CONFIG_FILE``, else ``$HOME/.aws/credentials`` and ``$HOME/.aws/config``.
+``AWS_CONFIG_FILE``, else ``$HOME/.aws/credentials`` and ``$HOME/.aws/config`` (on a runner host:
+``$RUNNER_TEMP/_github_home/.aws``, which the step then exports; ``hostos.paths``).
 
 The INI dialect is the one botocore reads (``configparser.RawConfigParser``): sections, ``key =
 value`` (``:`` is a delimiter too), full-line ``#`` / ``;`` comments, and indented continuation
@@ -24,12 +25,13 @@ import json
 import os
 import re
 import shlex
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import safefiles
 from .errors import InputError, ProfileError
+from .hostos import paths as hostos_paths
 
 __all__ = [
     "PreparedWrite",
@@ -110,6 +112,9 @@ def _home(environ: Mapping[str, str]) -> str:
 def _from_env(environ: Mapping[str, str], variable: str, default: tuple[str, str]) -> Path:
     value = environ.get(variable, "").strip()
     if not value:
+        on_host = hostos_paths.profile_dir_on_host(environ)  # $RUNNER_TEMP/_github_home/.aws
+        if on_host is not None:
+            return Path(os.path.abspath(os.path.join(on_host, default[1])))
         return Path(os.path.abspath(os.path.join(_home(environ), *default)))
     if value == "~" or value.startswith("~/"):
         value = _home(environ) + value[1:]
@@ -121,7 +126,9 @@ def profile_paths(environ: Mapping[str, str]) -> tuple[Path, Path]:
 
     ``AWS_SHARED_CREDENTIALS_FILE`` and ``AWS_CONFIG_FILE`` are honoured independently (a
     leading ``~`` means HOME, a relative path is relative to the current directory, as in the
-    AWS CLI); otherwise ``$HOME/.aws/credentials`` and ``$HOME/.aws/config``.
+    AWS CLI); otherwise ``credentials`` and ``config`` in ``$RUNNER_TEMP/_github_home/.aws`` on a
+    runner host (the host runtime: the runner empties RUNNER_TEMP after the job), else in
+    ``$HOME/.aws`` (the container, where that is the same host directory; a developer's shell).
     """
     return (
         _from_env(environ, "AWS_SHARED_CREDENTIALS_FILE", (".aws", "credentials")),
@@ -558,23 +565,30 @@ def _write_files(texts: Mapping[Path, str], labels: Mapping[Path, str]) -> None:
 # --- the post step: remove what the step wrote ----------------------------------------------
 
 
-def remove_written(record: WriteRecord) -> list[str]:
+def remove_written(
+    record: WriteRecord, warn: Callable[[str], None] | None = None
+) -> list[str]:
     """Remove the sections the step wrote, the files it created once they hold nothing else,
     and the directories it created once empty. Return what was done, one line per file.
 
     Sections written by anyone else stay, and so does every file the step did not create. A
-    file that is gone already is skipped. Raises :class:`ProfileError` (symbolic links,
+    file recorded as created is removed only while it still holds every section the record
+    names (the record comes back through the job's environment, which an earlier step can
+    forge): otherwise it is left in place, said through ``warn`` (or among the lines returned).
+    A file that is gone already is skipped. Raises :class:`ProfileError` (symbolic links,
     unreadable files), having done what it could before.
     """
     done: list[str] = []
     problems: list[ProfileError] = []
     for written in record.files:
         try:
-            line = _remove_sections(written)
+            line, ok = _remove_sections(written)
         except ProfileError as exc:
             problems.append(exc)
             continue
-        if line:
+        if line and not ok and warn is not None:
+            warn(line)
+        elif line:
             done.append(line)
     for directory in record.created_dirs:
         if safefiles.remove_empty_dir(Path(directory)):
@@ -585,23 +599,30 @@ def remove_written(record: WriteRecord) -> list[str]:
     return done
 
 
-def _remove_sections(written: WrittenFile) -> str:
+def _remove_sections(written: WrittenFile) -> tuple[str, bool]:
+    """(what was done, False when it is a file left in place that the record says we made)."""
     path = Path(written.path)
     text = safefiles.read_optional_file(path, what=written.label)
     if text is None:
-        return ""
+        return "", True
     sections = parse_ini(text)
     ours = [name for name in written.sections if name in sections]
     remaining = {name: data for name, data in sections.items() if name not in ours}
-    if written.created and not remaining:
+    if written.created and ours and len(ours) == len(written.sections) and not remaining:
         safefiles.remove_file(path, what=written.label)
-        return f"Removed {written.label} {path} (created by this step)"
+        return f"Removed {written.label} {path} (created by this step)", True
     if not ours:
-        return ""
+        if written.created:
+            return (
+                f"Left {path} in place: it does not hold the profiles this step wrote, so this "
+                "step did not make it (or something replaced it since).",
+                False,
+            )
+        return "", True
     try:
         rendered = render_ini(remaining) if remaining else ""
     except ValueError as exc:  # pragma: no cover - parse_ini output always renders
         raise ProfileError(f"{written.label} {path} cannot be rewritten safely: {exc}.") from None
     safefiles.write_private_file(path, rendered, what=written.label)
     shown = ", ".join(f"[{name}]" for name in ours)
-    return f"Removed {shown} from {written.label} {path}"
+    return f"Removed {shown} from {written.label} {path}", True

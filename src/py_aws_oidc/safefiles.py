@@ -37,6 +37,7 @@ import stat
 from pathlib import Path
 
 from .errors import ActionError, ProfileError, TokenFileError
+from .hostos import IS_WINDOWS, modes, ownership
 
 __all__ = [
     "is_allow_listed",
@@ -50,16 +51,17 @@ __all__ = [
 
 _KUBELET_TOKEN = re.compile(r"/var/run/secrets/[^/]+/serviceaccount/token")
 
-_O_CLOEXEC: int = getattr(os, "O_CLOEXEC", 0)
+_F = modes.FLAGS  # POSIX flags; 0 on Windows, where only read_regular_file's other side runs
+_O_CLOEXEC: int = _F.cloexec
 # O_PATH (Linux) walks directories that are searchable but not readable (mode 0711 homes).
-_O_PATH: int = getattr(os, "O_PATH", 0)
-_WALK_FLAGS = (_O_PATH or os.O_RDONLY) | os.O_DIRECTORY | os.O_NOFOLLOW | _O_CLOEXEC
-_OPEN_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | _O_CLOEXEC
-_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _O_CLOEXEC
-_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | _O_CLOEXEC
+_O_PATH: int = _F.path
+_WALK_FLAGS = (_O_PATH or os.O_RDONLY) | _F.directory | _F.nofollow | _O_CLOEXEC
+_OPEN_DIR_FLAGS = os.O_RDONLY | _F.directory | _F.nofollow | _O_CLOEXEC
+_READ_FLAGS = os.O_RDONLY | _F.nofollow | _F.nonblock | _O_CLOEXEC
+_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _F.nofollow | _O_CLOEXEC
 
-DIR_MODE = 0o700
-FILE_MODE = 0o600
+DIR_MODE = modes.DIR_MODE
+FILE_MODE = modes.FILE_MODE
 
 _WIF_REMEDY = (
     "Give the path of a regular file. Symbolic links are refused, at the path and in its "
@@ -121,8 +123,7 @@ def _explain(parent_fd: int, name: str, shown: str) -> _Problem:
 
 
 def _chown_like(fd: int, reference: os.stat_result) -> None:
-    if os.geteuid() == 0 and (reference.st_uid, reference.st_gid) != (0, 0):
-        os.fchown(fd, reference.st_uid, reference.st_gid)
+    ownership.adopt_owner(fd, reference)  # root only (the container): hostos.ownership
 
 
 def _enter(parent_fd: int, name: str, shown: str, *, create: bool) -> int:
@@ -171,7 +172,7 @@ def _open_parent(absolute: str, *, create: bool) -> tuple[int, str]:
     parent, name = posixpath.split(absolute)
     if not name:
         raise _Problem("notfile", absolute, "is a directory, not a regular file")
-    fd = os.open("/", _WALK_FLAGS & ~os.O_NOFOLLOW)
+    fd = os.open("/", _WALK_FLAGS & ~_F.nofollow)
     shown = ""
     try:
         for component in (part for part in parent.split("/") if part):
@@ -235,7 +236,7 @@ def _fd_real_path(fd: int, fallback: str) -> str:
 def _read_allow_listed(absolute: str) -> str:
     """Follow kubelet's link chain, but only to a regular file inside ``serviceaccount``."""
     try:
-        fd = os.open(absolute, os.O_RDONLY | os.O_NONBLOCK | _O_CLOEXEC)
+        fd = os.open(absolute, os.O_RDONLY | _F.nonblock | _O_CLOEXEC)
     except FileNotFoundError:
         raise _Problem("missing", absolute, "does not exist") from None
     except OSError as exc:
@@ -253,6 +254,27 @@ def _read_allow_listed(absolute: str) -> str:
             absolute,
             "is a symbolic link that leads outside its serviceaccount directory",
         )
+    return _read_fd(fd, absolute)
+
+
+_REPARSE_POINT = 0x400  # FILE_ATTRIBUTE_REPARSE_POINT: symbolic links and junctions
+
+
+def read_windows(absolute: str) -> str:
+    """The Windows side of :func:`read_regular_file` (no ``openat``/``O_NOFOLLOW`` there): the
+    path must not be a symbolic link or a junction, and what is opened must be a regular file."""
+    try:
+        st = os.lstat(absolute)
+    except FileNotFoundError:
+        raise _Problem("missing", absolute, "does not exist") from None
+    except OSError as exc:
+        raise _Problem("io", absolute, f"cannot be inspected ({exc.strerror})") from None
+    if stat.S_ISLNK(st.st_mode) or getattr(st, "st_file_attributes", 0) & _REPARSE_POINT:
+        raise _Problem("symlink", absolute, "is a symbolic link")
+    try:
+        fd = os.open(absolute, os.O_RDONLY | _F.binary | _O_CLOEXEC)
+    except OSError as exc:
+        raise _Problem("io", absolute, f"cannot be opened ({exc.strerror})") from None
     return _read_fd(fd, absolute)
 
 
@@ -282,6 +304,8 @@ def read_regular_file(path: Path, *, what: str) -> str:
     except ValueError as exc:
         raise TokenFileError(f"{what} path is not valid: {exc}.", remedy=_WIF_REMEDY) from None
     try:
+        if IS_WINDOWS:
+            return read_windows(os.path.abspath(os.fspath(path)))
         if is_allow_listed(absolute):
             return _read_allow_listed(absolute)
         return _read_walked(absolute)
@@ -451,7 +475,7 @@ def _unlink_quietly(name: str, dir_fd: int) -> None:
 
 def _fsync_dir(dir_fd: int) -> None:
     try:
-        fd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | _O_CLOEXEC, dir_fd=dir_fd)
+        fd = os.open(".", os.O_RDONLY | _F.directory | _O_CLOEXEC, dir_fd=dir_fd)
     except OSError:
         return
     try:

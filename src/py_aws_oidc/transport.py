@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .retry import Deadline, TransientFailure
 
@@ -129,11 +129,6 @@ def request(
     ``what`` names the request in failure descriptions ("the OIDC token request"); nothing of
     the request or the answer (which may hold secrets) goes into them.
     """
-    import http.client
-
-    import requests
-    import urllib3.exceptions
-
     connect, read = deadline.timeouts()
     left = deadline.remaining()
     budget = REQUEST_DEADLINE_S if left is None else max(min(REQUEST_DEADLINE_S, left), 0.05)
@@ -161,29 +156,64 @@ def request(
         raise TransientFailure(f"{what}: the answer is larger than {MAX_RESPONSE_BYTES} bytes")
     error = exchange.error
     if error is not None:
-        # Not transient: a malformed URL or header fails the same way on every attempt.
-        if isinstance(error, requests.exceptions.InvalidURL | requests.exceptions.InvalidHeader
-                      | requests.exceptions.MissingSchema | requests.exceptions.InvalidSchema
-                      | requests.exceptions.URLRequired):
-            from .errors import UnsendableRequestError
-
-            raise UnsendableRequestError(
-                f"{what} could not be sent: its URL or a header is malformed "
-                f"({type(error).__name__}); nothing was sent",
-                remedy="Check sts-endpoint and http-proxy, or the runner's "
-                "ACTIONS_ID_TOKEN_REQUEST_URL.",
-            ) from None
-        # The body is read from urllib3 directly, so its exceptions come through unwrapped.
-        if isinstance(error, requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError):
-            raise TransientFailure(f"{what} timed out ({type(error).__name__})") from None
-        if isinstance(
-            error,
-            requests.RequestException
-            | urllib3.exceptions.HTTPError
-            | http.client.HTTPException
-            | OSError,
-        ):
-            raise TransientFailure(f"{what} failed ({type(error).__name__})") from None
-        raise error
+        _raise_classified(error, what)
     assert exchange.answer is not None
     return exchange.answer
+
+
+def _raise_classified(error: BaseException, what: str) -> NoReturn:
+    """Raise what a failed request means: an error to fix, or a transient failure to retry."""
+    import http.client
+
+    import requests
+    import urllib3.exceptions
+
+    # Not transient: a malformed URL or header fails the same way on every attempt.
+    if isinstance(error, requests.exceptions.InvalidURL | requests.exceptions.InvalidHeader
+                  | requests.exceptions.MissingSchema | requests.exceptions.InvalidSchema
+                  | requests.exceptions.URLRequired):
+        from .errors import UnsendableRequestError
+
+        raise UnsendableRequestError(
+            f"{what} could not be sent: its URL or a header is malformed "
+            f"({type(error).__name__}); nothing was sent",
+            remedy="Check sts-endpoint and http-proxy, or the runner's "
+            "ACTIONS_ID_TOKEN_REQUEST_URL.",
+        ) from None
+    if _certificate_rejected(error):
+        from .errors import UntrustedCertificateError
+
+        raise UntrustedCertificateError(
+            f"{what} failed: the server's TLS certificate is not trusted (certificate "
+            "verification failed); nothing was sent"
+        ) from None
+    # The body is read from urllib3 directly, so its exceptions come through unwrapped.
+    if isinstance(error, requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError):
+        raise TransientFailure(f"{what} timed out ({type(error).__name__})") from None
+    if isinstance(
+        error,
+        requests.RequestException
+        | urllib3.exceptions.HTTPError
+        | http.client.HTTPException
+        | OSError,
+    ):
+        raise TransientFailure(f"{what} failed ({type(error).__name__})") from None
+    raise error
+
+
+def _certificate_rejected(error: BaseException) -> bool:
+    """Is a certificate verification failure somewhere in ``error``'s chain (requests wraps
+    urllib3's, which wraps ssl's)? A handshake refused for this reason fails on every attempt."""
+    import ssl
+
+    seen: set[int] = set()
+    todo: list[object] = [error]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen or len(seen) > 32:
+            continue
+        seen.add(id(item))
+        if isinstance(item, ssl.SSLCertVerificationError):
+            return True
+        todo += [*item.args, getattr(item, "reason", None), item.__cause__, item.__context__]
+    return False

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import stat
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ import pytest
 
 from localdev.oidc_issuer import OidcIssuer
 from localdev.sts_faults import StsFaultProxy
+from py_aws_oidc.refresh import bundle
 from tests.support.harness import ActionHarness, ActionResult
 from tests.support.later_steps import (
     RUNNER_UID,
@@ -96,7 +98,7 @@ def test_image_writes_through_github_home_and_host_steps_refresh(
     assert step.env["AWS_PROFILE"] == "py-aws-oidc"
     assert step.state["refresh_dir"] == f"/github/home/{directory.name}"
     assert read_profile(config, "py-aws-oidc")["credential_process"] == \
-        f"python3 -I -S {directory / 'lib' / '__main__.py'}"
+        shlex.join([*bundle.CLEAN_START, "python3", "-I", "-S", str(directory / "lib" / "__main__.py")])
     # Written by root in the container, owned by the runner's user, private.
     for relative, mode, uid, is_dir in tree_modes(directory):
         assert uid == RUNNER_UID, relative

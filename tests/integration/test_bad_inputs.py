@@ -162,6 +162,13 @@ CATALOGUE = [
          "profiles"),
     case("profiles-clash-with-aws-profile", {**OIDC, "aws-profile": "dev",
                                              "profiles": f"dev = {TARGET}"}, "profiles"),
+    # The name the step's own session is written under with refresh-credentials (SPEC 1.2).
+    case("profiles-takes-the-refresh-session-name",
+         {**OIDC, "refresh-credentials": "true", "profiles": f"py-aws-oidc = {TARGET}"},
+         "profiles"),
+    case("profiles-takes-the-refresh-session-name-of-aws-profile",
+         {**OIDC, "refresh-credentials": "true", "aws-profile": "app",
+          "profiles": f"app = {TARGET}"}, "profiles"),
     case("profiles-tags-without-assume-role", {"aws-region": REGION, "session-tags": "Team=a",
                                                "profiles": f"dev = {ROLE}"}, "profiles"),
     case("profiles-aws-profile-without-role", {"aws-region": REGION, "aws-profile": "app",

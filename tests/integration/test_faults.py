@@ -125,7 +125,7 @@ def test_an_unreadable_sts_answer_is_transient(run_action, sts) -> None:
 
 
 def report(capsys: pytest.CaptureFixture[str], what: str, seconds: float) -> None:
-    """One figure for README.md ("Reliability and security") (shown with ``-s``)."""
+    """One figure for docs/reliability.md ("Measured") (shown with ``-s``)."""
     with capsys.disabled():
         print(f"\ntime to fail, {what}: {seconds:.2f} s (process start to exit)")
 

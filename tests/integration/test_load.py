@@ -4,7 +4,7 @@ Every run must succeed, and each must export exactly the credentials that STS is
 request: each run has its own ``role-session-name``, and the STS layer records which credentials
 it returned for which session name. The leak check runs on all 50 results. The wall time is
 printed (``pytest tests/integration/test_load.py -s``) and quoted in
-``README.md ("Reliability and security")``.
+``docs/reliability.md ("Measured")``.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ the exported variables as CAC's cleanup does, and honours ``AWS_SKIP_CLEANUP_STE
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -68,3 +69,28 @@ def test_post_entrypoint_console_script(make_harness: Callable[..., ActionHarnes
     skipped = harness.run_action({"aws-region": REGION}, env={"AWS_SKIP_CLEANUP_STEP": "true"})
     assert skipped.ok, skipped.explain()
     assert skipped.raw_env_text == ""
+
+
+@pytest.mark.parametrize(
+    "sections",
+    [pytest.param([], id="no-sections"), pytest.param(["profile dev"], id="sections-not-there")],
+)
+def test_a_forged_record_of_a_created_file_removes_nothing_and_says_so(
+    run_action: RunAction, workspace: Path, sections: list[str]
+) -> None:
+    """A plain run (no profile files); an earlier step wrote AWS_CONFIG_FILE=<a workspace script>
+    and a record naming it "created" to GITHUB_ENV. The post step (root in the container) must
+    not delete it: the file does not hold the sections the record says the step wrote."""
+    script = workspace / "deploy.sh"
+    script.write_text("#!/bin/sh\n[ -f x ] && echo ok\n")
+    record = json.dumps({"version": 1, "created_dirs": [], "files": [
+        {"path": str(script), "label": "AWS config file", "created": True,
+         "sections": sections}]})
+    main = run_action({"aws-region": REGION, "role-to-assume": ROLE})
+    assert main.ok, main.explain()
+    post = run_action({"aws-region": REGION, "role-to-assume": ROLE}, argv=POST, oidc=False,
+                      env={**main.env, "AWS_CONFIG_FILE": str(script),
+                           "STATE_aws_profile_files": record})
+    assert post.ok, post.explain()
+    assert script.read_text() == "#!/bin/sh\n[ -f x ] && echo ok\n"
+    assert any(f"Left {script} in place" in w for w in post.warnings), post.warnings

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import stat
 import subprocess
@@ -23,6 +24,7 @@ import pytest
 
 from localdev.oidc_issuer import OidcIssuer
 from localdev.sts_faults import StsFaultProxy
+from py_aws_oidc.refresh import bundle
 from py_aws_oidc.refresh import layout as refresh_layout
 from tests.integration.cac_support import (
     ACCOUNT,
@@ -139,7 +141,7 @@ def test_step_exports_a_profile_and_leaves_a_private_directory_for_the_runner_us
     profile = read_profile(directory / "config", "py-aws-oidc")
     assert profile == {
         "region": REGION,
-        "credential_process": f"python3 -I -S {directory / 'lib' / '__main__.py'}",
+        "credential_process": shlex.join([*bundle.CLEAN_START, "python3", "-I", "-S", str(directory / "lib" / "__main__.py")]),
     }
     # The cache holds the step's session; the settings file holds no credential of it.
     cached = json.loads((directory / "session.json").read_text())
@@ -181,7 +183,7 @@ def test_cache_hit_prints_the_document_with_no_request(
     [call] = sts.calls
     before = counts(oidc_issuer, sts)
     run = later(job, step, oidc_issuer).credential_process()
-    assert run.argv[:3] == ["python3", "-I", "-S"]
+    assert run.argv[:-1] == [*bundle.CLEAN_START, "python3", "-I", "-S"]
     doc = run.document()
     assert list(doc) == ["Version", "AccessKeyId", "SecretAccessKey", "SessionToken",
                          "Expiration"]
@@ -248,9 +250,42 @@ def test_margin_variable_decides_what_is_stale(
     doc = later_step.credential_process({"PY_AWS_OIDC_REFRESH_MARGIN_S": "4000"}).document()
     assert counts(oidc_issuer, sts) == (before[0] + 1, before[1] + 1)
     assert doc["AccessKeyId"] == sts.calls[-1].response["AccessKeyId"]
+    # Longer than any session: "always refresh" (clamped to 43200), not an error (SPEC 1.2).
+    doc = later_step.credential_process({"PY_AWS_OIDC_REFRESH_MARGIN_S": "86400"}).document()
+    assert counts(oidc_issuer, sts) == (before[0] + 2, before[1] + 2)
+    assert doc["AccessKeyId"] == sts.calls[-1].response["AccessKeyId"]
     bad = later_step.credential_process({"PY_AWS_OIDC_REFRESH_MARGIN_S": "soon"})
     assert bad.returncode == 1 and bad.stdout == ""
     assert "PY_AWS_OIDC_REFRESH_MARGIN_S" in bad.stderr and bad.stderr.count("\n") == 1
+
+
+def test_a_callers_library_path_cannot_change_what_the_process_loads(
+    job: tuple[RunnerLayout, ActionHarness], sts: StsFaultProxy, oidc_issuer: OidcIssuer
+) -> None:
+    """The AWS CLI v2 (a PyInstaller bundle) starts the credential process with LD_LIBRARY_PATH
+    pointing at its own libssl/libcrypto/libz: the host's python3 must not load them (SPEC 1.2)."""
+    laid_out, _ = job
+    step = run_step(job, REFRESH)
+    assert step.ok, step.explain()
+    bundled = laid_out.base / "aws-cli-dist"
+    bundled.mkdir()
+    for name in ("libssl.so.3", "libcrypto.so.3", "libz.so.1"):
+        (bundled / name).write_bytes(b"\x7fELF not a library\n")
+    bundled.chmod(0o755)
+    later_step = later(job, step, oidc_issuer)
+    before = counts(oidc_issuer, sts)
+    caller = {"LD_LIBRARY_PATH": str(bundled), "LD_LIBRARY_PATH_ORIG": "",
+              "PYTHONHOME": str(bundled), "PYTHONPATH": str(bundled),
+              # Always mint: the mint imports ssl (the cache hit path does not).
+              "PY_AWS_OIDC_REFRESH_MARGIN_S": "43200"}
+    # The loader does read the variable: the same python3 started without the guard fails.
+    argv = later_step.argv()
+    bare = argv[argv.index("python3"):]
+    broken = later_step.credential_process(caller, argv=bare)
+    assert broken.returncode != 0, broken
+    doc = later_step.credential_process(caller).document()
+    assert counts(oidc_issuer, sts) == (before[0] + 1, before[1] + 1)
+    assert doc["AccessKeyId"] == sts.calls[-1].response["AccessKeyId"]
 
 
 def test_eight_concurrent_stale_callers_mint_once(
@@ -484,7 +519,7 @@ def test_python_too_old_is_one_line(
     step = run_step(job, REFRESH)
     assert step.ok, step.explain()
     later_step = later(job, step, oidc_issuer)
-    argv = [old, *later_step.argv()[1:]]
+    argv = [old if arg == "python3" else arg for arg in later_step.argv()]
     run = later_step.credential_process(argv=argv, uid=0)
     assert run.returncode == 1 and run.stdout == ""
     assert "3.10 or newer" in run.stderr and run.stderr.count("\n") == 1

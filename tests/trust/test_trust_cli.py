@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -294,3 +295,123 @@ def test_lint_accepts_statement_object_and_check_allows_it(
     assert run_cli("check", str(path), "--claims", str(claims_file))[0] == 0
     code, out, _ = run_cli("lint", str(path))
     assert code == 0 and "aud-not-pinned" in out
+
+
+# -- help and usage errors as a newcomer reads them (issue 19) ----------------------------------
+
+
+def test_trust_help_lists_each_command_once(capsys: pytest.CaptureFixture[str]) -> None:
+    from py_aws_oidc.trust.cli import _commands, build_parser
+
+    assert run_cli("--help")[0] == 0
+    out = capsys.readouterr().out
+    names = list(_commands(build_parser()))
+    assert names[:3] == ["generate", "lint", "check"]
+    for name in names:
+        listed = [line for line in out.splitlines() if line.split()[:1] == [name]]
+        assert len(listed) == 1, (name, out)
+    assert "{generate,lint,check}" not in out
+
+
+def test_every_format_option_shows_its_choices_and_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from py_aws_oidc.trust.cli import _commands, build_parser
+
+    checked = 0
+    for name, parser in _commands(build_parser()).items():
+        for action in parser._actions:
+            if "--format" not in action.option_strings:
+                continue
+            assert action.choices and action.default in action.choices, name
+            assert run_cli(name, "--help")[0] == 0
+            out = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+            assert f"--format {{{','.join(action.choices)}}} output format (default: " \
+                f"{action.default})" in out, (name, out)
+            checked += 1
+    assert checked >= 3
+
+
+@pytest.mark.parametrize(
+    ("argv", "usage", "message"),
+    [
+        (["lint", "--formt", "json", "x.json"], "usage: py-aws-oidc trust lint ",
+         "py-aws-oidc trust lint: error: unrecognized argument '--formt'; "
+         "did you mean '--format'?"),
+        (["generate", "--repo", "o/r", "--brnach", "main"], "usage: py-aws-oidc trust generate ",
+         "py-aws-oidc trust generate: error: unrecognized argument '--brnach'; "
+         "did you mean '--branch'?"),
+        (["check", "p.json", "--clams=c.json"], "usage: py-aws-oidc trust check ",
+         "did you mean '--claims'?"),
+        (["--formt"], "usage: py-aws-oidc trust [-h]",
+         "py-aws-oidc trust: error: unrecognized argument '--formt'"),
+        (["lint", "--skip", "x.json", "--format=jsn"], "usage: py-aws-oidc trust lint ",
+         "argument --format: invalid choice: 'jsn'"),
+        (["generate", "--repo", "o/r", "stray"], "usage: py-aws-oidc trust generate ",
+         "py-aws-oidc trust generate: error: unrecognized arguments: 'stray'"),
+    ],
+)
+def test_a_misspelled_flag_gets_its_commands_usage_and_the_closest_flag(
+    capsys: pytest.CaptureFixture[str], argv: list[str], usage: str, message: str
+) -> None:
+    assert run_cli(*argv)[0] == 2
+    err = capsys.readouterr().err
+    assert err.startswith(usage), err
+    assert message in err.splitlines()[-1], err
+
+
+@pytest.mark.parametrize(
+    ("word", "message"),
+    [
+        ("lnit", "unknown command 'lnit'; did you mean 'lint'?"),
+        ("chekc", "unknown command 'chekc'; did you mean 'check'?"),
+        ("generat", "unknown command 'generat'; did you mean 'generate'?"),
+        ("frobnicate", "unknown command 'frobnicate'"),
+    ],
+)
+def test_a_misspelled_command_names_the_closest_one(
+    capsys: pytest.CaptureFixture[str], word: str, message: str
+) -> None:
+    assert run_cli(word, "x.json")[0] == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert last == f"py-aws-oidc trust: error: {message}", last
+    assert "invalid choice" not in last and "[" not in last
+
+
+@pytest.mark.parametrize(
+    ("argv", "last"),
+    [
+        (["trsut", "lint"], "py-aws-oidc: unknown command 'trsut'; did you mean 'trust'?"),
+        (["psot"], "py-aws-oidc: unknown command 'psot'; did you mean 'post'?"),
+        (["--verison"], "py-aws-oidc: unknown option '--verison'; did you mean '--version'?"),
+        (["post", "now"], "py-aws-oidc: 'post' takes no arguments (got 'now')"),
+        (["deploy"], "py-aws-oidc: unknown command 'deploy'"),
+        (["##[stop-commands]x"], "py-aws-oidc: unknown command '##\\[stop-commands]x'"),
+    ],
+)
+def test_the_top_level_command_names_the_closest_command_never_a_list(
+    capsys: pytest.CaptureFixture[str], argv: list[str], last: str
+) -> None:
+    from py_aws_oidc.cli import main as top_main
+
+    assert top_main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: py-aws-oidc ")
+    assert err.splitlines()[-1] == last
+
+
+def test_terraform_without_the_trust_extra_is_one_line_naming_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The action's image ships without python-hcl2 (issue 20): a .tf file is exit 2 with one
+    line that says how to get the parser; JSON policies still lint."""
+    monkeypatch.setitem(sys.modules, "hcl2", None)  # import hcl2 -> ImportError
+    tf = tmp_path / "main.tf"
+    tf.write_text('data "aws_iam_policy_document" "trust" {\n}\n', encoding="utf-8")
+    code, out, err = run_cli("lint", str(tf))
+    assert code == 2, out + err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "pip install 'py-aws-oidc[trust]'" in lines[0] and str(tf) in lines[0]
+    good = write_json(tmp_path / "p.json", GOOD)
+    assert run_cli("lint", str(good))[0] == 0

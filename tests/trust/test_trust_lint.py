@@ -435,7 +435,7 @@ def test_rule_fires_and_near_miss_does_not(case: RuleCase) -> None:
 
 
 def test_every_rule_is_covered() -> None:
-    covered = {case.rule for case in CASES} | {"duplicate-json-key", "terraform-unresolved"}
+    covered = {case.rule for case in CASES} | {"duplicate-json-key", "unresolved"}
     assert covered == {rule.id for rule in RULES}
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from py_aws_oidc.hostpaths import host_path, in_container_action
+import io
+from pathlib import Path
+
+import pytest
+
+from py_aws_oidc import export, hostpaths, profiles
+from py_aws_oidc.hostpaths import host_mounts, host_path, in_container_action
+from py_aws_oidc.refresh import bundle
+from py_aws_oidc.runner import Runner
 
 CONTAINER = {"HOME": "/github/home", "RUNNER_TEMP": "/github/runner_temp",
              "RUNNER_WORKSPACE": "/home/runner/work/octo-repo"}
@@ -51,3 +59,94 @@ def test_the_token_file_check_accepts_exactly_the_mounted_directories() -> None:
     assert sorted(CONTAINER_MOUNTS) == sorted([
         "/github/workspace", "/github/home", "/github/runner_temp", "/github/workflow",
         "/github/file_commands"])
+
+
+# -- one detector, two sources: the environment first, the mount table as fallback --------------
+
+def _mountinfo(tmp_path: Path, *mounts: tuple[str, str]) -> str:
+    """A mount table with ``(host source, mount point)`` bind mounts (octal escapes as the
+    kernel writes them)."""
+    lines = ["1 0 0:1 / / rw - overlay overlay rw"]
+    for n, (source, point) in enumerate(mounts, start=2):
+        lines.append(f"{n} 1 8:1 {source.replace(' ', chr(92) + '040')} {point} rw - ext4 /dev/sda1 rw")
+    path = tmp_path / "mountinfo"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+NO_WORKSPACE = {"HOME": "/github/home", "RUNNER_TEMP": "/github/runner_temp"}
+
+
+def test_without_runner_workspace_the_mount_table_places_each_mount(tmp_path: Path) -> None:
+    table = _mountinfo(
+        tmp_path,
+        ("/srv/actions runner/_work/_temp/_github_home", "/github/home"),
+        ("/srv/actions runner/_work/_temp", "/github/runner_temp"),
+    )
+    assert host_path("/github/home/.aws/config", NO_WORKSPACE, mountinfo=table) == (
+        "/srv/actions runner/_work/_temp/_github_home/.aws/config")
+    assert host_path("/github/runner_temp/x", NO_WORKSPACE, mountinfo=table) == (
+        "/srv/actions runner/_work/_temp/x")
+    # A mount the table does not list stays unknown; so does everything without a table.
+    assert host_path("/github/workflow/event.json", NO_WORKSPACE, mountinfo=table) is None
+    missing = str(tmp_path / "none")
+    assert host_path("/github/home/.aws/config", NO_WORKSPACE, mountinfo=missing) is None
+    assert host_mounts(NO_WORKSPACE, mountinfo=missing) == {}
+
+
+def test_the_environment_wins_over_the_mount_table(tmp_path: Path) -> None:
+    table = _mountinfo(tmp_path, ("/elsewhere/_github_home", "/github/home"))
+    assert host_path("/github/home/.aws/config", CONTAINER, mountinfo=table) == (
+        "/home/runner/work/_temp/_github_home/.aws/config")
+    assert host_mounts(CONTAINER, mountinfo=table) == {
+        "/github/home": "/home/runner/work/_temp/_github_home",
+        "/github/runner_temp": "/home/runner/work/_temp",
+        "/github/workflow": "/home/runner/work/_temp/_github_workflow",
+        "/github/file_commands": "/home/runner/work/_temp/_runner_file_commands",
+    }
+
+
+def test_a_mount_of_the_root_or_a_relative_source_is_not_a_place(tmp_path: Path) -> None:
+    table = _mountinfo(tmp_path, ("/", "/github/home"), ("relative", "/github/runner_temp"))
+    assert host_mounts(NO_WORKSPACE, mountinfo=table) == {}
+
+
+def _prepared(home: str) -> profiles.PreparedWrite:
+    record = profiles.WriteRecord(files=(), created_dirs=())
+    return profiles.PreparedWrite(
+        credentials_path=Path(home, ".aws", "credentials"), config_path=Path(home, ".aws", "config"),
+        texts={}, labels={}, record=record)
+
+
+def test_the_shared_files_use_the_same_detector_as_the_refresh_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No RUNNER_WORKSPACE: the shared files are exported at the mount table's host path, as the
+    refresh directory is placed (they used to be left unexported with a warning)."""
+    table = _mountinfo(tmp_path, ("/srv/work/_temp/_github_home", "/github/home"))
+    monkeypatch.setattr(hostpaths, "MOUNTINFO", table)
+    out = io.StringIO()
+    runner = Runner(environ=dict(NO_WORKSPACE), stream=out)
+    export.stage_files(_prepared("/github/home"), runner)
+    assert dict(runner.pending_env()) == {
+        "AWS_SHARED_CREDENTIALS_FILE": "/srv/work/_temp/_github_home/.aws/credentials",
+        "AWS_CONFIG_FILE": "/srv/work/_temp/_github_home/.aws/config",
+    }
+    assert "::warning" not in out.getvalue()
+    # The refresh directory's place comes from the same table.
+    home = tmp_path / "github-home"
+    home.mkdir()
+    table = _mountinfo(tmp_path, ("/srv/work/_temp/_github_home", str(home)))
+    assert bundle.host_parent({"HOME": str(home)}, container_home=str(home), mountinfo=table) == (
+        home, Path("/srv/work/_temp/_github_home"))
+
+
+def test_the_shared_files_warn_when_no_source_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hostpaths, "MOUNTINFO", str(tmp_path / "none"))
+    out = io.StringIO()
+    runner = Runner(environ=dict(NO_WORKSPACE), stream=out)
+    export.stage_files(_prepared("/github/home"), runner)
+    assert runner.pending_env() == []
+    assert "::warning" in out.getvalue() and "mount table" in out.getvalue()

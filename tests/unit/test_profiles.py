@@ -710,3 +710,29 @@ def test_remove_written_refuses_a_symlink_swapped_in(home: Path, tmp_path: Path)
 def test_a_record_that_is_not_ours_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         profiles.WriteRecord.from_json(text)
+
+
+@pytest.mark.parametrize(("content", "sections"), [
+    ("#!/bin/sh\nrm -rf build\n", []),                       # a script, a record with no sections
+    ("#!/bin/sh\nrm -rf build\n", ["profile dev"]),           # sections it does not hold
+    ("[profile other]\nregion = us-east-1\n", ["profile dev"]),
+    ("[profile dev]\nregion = us-east-1\n", ["profile dev", "profile prod"]),  # one is gone
+])
+def test_a_created_file_without_the_recorded_sections_is_left_and_said(
+    tmp_path: Path, content: str, sections: list[str]
+) -> None:
+    """SPEC 1.2: a file is removed as "created" only while it holds every section recorded."""
+    victim = tmp_path / "file"
+    victim.write_text(content)
+    record = profiles.WriteRecord(
+        files=(profiles.WrittenFile(str(victim), "AWS config file", True, tuple(sections)),),
+        created_dirs=())
+    warned: list[str] = []
+    profiles.remove_written(record, warn=warned.append)
+    assert victim.exists()
+    if "[profile dev]" in content and "profile dev" in sections:
+        assert victim.read_text() == ""  # the recorded section it still held is removed
+        assert warned == []
+    else:
+        assert victim.read_text() == content
+        assert len(warned) == 1 and f"Left {victim} in place" in warned[0]

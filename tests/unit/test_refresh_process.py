@@ -74,9 +74,19 @@ def test_margin_from_the_callers_environment() -> None:
     assert process.margin_from({layout.MARGIN_VAR: " 300 "}) == 300
     assert process.margin_from({layout.MARGIN_VAR: "0"}) == 0
     # "9" * 5000: int() itself refuses more than 4300 digits (a ValueError of its own).
-    for bad in ("-1", "5m", "1e3", "43201", "٣", "9" * 5000, "0" * 5000):
+    for bad in ("-1", "5m", "1e3", "٣", "+5", "1 0"):
         with pytest.raises(ProcessFailure, match=layout.MARGIN_VAR):
             process.margin_from({layout.MARGIN_VAR: bad})
+
+
+@pytest.mark.parametrize(("raw", "margin"), [
+    ("43200", 43200), ("43201", 43200), ("86400", 43200), ("9" * 5000, 43200),
+    ("0" * 5000, 0), ("0" * 5000 + "7", 7), ("00043201", 43200),
+])
+def test_a_margin_longer_than_any_session_is_clamped_to_always_refresh(raw: str, margin: int) -> None:
+    """Above the longest session (43200 s) the margin means "always refresh": never an error in a
+    later step (SPEC 1.2)."""
+    assert process.margin_from({layout.MARGIN_VAR: raw}) == margin
 
 
 # -- the files ----------------------------------------------------------------------------------------
@@ -372,14 +382,15 @@ def test_no_refresh_directory_is_written_into_once_it_is_given_away(
 
 def test_the_runners_mounts_map_to_host_paths_for_a_token_file() -> None:
     host_home = Path("/home/runner/work/_temp/_github_home")
-    assert bundle._mounts(Path("/github/home"), host_home) == {
+    env = {"HOME": "/github/home", "RUNNER_WORKSPACE": "/home/runner/work/octo-repo"}
+    assert bundle._mounts(env, Path("/github/home"), host_home) == {
         "/github/home": str(host_home),
         # A token file under ${{ runner.temp }} (accepted by config.py) is read again there too.
         "/github/runner_temp": "/home/runner/work/_temp",
         "/github/workflow": "/home/runner/work/_temp/_github_workflow",
         "/github/file_commands": "/home/runner/work/_temp/_runner_file_commands",
     }
-    assert bundle._mounts(Path("/srv/temp"), Path("/srv/temp")) == {}
+    assert bundle._mounts({}, Path("/srv/temp"), Path("/srv/temp")) == {}
 
 
 def test_config_file_names_the_profile_and_quotes_the_path() -> None:
@@ -425,7 +436,7 @@ def test_the_process_modules_stay_within_python_3_10(tmp_path: Path) -> None:
 
 # The distributions of bundle.LIB_MODULES (py_aws_oidc aside), as pip names them.
 _LIB_DISTRIBUTIONS = ("requests", "urllib3", "idna", "certifi", "charset-normalizer", "botocore",
-                      "python-dateutil", "jmespath", "six")
+                      "python-dateutil", "jmespath", "six", "truststore")
 
 
 def test_the_image_packs_the_versions_tested_on_python_3_10() -> None:
@@ -548,6 +559,12 @@ def test_a_closed_stdout_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     assert done.returncode == 1
 
 
+def _sigint_default() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_an_interrupt_while_waiting_for_the_lock_is_one_line(tmp_path: Path) -> None:
     """A cancelled job sends SIGINT: one line on stderr, no traceback, nothing on stdout."""
     import fcntl
@@ -557,9 +574,12 @@ def test_an_interrupt_while_waiting_for_the_lock_is_one_line(tmp_path: Path) -> 
     held = os.open(directory / "lock", os.O_RDWR)
     try:
         fcntl.flock(held, fcntl.LOCK_EX)
+        # A background job of a non-interactive shell (a CI script run with '&') starts with
+        # SIGINT ignored, and Python keeps it so; a runner's step processes have the default.
         child = subprocess.Popen([python3, "-I", "-S", str(directory / "lib" / "__main__.py")],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                 env={"PATH": "/usr/bin"})
+                                 env={"PATH": "/usr/bin"},
+                                 preexec_fn=_sigint_default)  # noqa: PLW1509 - async-signal-safe
         # Wait until it polls for the lock (it has opened the lock file), then interrupt it.
         deadline = time.monotonic() + 60
         while not any(os.path.realpath(f"/proc/{child.pid}/fd/{fd}") == str(directory / "lock")

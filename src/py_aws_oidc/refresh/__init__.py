@@ -3,7 +3,8 @@
 The step (:mod:`.bundle`) leaves a 0700 directory on the runner's host holding a copy of this
 package and its pure-Python dependencies (``lib/``), the settings of the chain (``settings.json``),
 the first session (``session.json``, the cache), a lock file and an AWS config file whose
-profile runs ``python3 -I -S <dir>/lib/__main__.py`` as its ``credential_process``.
+profile runs ``/usr/bin/env -u LD_LIBRARY_PATH ... python3 -I -S <dir>/lib/__main__.py`` as its
+``credential_process``.
 
 The credential process (:mod:`.process`) prints the cached session while it has more than the
 refresh margin left, importing nothing but the standard library; otherwise it takes the lock and

@@ -6,7 +6,7 @@ not visible, but ``/github/home`` is the host's ``$RUNNER_TEMP/_github_home`` (t
 it so): the directory goes there, and every path handed to later steps is the host's. The host's
 ``_temp`` is ``<work>/_temp`` beside ``RUNNER_WORKSPACE`` (``<work>/<repository>``, which the
 runner passes untranslated, as no mount holds it); failing that, the mount table's source of
-``/github/home``.
+``/github/home`` (:func:`..hostpaths.host_mounts`, the detector the shared files use too).
 
 What (all files 0600, directories 0700, owned by the owner of the directory they are created
 in, so the runner's user can read, lock and replace them when the container ran as root):
@@ -17,8 +17,9 @@ in, so the runner's user can read, lock and replace them when the container ran 
 * ``settings.json`` (:mod:`.settingsfile`), ``session.json`` (the step's session: the first
   call is a cache hit), ``lock``;
 * ``config``: the AWS config file, ``[profile NAME]`` with ``region`` and
-  ``credential_process = python3 -I -S <dir>/lib/__main__.py`` (``-I``: no ``PYTHON*`` variables, no user
-  site, no current directory; ``-S``: no site-packages).
+  ``credential_process = /usr/bin/env -u LD_LIBRARY_PATH ... python3 -I -S <dir>/lib/__main__.py``
+  (``env -u``: no caller's library path or preload, :data:`LOADER_VARS`; ``-I``: no ``PYTHON*``
+  variables, no user site, no current directory; ``-S``: no site-packages).
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ from .. import hostpaths, profiles
 from ..assume import Outcome
 from ..config import Settings
 from ..errors import RunnerEnvironmentError
+from ..hostos import ownership
+from ..hostos.modes import FLAGS as _F
 from ..sts import iso8601
 from . import layout
 from .settingsfile import document
@@ -50,7 +53,6 @@ CONTAINER_HOME = hostpaths.CONTAINER_HOME
 # The image keeps its own modules as bytecode for its Python only (scripts/image_build.py), which
 # the host's python3 cannot load: the image's build packs the sources here (Dockerfile).
 ARCHIVE = Path(sys.prefix) / "share" / "py-aws-oidc" / "refresh-lib.zip"
-MOUNTINFO = "/proc/self/mountinfo"
 # Top-level modules the mint path imports (requests, botocore and what they import; not pyjwt,
 # which needs typing_extensions on Python 3.10). charset_normalizer: requests warns on stderr
 # without a character-detection module.
@@ -65,6 +67,8 @@ LIB_MODULES = (
     "dateutil",
     "jmespath",
     "six",
+    # The step's TLS rule on a host (tls.py): the operating system's store.
+    "truststore",
 )
 # Left out of the copy: the trust doctor, compiled extensions (built for another Python),
 # caches, and botocore's models except STS's (botocore reads them from the file system).
@@ -72,6 +76,25 @@ _SKIP_DIRS = {"__pycache__", "tests", "cli"}
 _SKIP_PACKAGE_DIRS = {("py_aws_oidc", "trust")}
 _BOTOCORE_DATA_KEEP = ("sts",)
 _COPY_SUFFIXES = (".py", ".pem", ".json", ".gz", ".typed")
+
+# The caller's variables that change which libraries the host's python3 loads, unset before it
+# starts: the AWS CLI v2 (a PyInstaller bundle) passes LD_LIBRARY_PATH=<its dist> to child
+# processes, so python3 would load the CLI's libssl/libcrypto/libz. /usr/bin/env is on every
+# Linux and macOS runner (GNU, BusyBox and BSD env all take -u) and links libc only; SDKs split
+# the line themselves (no shell), and a shell that runs it (Go, JavaScript SDKs) runs it alike.
+# -I already makes python3 ignore PYTHONHOME/PYTHONPATH; they are unset for the loader's sake
+# (a python3 that is a wrapper) too.
+LOADER_VARS = (
+    "LD_LIBRARY_PATH",
+    "LD_PRELOAD",
+    "LD_AUDIT",
+    "PYTHONHOME",
+    "PYTHONPATH",
+    "DYLD_LIBRARY_PATH",
+    "DYLD_INSERT_LIBRARIES",
+    "DYLD_FALLBACK_LIBRARY_PATH",
+)
+CLEAN_START = ("/usr/bin/env", *(arg for name in LOADER_VARS for arg in ("-u", name)))
 
 LAUNCHER = '''\
 # The py-aws-oidc credential process (written by the py-aws-oidc step; see its README).
@@ -115,37 +138,10 @@ class RefreshSetup:
     @property
     def credential_process(self) -> str:
         launcher = self.host / layout.LIB_DIR / layout.LAUNCHER_FILE
-        return f"python3 -I -S {shlex.quote(str(launcher))}"
+        return shlex.join([*CLEAN_START, "python3", "-I", "-S", str(launcher)])
 
 
 # --- where ---------------------------------------------------------------------------------------
-
-
-def _mount_source(mount_point: str, mountinfo: str) -> str | None:
-    """The source path (within its filesystem) of the bind mount at ``mount_point``."""
-    try:
-        with open(mountinfo, encoding="utf-8") as fh:
-            lines = fh.read().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        fields = line.split(" ")
-        if len(fields) > 4 and _unescape(fields[4]) == mount_point:
-            return _unescape(fields[3])
-    return None
-
-
-def _unescape(field: str) -> str:
-    """mountinfo escapes space, tab, newline and backslash as octal (``\\040``)."""
-    out, i = [], 0
-    while i < len(field):
-        if field[i] == "\\" and field[i + 1 : i + 4].isdigit():
-            out.append(chr(int(field[i + 1 : i + 4], 8)))
-            i += 4
-        else:
-            out.append(field[i])
-            i += 1
-    return "".join(out)
 
 
 def in_container(environ: Mapping[str, str], container_home: str = CONTAINER_HOME) -> bool:
@@ -163,17 +159,17 @@ def local_parent(environ: Mapping[str, str]) -> Path | None:
 
 
 def host_parent(
-    environ: Mapping[str, str], *, container_home: str = CONTAINER_HOME, mountinfo: str = MOUNTINFO
+    environ: Mapping[str, str],
+    *,
+    container_home: str = CONTAINER_HOME,
+    mountinfo: str | None = None,
 ) -> tuple[Path, Path]:
     """(where this process creates the directory, the same place on the runner's host)."""
     if in_container(environ, container_home):
-        temp = hostpaths.host_runner_temp(environ)
-        if temp is not None:
-            home = hostpaths.mounts_below(temp)[hostpaths.CONTAINER_HOME]
-            return Path(container_home), Path(home)
-        source = _mount_source(container_home, mountinfo)
-        if source and source.startswith("/") and source != "/":
-            return Path(container_home), Path(source)
+        below = {container_home: hostpaths.TEMP_MOUNTS[CONTAINER_HOME]}
+        host = hostpaths.host_mounts(environ, mountinfo=mountinfo, mounts=below).get(container_home)
+        if host is not None:
+            return Path(container_home), Path(host)
         raise RunnerEnvironmentError(
             "Input 'refresh-credentials': cannot tell where /github/home is on the runner's host "
             "(RUNNER_WORKSPACE is not set and the mount table does not say).",
@@ -205,6 +201,8 @@ def _source_of(module: str) -> Path | None:
 def _wanted(top: str, relative: tuple[str, ...], name: str) -> bool:
     if not name.endswith(_COPY_SUFFIXES):
         return False
+    if top == "botocore" and relative == () and name == "cacert.pem":
+        return False  # botocore takes certifi's bundle, which lib/ holds
     if top == "botocore" and relative[:1] == ("data",):
         return (len(relative) == 1 and name.endswith(".json")) or (
             len(relative) > 1 and relative[1] in _BOTOCORE_DATA_KEEP
@@ -241,8 +239,9 @@ def lib_files() -> list[tuple[Path, str]]:
 # --- writing -------------------------------------------------------------------------------------
 
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+# POSIX flags (hostos.modes; 0 on Windows, where refresh-credentials is an input error).
+_DIR_FLAGS = os.O_RDONLY | _F.directory | _F.nofollow | _F.cloexec
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _F.nofollow | _F.cloexec
 
 
 class _Tree:
@@ -254,7 +253,7 @@ class _Tree:
     it is this process's own 0700 directory (until :meth:`give`) no one else can enter it."""
 
     def __init__(self, parent: Path, name: str) -> None:
-        parent_fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        parent_fd = os.open(parent, os.O_RDONLY | _F.directory | _F.cloexec)
         try:
             self.fd = self._mkdir(parent_fd, name)
         finally:
@@ -299,8 +298,9 @@ class _Tree:
 
     def give(self, owner: os.stat_result) -> None:
         """Hand the finished tree to ``owner`` (the parent's owner), the directory itself last;
-        nothing is followed. Only root changes owners; root's own parent keeps root's files."""
-        if os.geteuid() != 0 or (owner.st_uid, owner.st_gid) == (0, 0):
+        nothing is followed. Only root changes owners (hostos.ownership: the container; the
+        host runtime runs as the runner's user); root's own parent keeps root's files."""
+        if not ownership.should_adopt(owner):
             return
         uid, gid = owner.st_uid, owner.st_gid
         for _root, dirs, files, root_fd in os.fwalk(dir_fd=self.fd, topdown=False):
@@ -366,15 +366,15 @@ def config_text(profile: str, region: str, credential_process: str,
     )
 
 
-def _mounts(local_parent: Path, host_parent_dir: Path) -> dict[str, str]:
+def _mounts(
+    environ: Mapping[str, str], local_parent: Path, host_parent_dir: Path
+) -> dict[str, str]:
     """Container path -> host path of the runner's mounts under RUNNER_TEMP (a token file may
-    be under any of them: config.py); on the host, nothing to translate."""
+    be under any of them: config.py), from the one detector (hostpaths); on the host, nothing
+    to translate."""
     if local_parent == host_parent_dir:
         return {}
-    below = hostpaths.TEMP_MOUNTS[CONTAINER_HOME]
-    if local_parent == Path(CONTAINER_HOME) and host_parent_dir.name == below:
-        return hostpaths.mounts_below(str(host_parent_dir.parent))
-    return {str(local_parent): str(host_parent_dir)}
+    return {**hostpaths.host_mounts(environ), str(local_parent): str(host_parent_dir)}
 
 
 def write(
@@ -416,7 +416,7 @@ def write(
         }
         files = {
             layout.SETTINGS_FILE: json.dumps(
-                document(settings, outcome, environ, _mounts(local_parent, host_parent_dir)),
+                document(settings, outcome, environ, _mounts(environ, local_parent, host_parent_dir)),
                 indent=1,
             ),
             layout.CACHE_FILE: json.dumps(session),

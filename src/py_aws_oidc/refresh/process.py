@@ -24,13 +24,14 @@ Standard library only at import time, and Python 3.10 syntax (the runner's host 
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 import os
 import stat
 import sys
 import time
 
+from ..hostos import locks
+from ..hostos.modes import FLAGS as _F
 from . import layout
 
 # typing and collections.abc cost a cache hit several milliseconds; mypy still sees the imports.
@@ -47,9 +48,10 @@ LOCK_POLL_S = 0.05
 # larger than a session's life).
 MIN_LEFT_S = 60
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
-_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+# POSIX flags (hostos.modes; 0 on Windows, where refresh-credentials is an input error).
+_DIR_FLAGS = os.O_RDONLY | _F.directory | _F.nofollow | _F.cloexec
+_READ_FLAGS = os.O_RDONLY | _F.nofollow | _F.nonblock | _F.cloexec
+_TMP_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _F.nofollow | _F.cloexec
 
 
 NO_ID_REQUEST_MESSAGE = (
@@ -68,20 +70,21 @@ class ProcessFailure(Exception):
 
 
 def margin_from(environ: Mapping[str, str]) -> int:
+    """The caller's margin; above the longest session (``MAX_MARGIN_S``) it means "always
+    refresh" and is clamped, never an error in a later step."""
     raw = environ.get(layout.MARGIN_VAR, "").strip()
     if not raw:
         return layout.DEFAULT_MARGIN_S
-    # The length first: int() refuses more than 4300 digits with a ValueError of its own.
-    if (
-        len(raw) > len(str(layout.MAX_MARGIN_S))
-        or not (raw.isascii() and raw.isdigit())
-        or int(raw) > layout.MAX_MARGIN_S
-    ):
+    if not (raw.isascii() and raw.isdigit()):
         raise ProcessFailure(
-            f"{layout.MARGIN_VAR} must be a whole number of seconds from 0 to "
-            f"{layout.MAX_MARGIN_S}; unset it for the default of {layout.DEFAULT_MARGIN_S}."
+            f"{layout.MARGIN_VAR} must be a whole number of seconds (0 or more); unset it for "
+            f"the default of {layout.DEFAULT_MARGIN_S}."
         )
-    return int(raw)
+    # The length first: int() refuses more than 4300 digits with a ValueError of its own.
+    digits = raw.lstrip("0") or "0"
+    if len(digits) > len(str(layout.MAX_MARGIN_S)):
+        return layout.MAX_MARGIN_S
+    return min(int(digits), layout.MAX_MARGIN_S)
 
 
 def _days_from_civil(year: int, month: int, day: int) -> int:
@@ -216,7 +219,7 @@ def replace_private(dir_fd: int, name: str, data: bytes) -> None:
 def lock(dir_fd: int, uid: int, wait_s: float = LOCK_WAIT_S) -> int:
     """Hold the directory's lock (``flock``); the descriptor is released when it is closed."""
     try:
-        fd = os.open(layout.LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+        fd = os.open(layout.LOCK_FILE, os.O_RDWR | os.O_CREAT | _F.nofollow | _F.cloexec,
                      0o600, dir_fd=dir_fd)
     except OSError as exc:
         raise ProcessFailure(
@@ -231,17 +234,15 @@ def lock(dir_fd: int, uid: int, wait_s: float = LOCK_WAIT_S) -> int:
         )
     deadline = time.monotonic() + wait_s
     while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if locks.try_lock(fd):
             return fd
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                os.close(fd)
-                raise ProcessFailure(
-                    f"another credential process held the lock for {wait_s:.0f} s; retry the "
-                    "command."
-                ) from None
-            time.sleep(LOCK_POLL_S)
+        if time.monotonic() >= deadline:
+            os.close(fd)
+            raise ProcessFailure(
+                f"another credential process held the lock for {wait_s:.0f} s; retry the "
+                "command."
+            )
+        time.sleep(LOCK_POLL_S)
 
 
 # --- the process ---------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ that step's ``GITHUB_*`` variables say.
 
 No secret is stored except a proxy password, when ``http-proxy`` (or ``HTTPS_PROXY``) holds one:
 a later mint must go through the same proxy. The file is 0600 in a 0700 directory of the
-runner's user, removed by the post step (README "Long jobs: refreshing credentials").
+runner's user, removed by the post step (docs/long-jobs.md).
 """
 
 from __future__ import annotations

@@ -12,7 +12,10 @@ One module per concern:
 * :mod:`.terraform` - trust policies inside ``.tf`` files (python-hcl2, imported lazily)
 * :mod:`.check`     - ``trust check`` reports
 * :mod:`.hints`     - the action's AccessDenied hints, in the evaluator's vocabulary
-* :mod:`.cli`       - ``py-aws-oidc trust generate | lint | check``
+* :mod:`.audit`     - ``trust audit``: a live account's roles that trust GitHub, with
+  :mod:`.iam` (botocore's IAM client, imported by the audit only), :mod:`.admits` (who can
+  assume a role, in words) and :mod:`.audit_render` (text, json, sarif, markdown)
+* :mod:`.cli`       - ``py-aws-oidc trust generate | lint | check | audit``
 
 Importing this package is cheap: it re-exports nothing (the action imports only :mod:`.hints`,
 on the AccessDenied path), and requests and hcl2 load only when a command needs them.

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from .errors import MalformedPolicyError
 from .evaluate import IAM_GITHUB_CLAIM_KEYS, Decision, Request, evaluate
 from .files import PolicyFile
 from .hints import claims_json
@@ -29,6 +30,13 @@ def check_policies(
     request = Request.from_claims(claims, provider_arn=provider_arn)
     results = []
     for loaded in policy_file.policies:
+        unknowns = loaded.symbolic.unknowns() if loaded.symbolic is not None else []
+        if unknowns:
+            names = ", ".join(u.expr for u in unknowns[:5])
+            raise MalformedPolicyError(
+                f"{loaded.policy.source}: depends on {names}, not known offline; give the "
+                "values (terraform.tfvars, --var-file) to `trust lint`, or check the rendered JSON"
+            )
         decision = evaluate(loaded.policy, request)
         prefix = request.key_prefix.lower() + ":"
         ignored = sorted(

@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..runner import neutralise_line
-from .errors import NoTrustPolicyError, TrustError
+from .errors import NoTrustPolicyError, TerraformInputError, TrustError
+
+if TYPE_CHECKING:
+    from .terraform import TfInputs
 
 _LINE_END = re.compile(r"(\r\n|\r|\n)")
 
@@ -36,13 +39,10 @@ PROG = "py-aws-oidc trust"
 _DESCRIPTION = """\
 The trust-policy doctor: the AWS side of GitHub OIDC (the IAM OIDC provider and the role's
 trust policy), generated, linted and checked offline with IAM's evaluation rules.
+'PY-AWS-OIDC trust COMMAND --help' shows a command's options.
+""".replace("PY-AWS-OIDC trust", PROG)
 
-  generate  print a least-privilege trust policy (JSON) or Terraform for one repository
-  lint      grade an existing trust policy (JSON) or Terraform file; exit 1 on high/critical
-  check     evaluate a trust policy against a token's claims; exit 0 allow, 1 deny
-
-Exit status 2: a malformed policy, an unreadable file or unusable claims.
-"""
+_EPILOG = "Exit status 2: a malformed policy, an unreadable file, unusable claims, a usage error or an AWS error."
 
 _GENERATE_EPILOG = """\
 Subjects: --branch NAME is exact (refs/heads/NAME, StringEquals); --tag takes a name or a
@@ -78,6 +78,29 @@ Exit status: 0 allow, 1 deny, 2 malformed policy or unusable claims.
 """
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Lists the commands under "commands:" without argparse's extra ``COMMAND`` line."""
+
+    def _format_action(self, action: argparse.Action) -> str:
+        text = super()._format_action(action)
+        if isinstance(action, argparse._SubParsersAction):
+            return text.split("\n", 1)[1]
+        return text
+
+
+_AUDIT_EPILOG = """\
+Reads the account with the caller's AWS credentials (the SDK chain: --profile, AWS_PROFILE, the
+environment, SSO, container or instance credentials) and needs only iam:ListRoles,
+iam:ListOpenIDConnectProviders and iam:GetOpenIDConnectProvider. Lists the OIDC providers and
+every role whose trust policy names a GitHub provider (github.com, enterprise issuers
+token.actions.githubusercontent.com/<slug>, GHES HOST/_services/token), lints each with the rules
+of `trust lint`, and says who can assume it. --format sarif for code scanning, markdown for a job
+summary (it names roles: keep it out of a public summary).
+Exit status: 1 when a finding is at least as severe as --fail-on (default high; never: 0),
+0 otherwise, 2 on an AWS error (one line: the call and the permission it needs).
+"""
+
+
 class _LogSafeParser(argparse.ArgumentParser):
     """argparse quotes arguments in its errors ("invalid choice: '...'"); they reach the
     runner's log like everything else this CLI prints. Subparsers inherit the class."""
@@ -86,13 +109,63 @@ class _LogSafeParser(argparse.ArgumentParser):
         super()._print_message(log_safe(message), file)
 
 
+def _add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...], default: str) -> None:
+    """``--format`` of a command: its help shows the choices (the metavar) and the default."""
+    parser.add_argument(
+        "--format", choices=choices, default=default, help="output format (default: %(default)s)"
+    )
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The subcommands' parsers, by name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _unknown_option(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """The first ``--option`` in ``argv`` that ``parser`` does not take (nor abbreviates)."""
+    options = [name for action in parser._actions for name in action.option_strings]
+    for arg in argv:
+        if arg == "--":
+            break
+        name = arg.split("=", 1)[0]
+        if name.startswith("--") and not any(option.startswith(name) for option in options):
+            return name
+    return None
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """``parse_args``, with errors that name the closest valid command or option, printed with
+    the usage of the (sub)command the mistake belongs to (argparse reports an unknown option of
+    a subcommand with the parent's usage, or a missing argument first). Raises SystemExit (2)
+    like argparse."""
+    from ..cli import did_you_mean
+
+    commands = _commands(parser)
+    if argv and not argv[0].startswith("-") and argv[0] not in commands:
+        parser.error(f"unknown command {argv[0]!r}{did_you_mean(argv[0], commands)}")
+    owner = commands.get(argv[0], parser) if argv else parser
+    unknown = _unknown_option(owner, argv[1:] if owner is not parser else argv)
+    if unknown is not None:
+        options = [name for action in owner._actions for name in action.option_strings]
+        owner.error(f"unrecognized argument {unknown!r}{did_you_mean(unknown, options)}")
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        owner.error(f"unrecognized arguments: {' '.join(repr(e) for e in extras)}")
+    return args
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _LogSafeParser(
         prog=PROG,
         description=_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EPILOG,
+        formatter_class=_HelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", metavar="{generate,lint,check}")
+    # The commands are listed once, by argparse, with their help (not also in the description).
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
 
     gen = sub.add_parser(
         "generate",
@@ -158,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --chained-from: also allow sts:SetSourceIdentity (role-source-identity)",
     )
-    gen.add_argument("--format", choices=("json", "terraform"), default="json")
+    _add_format(gen, ("json", "terraform"), "json")
 
     lint = sub.add_parser(
         "lint",
@@ -168,7 +241,21 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     lint.add_argument("files", metavar="FILE", nargs="+")
-    lint.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    _add_format(lint, ("text", "json", "sarif"), "text")
+    lint.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a Terraform variable's value (as terraform plan -var; [..] / {..} are HCL)",
+    )
+    lint.add_argument(
+        "--var-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a .tfvars (or .tfvars.json) file of Terraform variable values",
+    )
     lint.add_argument(
         "--skip-non-policies",
         action="store_true",
@@ -202,7 +289,28 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ARN",
         help="the caller's provider ARN (default: GitHub's, any account)",
     )
-    check.add_argument("--format", choices=("text", "json"), default="text")
+    _add_format(check, ("text", "json"), "text")
+
+    audit = sub.add_parser(
+        "audit",
+        help="every role of an AWS account that GitHub workflows can assume (read-only IAM)",
+        description="Audit a live AWS account: who can assume each role that trusts GitHub OIDC.",
+        epilog=_AUDIT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    audit.add_argument("--profile", metavar="NAME", help="AWS profile (default: the SDK chain)")
+    audit.add_argument("--region", metavar="R", help="region, for the partition's IAM endpoint")
+    audit.add_argument("--endpoint-url", metavar="URL", help="IAM endpoint (e.g. a local one)")
+    audit.add_argument(
+        "--role-name-prefix", metavar="P", default="", help="audit only roles whose name starts P"
+    )
+    _add_format(audit, ("text", "json", "sarif", "markdown"), "text")
+    audit.add_argument(
+        "--fail-on",
+        choices=("critical", "high", "medium", "low", "never"),
+        default="high",
+        help="exit 1 on a finding this severe or worse (default high)",
+    )
     return parser
 
 
@@ -237,18 +345,37 @@ def _generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _tf_inputs(args: argparse.Namespace) -> TfInputs | None:
+    """--var / --var-file, checked before any file is read (None: none given, and the
+    Terraform reader is not imported for JSON policies)."""
+    if not args.var and not args.var_file:
+        return None
+    from .terraform import TfInputs
+
+    pairs = []
+    for item in args.var:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise TerraformInputError(
+                f"--var {item!r}: give NAME=VALUE (e.g. --var 'subjects=[\"o/r\"]')"
+            )
+        pairs.append((name.strip(), value))
+    return TfInputs(var_files=tuple(args.var_file), variables=tuple(pairs))
+
+
 def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .files import holds_trust_policy, read_policy_file
-    from .lint import exit_code, lint_policy, render_json, render_text
+    from .files import holds_trust_policy, lint_loaded, read_policy_file
+    from .lint import exit_code, render_json, render_text
     from .sarif import LintedFile, render_sarif
 
+    inputs = _tf_inputs(args)
     linted: list[LintedFile] = []
     for path in args.files:
         try:
             if args.skip_non_policies and not holds_trust_policy(path):
                 err.write(log_safe(f"note: {path}: skipped, it holds no trust policy\n"))
                 continue
-            policy_file = read_policy_file(path)
+            policy_file = read_policy_file(path, inputs)
         except NoTrustPolicyError as exc:
             if args.skip_non_policies:
                 err.write(log_safe(f"note: {path}: skipped, it holds no trust policy\n"))
@@ -258,9 +385,7 @@ def _lint(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             linted.append(LintedFile(path, None, error=exc.message))
         else:
             found = tuple(
-                finding
-                for loaded in policy_file.policies
-                for finding in lint_policy(loaded.policy, loaded.unresolved)
+                finding for loaded in policy_file.policies for finding in lint_loaded(loaded)
             )
             linted.append(LintedFile(path, policy_file, found))
     errors = [item.error for item in linted if item.error is not None]
@@ -302,12 +427,42 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     return exit_code(results)
 
 
+def _audit(args: argparse.Namespace, out: TextIO) -> int:
+    from . import audit_render
+    from .audit import exit_code, run_audit
+
+    try:
+        report = run_audit(
+            profile=args.profile,
+            region=args.region,
+            endpoint_url=args.endpoint_url,
+            name_prefix=args.role_name_prefix,
+        )
+    except TrustError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug or an answer IAM never gives: no traceback
+        raise TrustError(
+            f"trust audit failed unexpectedly ({type(exc).__name__}); please report it"
+        ) from None
+    status = exit_code(report.findings(), args.fail_on)
+    if args.format == "json":
+        text = audit_render.render_json(report)
+    elif args.format == "sarif":
+        text = audit_render.render_sarif(report)
+    elif args.format == "markdown":
+        text = audit_render.render_markdown(report, status)
+    else:
+        text = audit_render.render_text(report, status)
+    out.write(log_safe(text, machine=args.format in ("json", "sarif")))
+    return status
+
+
 def main(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None = None) -> int:
     out = stdout or sys.stdout
     err = stderr or sys.stderr
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = _parse(parser, argv)
     except SystemExit as exc:  # --help (0) or a usage error (2); argparse printed the message
         return exc.code if isinstance(exc.code, int) else 2
     if args.command is None:
@@ -318,6 +473,8 @@ def main(argv: list[str], *, stdout: TextIO | None = None, stderr: TextIO | None
             return _generate(args, out, err)
         if args.command == "lint":
             return _lint(args, out, err)
+        if args.command == "audit":
+            return _audit(args, out)
         return _check(args, out)
     except TrustError as exc:
         err.write(log_safe(f"error: {exc.message}\n"))

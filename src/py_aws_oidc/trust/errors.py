@@ -29,3 +29,12 @@ class GenerateError(TrustError):
 
 class UnreadableFileError(TrustError):
     """A file to read is missing, not a regular file, too large, outside its module, or not text."""
+
+
+class MissingExtraError(TrustError):
+    """A feature needs an optional dependency that this installation lacks (the `trust` extra:
+    the action's image ships without the Terraform parser)."""
+
+
+class TerraformInputError(TrustError):
+    """A ``--var`` is not ``NAME=VALUE``: fix the command line."""

@@ -7,9 +7,15 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import NoTrustPolicyError, UnreadableFileError
 from .policy import Policy, parse_policy_text
+
+if TYPE_CHECKING:
+    from .lint import Finding
+    from .terraform import TfInputs
+    from .unknown import SymPolicy
 
 # IAM caps a trust policy at a few KiB; Terraform modules are larger but not megabytes. The cap
 # keeps a hostile or mistaken FILE (a 20 MB blob, /dev/zero) from costing memory or minutes.
@@ -18,8 +24,24 @@ MAX_FILE_BYTES = 1024 * 1024
 
 @dataclass(frozen=True)
 class LoadedPolicy:
+    """One policy as read: ``policy`` is concrete (unknowns instantiated tight, for ``check``
+    and for locating lines); ``symbolic`` keeps the unknowns (see unknown.py) and
+    ``without_defaults`` is the same policy with variables that took their default unknown."""
+
     policy: Policy
-    unresolved: tuple[tuple[int | None, str, str], ...] = ()  # (statement, where, expression)
+    symbolic: SymPolicy | None = None
+    without_defaults: SymPolicy | None = None
+
+
+def lint_loaded(loaded: LoadedPolicy) -> list[Finding]:
+    """The findings of one policy as read, linted around its unknowns."""
+    if loaded.symbolic is None:
+        from .lint import lint_policy
+
+        return lint_policy(loaded.policy)
+    from .unknown import lint_symbolic
+
+    return lint_symbolic(loaded.symbolic, loaded.without_defaults)
 
 
 @dataclass(frozen=True)
@@ -79,13 +101,14 @@ def read_text_file(path: str | Path, what: str | None = None) -> str:
         ) from None
 
 
-def read_policy_file(path: str) -> PolicyFile:
-    """Every trust policy in ``path``; :class:`MalformedPolicyError` if there is none to read."""
+def read_policy_file(path: str, inputs: TfInputs | None = None) -> PolicyFile:
+    """Every trust policy in ``path``; :class:`MalformedPolicyError` if there is none to read.
+    A ``.tf`` file is read with its directory's module (``inputs``: --var / --var-file)."""
     text = read_text_file(path)
     if is_terraform(path):
-        from .terraform import parse_terraform
+        from .terraform import TfInputs, read_terraform
 
-        tf = parse_terraform(text, path, base_dir=Path(path).parent)
+        tf = read_terraform(path, inputs or TfInputs())
         if not tf.policies:
             why = "".join(f"; skipped {note}" for note in tf.skipped)
             raise NoTrustPolicyError(
@@ -95,11 +118,7 @@ def read_policy_file(path: str) -> PolicyFile:
         return PolicyFile(
             path=path,
             policies=tuple(
-                LoadedPolicy(
-                    p.policy,
-                    tuple((u.statement_index, u.where, u.expression) for u in p.unresolved),
-                )
-                for p in tf.policies
+                LoadedPolicy(p.policy, p.symbolic, p.without_defaults) for p in tf.policies
             ),
             skipped=tf.skipped,
             text=text,

@@ -254,11 +254,14 @@ RULES: tuple[Rule, ...] = (
         "StringEquals on repository_id / repository_owner_id.",
     ),
     Rule(
-        "terraform-unresolved",
+        "unresolved",
         "low",
-        "A Terraform expression the linter cannot evaluate",
-        "Its value was not checked.",
-        "Lint the rendered JSON too (e.g. from `terraform show -json` of a plan).",
+        "Advisory: values not known offline (a variable with no default, a resource attribute, "
+        "a module output); the policy was linted around them",
+        "No finding depends on them: a verdict that does would be a guess. Their real values "
+        "may still open or lock the role.",
+        "Give the values (--var NAME=VALUE, --var-file FILE, a terraform.tfvars) or lint the "
+        "rendered JSON too (e.g. from `terraform show -json` of a plan).",
     ),
 )
 RULE_BY_ID = {rule.id: rule for rule in RULES}
@@ -375,6 +378,12 @@ def _is_github_key(key: str, statement: Statement) -> bool:
     return bool(prefix) and (
         bool(_GITHUB_PATH.match(prefix)) or prefix.lower() in _github_prefixes(statement)
     )
+
+
+def is_github_provider_path(path: str) -> bool:
+    """Is ``path`` (a provider ARN's part after ``oidc-provider/``, or a condition key's prefix)
+    a GitHub issuer: github.com's, an enterprise's ``.../<slug>``, GHE.com's or a GHES host's?"""
+    return bool(_GITHUB_PATH.match(path))
 
 
 # --- grading one value -----------------------------------------------------------------------
@@ -600,13 +609,11 @@ class _Collector:
         )
 
 
-def lint_policy(
-    policy: Policy, unresolved: Sequence[tuple[int | None, str, str]] = ()
-) -> list[Finding]:
-    """All findings for one policy, most severe first.
+def lint_policy(policy: Policy) -> list[Finding]:
+    """All findings for one concrete policy, most severe first.
 
-    ``unresolved``: Terraform expressions the reader could not evaluate, as
-    (statement index, where, expression).
+    Rules see only known values: a policy with unknowns (read from Terraform or CloudFormation)
+    is linted through :func:`.unknown.lint_symbolic`, which calls this on instantiations.
     """
     out = _Collector(policy.source)
     by_index = {s.index: s for s in policy.statements}
@@ -635,17 +642,6 @@ def lint_policy(
                 "principal-not-github",
                 "no Allow statement trusts GitHub's OIDC provider "
                 "(arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com)",
-            ),
-        )
-    for index, where, expression in unresolved:
-        stmt = by_index.get(index) if index is not None else None
-        place = "" if stmt is not None else f"{where}: "
-        out.add(
-            stmt,
-            None,
-            _issue(
-                "terraform-unresolved",
-                f"{place}the expression `{expression}` is not known without running Terraform",
             ),
         )
     return sorted(out.findings, key=lambda f: SEVERITIES.index(f.severity))

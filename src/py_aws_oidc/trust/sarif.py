@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .files import PolicyFile, is_terraform
-from .lint import RULES, Finding, Severity
+from .lint import RULES, Finding, Rule, Severity
 from .locate import PolicyLines, hcl_outline, json_policy_lines, terraform_policy_lines
 
 SCHEMA = (
@@ -62,7 +62,7 @@ def _version() -> str:
         return "0"
 
 
-def _rules() -> list[dict[str, object]]:
+def _rules(rules: Sequence[Rule]) -> list[dict[str, object]]:
     return [
         {
             "id": rule.id,
@@ -78,7 +78,7 @@ def _rules() -> list[dict[str, object]]:
                 "problem.severity": rule.severity,
             },
         }
-        for rule in RULES
+        for rule in rules
     ]
 
 
@@ -158,21 +158,29 @@ def render_sarif(files: Sequence[LintedFile]) -> str:
     invocation: dict[str, object] = {"executionSuccessful": not notifications}
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
-    log = {
-        "$schema": SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": "py-aws-oidc trust lint",
-                        "semanticVersion": _version(),
-                        "rules": _rules(),
-                    }
-                },
-                "invocations": [invocation],
-                "results": results,
+    return sarif_log("py-aws-oidc trust lint", RULES, invocation, results)
+
+
+def sarif_log(
+    tool: str,
+    rules: Sequence[Rule],
+    invocation: dict[str, object],
+    results: list[dict[str, object]],
+    properties: dict[str, object] | None = None,
+) -> str:
+    """One run of ``tool`` as a SARIF 2.1.0 log (``trust lint`` and ``trust audit``)."""
+    run: dict[str, object] = {
+        "tool": {
+            "driver": {
+                "name": tool,
+                "semanticVersion": _version(),
+                "rules": _rules(rules),
             }
-        ],
+        },
+        "invocations": [invocation],
+        "results": results,
     }
+    if properties is not None:
+        run["properties"] = properties
+    log = {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2) + "\n"

@@ -1,0 +1,1 @@
+allowed_subjects = ["repo:octo-org/*"]
