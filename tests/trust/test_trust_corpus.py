@@ -119,14 +119,6 @@ def test_scorer_reads_findings_wherever_the_report_nests_them() -> None:
     assert details(s) == ""
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "issue 21: the Terraform module evaluator (branch h21tf) and the CloudFormation reader, "
-        "`lint DIR` and subject-never-matches (branch h21rules) are not merged yet; main refuses "
-        "directories and templates. The lead removes this mark at merge."
-    ),
-)
 def test_corpus_score_meets_the_goals() -> None:
     fixtures = [fx for fx in load_fixtures()]
     start = time.perf_counter()

@@ -45,7 +45,11 @@ def good(**extra: Any) -> dict[str, Any]:
 
 
 def with_sub(operator: str, values: Any, **kw: Any) -> dict[str, Any]:
-    cond: dict[str, Any] = {"StringEquals": {AUD: "sts.amazonaws.com", K + "repository_id": "1"}}
+    """aud pinned and the owner's id (no name-based finding; an AND-ed repository or
+    repository_id pin would narrow the sub's repository part) plus ``values`` on sub."""
+    cond: dict[str, Any] = {
+        "StringEquals": {AUD: "sts.amazonaws.com", K + "repository_owner_id": "1"}
+    }
     cond.setdefault(operator, {})[SUB] = values
     return policy(statement(cond, **kw))
 
@@ -167,12 +171,81 @@ CASES: list[RuleCase] = [
     RuleCase(
         "negated-or-ifexists-identity",
         "high",
-        good(StringNotLike={SUB: "repo:evil/*"}),
+        policy(
+            statement(
+                {
+                    "StringEquals": {AUD: "sts.amazonaws.com", JWR: JWR_SHA},
+                    "StringNotLike": {SUB: "repo:evil/*"},
+                }
+            )
+        ),
         policy(
             statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}}),
             statement({"StringNotLike": {SUB: "repo:octo-org/*"}}, effect="Deny"),
         ),
         "negated",
+    ),
+    RuleCase(
+        # philips-labs' deny_pull_request: the StringNotLike is AND-ed with a positive pin on
+        # the same key, so it only narrows what that pin admits.
+        "negated-or-ifexists-identity",
+        "high",
+        policy(
+            statement(
+                {
+                    "StringEquals": {AUD: "sts.amazonaws.com"},
+                    "StringLikeIfExists": {SUB: "repo:octo-org/octo-repo:*"},
+                    "StringNotLike": {SUB: "repo:octo-org/octo-repo:pull_request"},
+                }
+            )
+        ),
+        policy(
+            statement(
+                {
+                    "StringEquals": {AUD: "sts.amazonaws.com"},
+                    "StringLike": {SUB: "repo:octo-org/octo-repo:*"},
+                    "StringNotLike": {SUB: "repo:octo-org/octo-repo:pull_request"},
+                }
+            )
+        ),
+        "negated-next-to-a-positive-pin",
+    ),
+    RuleCase(
+        "subject-any-repository",
+        "critical",
+        with_sub("StringLike", "repo:*:environment:develop"),
+        policy(
+            statement(
+                {
+                    "StringEquals": {AUD: "sts.amazonaws.com", K + "repository": "acme/shop"},
+                    "StringLike": {SUB: "repo:*:environment:develop"},
+                }
+            )
+        ),
+        "repository-key-pins-the-owner-wildcard",
+    ),
+    RuleCase(
+        "subject-any-repository",
+        "critical",
+        with_sub("StringLike", "repo:acme*@*/shop@*:*"),
+        with_sub("StringLike", "repo:acme@*/shop@*:ref:refs/heads/main"),
+        "immutable-id-wildcards-keep-the-names",
+    ),
+    RuleCase(
+        "no-subject-condition",
+        "critical",
+        policy(statement({"StringEquals": {AUD: "sts.amazonaws.com", "example.com:sub": MAIN}})),
+        policy(
+            statement(
+                {
+                    "StringEquals": {
+                        "://githubusercontent.com:aud": "sts.amazonaws.com",
+                        "://githubusercontent.com:sub": MAIN,
+                    }
+                }
+            )
+        ),
+        "mangled-github-key-is-a-subject",
     ),
     RuleCase(
         "negated-or-ifexists-identity",
@@ -724,7 +797,7 @@ def test_environment_colon_value_never_matches_and_is_not_loose() -> None:
     assert "environment:prod%3Aeu" in found[0].message and "loosest" not in found[0].message
     # The evaluator agrees: GitHub's encoded form is denied by the literal value.
     parsed = parse_policy_document(doc, "policy.json")
-    encoded = claims(sub="repo:octo-org/octo-repo:environment:prod%3Aeu", repository_id="1")
+    encoded = claims(sub="repo:octo-org/octo-repo:environment:prod%3Aeu", repository_owner_id="1")
     assert not evaluate(parsed, Request.from_claims(encoded)).allowed
 
 
@@ -734,7 +807,7 @@ def test_question_mark_is_one_character_in_the_evaluator() -> None:
     )
     for tag, allowed in (("v1", True), ("v10", False), ("v", False)):
         request = Request.from_claims(
-            claims(sub=f"repo:octo-org/octo-repo:ref:refs/tags/{tag}", repository_id="1")
+            claims(sub=f"repo:octo-org/octo-repo:ref:refs/tags/{tag}", repository_owner_id="1")
         )
         assert evaluate(parsed, request).allowed is allowed, tag
 

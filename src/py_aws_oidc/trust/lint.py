@@ -351,7 +351,7 @@ _IDENTITY = ("sub", "job_workflow_ref")
 _TRUSTING = ("github", "wildcard", "unknown", "not-principal")
 _NEVER_MATCHES = frozenset({"environment-literal-colon", "subject-never-matches"})
 _GITHUB_HOST = "token.actions.githubusercontent.com"
-_SCHEME = re.compile(r"^https?://", re.IGNORECASE)
+_SCHEME = re.compile(r"^[a-z]*:?//", re.IGNORECASE)  # https://, and its mangled ://
 
 
 def _wild(text: str) -> bool:
@@ -426,7 +426,10 @@ def grade_subject(value: str, *, wildcards: bool) -> list[_Issue]:
     never = _never_matching_subject(value, segment, context if colon else None, wild)
     if never is not None:
         return [never]
-    if wild(owner) or (not slash and wild(segment)):
+    # repo:OWNER@ID/REPO@ID: a wildcard in the id only (repo:acme@*/shop@*) leaves the name
+    # fixed; GitHub names hold no "@", so the owner and repository are still pinned by name.
+    owner_name, repo_name = owner.split("@")[0], repo.split("@")[0]
+    if wild(owner_name) or (not slash and wild(segment)):
         return [
             _issue(
                 "subject-any-repository",
@@ -434,7 +437,7 @@ def grade_subject(value: str, *, wildcards: bool) -> list[_Issue]:
                 "whose name fits (anyone can create such an account)",
             )
         ]
-    if wild(repo):
+    if wild(repo_name):
         return [
             _issue(
                 "subject-org-wide",
@@ -836,7 +839,9 @@ def _misspelled_host(prefix: str, statement: Statement) -> str | None:
     ``https://token.actions.githubusercontent.com`` (keys carry no scheme)."""
     bare = _SCHEME.sub("", prefix).lower()
     host, slash, path = bare.partition("/")
-    if abs(len(host) - len(_GITHUB_HOST)) > 3 or _edit_distance(host, _GITHUB_HOST) > 3:
+    truncated = len(host) > len("github.com") and _GITHUB_HOST.endswith("." + host)
+    near = abs(len(host) - len(_GITHUB_HOST)) <= 3 and _edit_distance(host, _GITHUB_HOST) <= 3
+    if not (truncated or near):
         return None
     if host == _GITHUB_HOST and bare == prefix.lower():
         return None
@@ -1029,8 +1034,10 @@ def _lint_identity_operators(
                     fix=f"Write the key as {prefixes[0]}:{claim}.",
                 ),
             )
-        if claim in ("sub", "aud", "job_workflow_ref") and (
-            cond.operator.negated or cond.operator.if_exists
+        if (
+            claim in ("sub", "aud", "job_workflow_ref")
+            and (cond.operator.negated or cond.operator.if_exists)
+            and not _required_by_another(cond, claim, github_keys)
         ):
             out.add(
                 statement,
@@ -1040,6 +1047,21 @@ def _lint_identity_operators(
                     f"{cond.operator.text} on {claim} in an Allow",
                 ),
             )
+
+
+def _required_by_another(cond: Condition, claim: str, github_keys: Iterable[Condition]) -> bool:
+    """Is ``claim`` also tested by an AND-ed positive condition that requires it (StringEquals /
+    StringLike, no IfExists, no ForAllValues)? Then a StringNotLike or an IfExists on it only
+    narrows what that condition admits (philips-labs' deny_pull_request next to its allow): the
+    positive condition is the pin, graded on its own, and the negated one opens no hole."""
+    return any(
+        other is not cond
+        and _split_key(other.key)[1] == claim
+        and _positive(other)
+        and not other.operator.if_exists
+        and other.operator.qualifier != "ForAllValues"
+        for other in github_keys
+    )
 
 
 def _lint_action(statement: Statement, out: _Collector) -> None:
@@ -1077,7 +1099,50 @@ def _positive(cond: Condition) -> bool:
     return not cond.operator.negated and cond.operator.positive in _STRING_POSITIVE
 
 
-def _grade_condition(cond: Condition, claim: str) -> list[tuple[str, _Issue]]:
+_REPOSITORY_WIDE = frozenset({"subject-any-repository", "subject-org-wide"})
+
+
+def _pinned_repository(github_keys: Iterable[Condition]) -> str | None:
+    """The repository an AND-ed StringEquals on ``repository`` (or ``repository_id``) pins, or
+    None. STS evaluates these keys: with one, a sub wildcard over the repository part spans only
+    that repository (``repo:*:environment:develop`` next to ``repository = acme/shop``)."""
+    for cond in github_keys:
+        claim = _split_key(cond.key)[1]
+        if claim not in ("repository", "repository_id") or not _positive(cond):
+            continue
+        if cond.operator.if_exists or cond.operator.qualifier == "ForAllValues":
+            continue
+        wildcards = cond.operator.base == "StringLike"
+        values = [v for v in cond.values if v]
+        if values and not (wildcards and any(_wild(v) for v in values)):
+            value = values[0]
+            return value if claim == "repository" and "/" in value else "owner/repository"
+    return None
+
+
+def _grade_subject_pinned(value: str, repository: str, *, wildcards: bool) -> list[_Issue]:
+    """Grade ``value`` with its repository part read as the pinned ``repository``: what is left
+    loose is its context (``repo:*`` spans every context of that one repository)."""
+    if _only_wildcards(value):
+        stand_in = f"repo:{repository}:{value}"
+    elif value.startswith("repo:"):
+        _, colon, context = value[len("repo:") :].partition(":")
+        stand_in = f"repo:{repository}{colon}{context}"
+    else:
+        return []  # a custom template's fields: the repository key is the pin
+    return [
+        replace(
+            issue,
+            message=issue.message.replace(f'sub "{stand_in}"', f'sub "{value}"')
+            + " (the repository part is pinned by the AND-ed repository condition)",
+        )
+        for issue in grade_subject(stand_in, wildcards=wildcards)
+    ]
+
+
+def _grade_condition(
+    cond: Condition, claim: str, repository: str | None = None
+) -> list[tuple[str, _Issue]]:
     wildcards = cond.operator.base == "StringLike"
     graded: list[tuple[str, _Issue]] = []
     for value in cond.values:
@@ -1090,6 +1155,8 @@ def _grade_condition(cond: Condition, claim: str) -> list[tuple[str, _Issue]]:
             continue
         if claim == "sub":
             issues = grade_subject(value, wildcards=wildcards)
+            if repository and any(issue.rule in _REPOSITORY_WIDE for issue in issues):
+                issues = _grade_subject_pinned(value, repository, wildcards=wildcards)
         else:
             issues = grade_job_workflow_ref(value, wildcards=wildcards)
         graded.extend((value, issue) for issue in issues)
@@ -1112,7 +1179,9 @@ def _lint_identity(statement: Statement, github_keys: Iterable[Condition], out: 
             ),
         )
         return
-    graded = [(cond, claim, _grade_condition(cond, claim)) for cond, claim in identity]
+    github_keys = list(github_keys)
+    repository = _pinned_repository(github_keys)
+    graded = [(cond, claim, _grade_condition(cond, claim, repository)) for cond, claim in identity]
     # A claim is pinned when one of its (AND-ed) conditions has only tight values.
     tight = dict.fromkeys(_IDENTITY, False)
     for _, claim, items in graded:
