@@ -12,8 +12,6 @@ import json
 import time
 from collections import Counter
 
-import pytest
-
 from tests.trust.corpus_score import (
     CORPUS,
     RANK,
