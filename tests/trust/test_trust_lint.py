@@ -248,6 +248,13 @@ CASES: list[RuleCase] = [
         "mangled-github-key-is-a-subject",
     ),
     RuleCase(
+        "subject-never-matches",
+        "medium",
+        with_sub("StringEquals", "repo:acme/https://github.com/acme/shop.git:ref:refs/heads/x"),
+        with_sub("StringEquals", "repo:acme/shop:ref:refs/heads/x"),
+        "clone-url-pasted-in-the-subject",
+    ),
+    RuleCase(
         "negated-or-ifexists-identity",
         "high",
         policy(statement({"StringEqualsIfExists": {SUB: MAIN, AUD: "sts.amazonaws.com"}})),

@@ -479,6 +479,13 @@ def _never_matching_subject(
     ``repo:X:*`` without a slash is not judged: X may be a variable standing for OWNER/REPO.)"""
     owner, slash, repo = segment.partition("/")
     name = repo.split("@")[0]
+    if "://" in value:
+        return _issue(
+            "subject-never-matches",
+            f'sub "{value}" holds a URL (://): GitHub writes repo:OWNER/REPO:..., and no ref '
+            "or environment name holds a colon, so this value never matches",
+            fix="Name the repository, not its clone URL: repo:OWNER/REPO:ref:refs/heads/BRANCH.",
+        )
     if not owner or (slash and not repo):
         what = "owner" if not owner else "repository"
         return _issue(
@@ -830,6 +837,29 @@ def _is_chained_hop_policy(policy: Policy) -> bool:
         and all(ROLE_ARN.fullmatch(value) for value in s.principal.all_values())
         and not any(_is_github_key(c.key, s) for c in s.conditions)
         for s in allows
+    )
+
+
+_OTHER_PRINCIPALS = frozenset({"Service", "AWS", "CanonicalUser"})
+
+
+def unrelated_to_github(policy: Policy) -> bool:
+    """A role of infrastructure code that has nothing to do with GitHub's OIDC (a Lambda or EC2
+    role, a cross-account AssumeRole): every statement names only Service/AWS principals, no
+    web-identity action and no GitHub key. Terraform modules and templates are full of these;
+    the readers skip them instead of reporting principal-not-github on each (a JSON policy
+    named on the command line is still linted whole)."""
+    return bool(policy.statements) and all(
+        s.principal is not None
+        and not s.principal.wildcard
+        and s.not_principal is None
+        and bool(s.principal.entries)
+        and all(kind in _OTHER_PRINCIPALS for kind, _ in s.principal.entries)
+        and "*" not in s.principal.all_values()
+        and s.actions is not None
+        and not any(wildcard_match(a, ACTION, ignore_case=True) for a in s.actions)
+        and not any("github" in c.key.lower() for c in s.conditions)
+        for s in policy.statements
     )
 
 
