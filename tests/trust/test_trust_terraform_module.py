@@ -311,6 +311,92 @@ data "aws_iam_policy_document" "t" {{
     assert [f.rule for f in found if f.rule == "unresolved"] == ["unresolved"]
 
 
+@pytest.mark.parametrize(
+    ("test", "values", "expected"),
+    [
+        # Only the repository is unknown: the known context decides, whatever the repository.
+        ("StringEquals", '["repo:${var.repo}:pull_request"]', {("subject-pull-request", "medium")}),
+        ("StringLike", '["repo:${var.repo}:*"]', {("subject-repo-wide", "medium")}),
+        # The context is unknown too, or no repo: prefix at all: no verdict (a template's
+        # fields could name anything).
+        ("StringEquals", '["repo:${var.repo}:ref:refs/heads/${var.branch}"]', set()),
+        ("StringEquals", '["${var.prefix}:pull_request"]', set()),
+        ("StringEquals", '["repo:${var.repo}"]', set()),
+    ],
+)
+def test_an_unknown_repository_with_a_known_context(
+    test: str, values: str, expected: set[tuple[str, str]]
+) -> None:
+    text = f"""
+data "aws_iam_policy_document" "t" {{
+  statement {{
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {{
+      type        = "Federated"
+      identifiers = ["arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"]
+    }}
+    condition {{
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }}
+    condition {{
+      test     = "{test}"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = {values}
+    }}
+  }}
+}}
+"""
+    [policy] = parse_terraform(text, "m.tf").policies
+    found = lint_symbolic(policy.symbolic)
+    assert {(f.rule, f.severity) for f in found if f.severity != "low"} == expected
+
+
+@pytest.mark.parametrize(
+    ("repos", "expected"),
+    [
+        ('["acme/app", "acme/infra:ref:refs/heads/main"]', {("subject-repo-wide", "medium")}),
+        ('["acme/infra:ref:refs/heads/main"]', set()),
+    ],
+)
+def test_a_directive_in_a_quoted_string_is_rendered(
+    repos: str, expected: set[tuple[str, str]]
+) -> None:
+    """``"repo:%{if ...}${r}%{else}${r}:*%{endif}"`` (corpus template-directive-subjects): each
+    value takes the branch Terraform takes, not one unknown for the whole string."""
+    text = f"""
+variable "repos" {{
+  default = {repos}
+}}
+data "aws_iam_policy_document" "t" {{
+  statement {{
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {{
+      type        = "Federated"
+      identifiers = ["arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"]
+    }}
+    condition {{
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }}
+    condition {{
+      test     = "StringLike"
+      variable = "token.actions.githubusercontent.com:sub"
+      values = [
+        for r in var.repos : "repo:%{{if length(split(":", r)) > 1}}${{r}}%{{else}}${{r}}:*%{{endif}}"
+      ]
+    }}
+  }}
+}}
+"""
+    [policy] = parse_terraform(text, "m.tf").policies
+    found = lint_symbolic(policy.symbolic, policy.without_defaults)
+    assert {(f.rule, f.severity) for f in found if f.severity != "low"} == expected
+    assert "unresolved" not in {f.rule for f in found}
+
+
 def test_only_invalid_hcl_is_refused(tmp_path: Path) -> None:
     (tmp_path / "main.tf").write_text('data "x" "y" {\n  a = \n}\n', encoding="utf-8")
     code, _, err = run_cli("lint", str(tmp_path / "main.tf"))
