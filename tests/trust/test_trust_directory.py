@@ -166,22 +166,8 @@ def test_a_module_split_over_files_lints_each_policy_once(tmp_path: Path) -> Non
     assert [f["rule"] for f in report["findings"]].count("subject-org-wide") == 1
 
 
-LAMBDA_TF = """\
-data "aws_iam_policy_document" "lambda_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "resize" {
-  name               = "resize"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-}
-"""
+# A module whose only role is a Lambda role (the corpus fixture terraform/unrelated-module).
+LAMBDA_TF = Path(__file__).parent / "corpus" / "terraform" / "unrelated-module" / "main.tf"
 LAMBDA_CFN = """\
 Resources:
   Resize:
@@ -199,7 +185,7 @@ def test_roles_unrelated_to_github_are_skipped_not_reported(tmp_path: Path) -> N
     """A Lambda role in a module or a template is no GitHub trust policy: no principal-not-github
     (corpus terraform/unrelated-module), a skipped note instead; a GitHub role beside it is
     still linted, and a plain JSON Service policy named on the command line still is too."""
-    (tmp_path / "lambda.tf").write_text(LAMBDA_TF, encoding="utf-8")
+    (tmp_path / "lambda.tf").write_text(LAMBDA_TF.read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "lambda.yaml").write_text(LAMBDA_CFN, encoding="utf-8")
     code, out, err = run_cli("lint", "--format", "json", str(tmp_path))
     report = json.loads(out)
