@@ -45,11 +45,9 @@ def good(**extra: Any) -> dict[str, Any]:
 
 
 def with_sub(operator: str, values: Any, **kw: Any) -> dict[str, Any]:
-    """aud pinned and the owner's id (no name-based finding; an AND-ed repository or
-    repository_id pin would narrow the sub's repository part) plus ``values`` on sub."""
-    cond: dict[str, Any] = {
-        "StringEquals": {AUD: "sts.amazonaws.com", K + "repository_owner_id": "1"}
-    }
+    """aud pinned (and nothing that narrows the sub: an AND-ed repository or owner pin would)
+    plus ``values`` on sub."""
+    cond: dict[str, Any] = {"StringEquals": {AUD: "sts.amazonaws.com"}}
     cond.setdefault(operator, {})[SUB] = values
     return policy(statement(cond, **kw))
 
@@ -223,6 +221,21 @@ CASES: list[RuleCase] = [
             )
         ),
         "repository-key-pins-the-owner-wildcard",
+    ),
+    RuleCase(
+        # An owner pin leaves the owner's repositories: org-wide, not any repository.
+        "subject-any-repository",
+        "critical",
+        with_sub("StringLike", "repo:*:ref:refs/heads/main"),
+        policy(
+            statement(
+                {
+                    "StringEquals": {AUD: "sts.amazonaws.com", K + "repository_owner_id": "1"},
+                    "StringLike": {SUB: "repo:*:ref:refs/heads/main"},
+                }
+            )
+        ),
+        "repository-owner-key-pins-the-owner",
     ),
     RuleCase(
         "subject-any-repository",
@@ -488,7 +501,11 @@ CASES: list[RuleCase] = [
         "name-based-subject",
         "low",
         policy(statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}})),
-        with_sub("StringEquals", MAIN),
+        policy(
+            statement(
+                {"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com", K + "repository_id": "1"}}
+            )
+        ),
         "name-vs-repository-id",
     ),
     RuleCase(
@@ -596,6 +613,21 @@ def test_rule_fires_and_near_miss_does_not(case: RuleCase) -> None:
 def test_every_rule_is_covered() -> None:
     covered = {case.rule for case in CASES} | {"duplicate-json-key", "unresolved"}
     assert covered == {rule.id for rule in RULES}
+
+
+def test_an_owner_pin_makes_an_any_owner_subject_org_wide() -> None:
+    doc = policy(
+        statement(
+            {
+                "StringEquals": {AUD: "sts.amazonaws.com", K + "repository_owner_id": "42"},
+                "StringLike": {SUB: ["repo:*:ref:refs/heads/main", "repo:acme*/app:*"]},
+            }
+        )
+    )
+    assert rules_of(findings_for(doc)) == {
+        "subject-org-wide": {"high"},
+        "subject-repo-wide": {"medium"},
+    }
 
 
 def test_near_misses_that_are_fully_tight_have_no_findings() -> None:

@@ -1132,46 +1132,75 @@ def _positive(cond: Condition) -> bool:
 _REPOSITORY_WIDE = frozenset({"subject-any-repository", "subject-org-wide"})
 
 
-def _pinned_repository(github_keys: Iterable[Condition]) -> str | None:
-    """The repository an AND-ed StringEquals on ``repository`` (or ``repository_id``) pins, or
-    None. STS evaluates these keys: with one, a sub wildcard over the repository part spans only
-    that repository (``repo:*:environment:develop`` next to ``repository = acme/shop``)."""
+def _pinned_repository(github_keys: Iterable[Condition]) -> tuple[str, str] | None:
+    """What an AND-ed StringEquals on ``repository`` / ``repository_id`` (("repository",
+    "OWNER/REPO")) or else on ``repository_owner_id`` (("owner", "owner")) pins, or None
+    (``repository_owner`` is not a key AWS evaluates: it pins nothing). STS evaluates these keys: a sub wildcard over the repository part
+    then spans only that repository (``repo:*:environment:develop`` next to ``repository =
+    acme/shop``), or that owner's repositories."""
+    found: dict[str, str] = {}
     for cond in github_keys:
         claim = _split_key(cond.key)[1]
-        if claim not in ("repository", "repository_id") or not _positive(cond):
+        if claim not in _PINNING or not _positive(cond) or cond.operator.if_exists:
             continue
-        if cond.operator.if_exists or cond.operator.qualifier == "ForAllValues":
+        if cond.operator.qualifier == "ForAllValues":
             continue
         wildcards = cond.operator.base == "StringLike"
         values = [v for v in cond.values if v]
         if values and not (wildcards and any(_wild(v) for v in values)):
+            level, named = _PINNING[claim]
             value = values[0]
-            return value if claim == "repository" and "/" in value else "owner/repository"
+            if not named or (level == "repository") != ("/" in value):
+                value = "owner/repository" if level == "repository" else "the pinned owner"
+            found.setdefault(level, value)
+    for level in ("repository", "owner"):
+        if level in found:
+            return level, found[level]
     return None
 
 
-def _grade_subject_pinned(value: str, repository: str, *, wildcards: bool) -> list[_Issue]:
-    """Grade ``value`` with its repository part read as the pinned ``repository``: what is left
-    loose is its context (``repo:*`` spans every context of that one repository)."""
-    if _only_wildcards(value):
-        stand_in = f"repo:{repository}:{value}"
-    elif value.startswith("repo:"):
-        _, colon, context = value[len("repo:") :].partition(":")
-        stand_in = f"repo:{repository}{colon}{context}"
-    else:
+_PINNING = {
+    "repository": ("repository", True),
+    "repository_id": ("repository", False),
+    "repository_owner_id": ("owner", False),
+}
+
+
+def _grade_subject_pinned(value: str, pin: tuple[str, str], *, wildcards: bool) -> list[_Issue]:
+    """Grade ``value`` with its repository part (or only its owner) read as what the AND-ed
+    condition pins: ``repo:*`` then spans every context of that one repository (or the
+    owner's repositories)."""
+    level, pinned = pin
+    if value.startswith("repo:"):
+        segment, colon, context = value[len("repo:") :].partition(":")
+        _, slash, repo = segment.partition("/")
+    elif _only_wildcards(value):
+        segment, colon, context, slash, repo = value, ":", value, "", ""
+    elif level == "repository":
         return []  # a custom template's fields: the repository key is the pin
+    else:
+        return [
+            _issue("subject-org-wide", f"{issue.message} (the owner is pinned by an AND-ed condition)")
+            if issue.rule == "subject-any-repository"
+            else issue
+            for issue in grade_subject(value, wildcards=wildcards)
+        ]
+    if level == "repository":
+        stand_in = f"repo:{pinned}{colon}{context}"
+    else:
+        stand_in = f"repo:{pinned}/{repo if slash else '*'}{colon}{context}"
     return [
         replace(
             issue,
             message=issue.message.replace(f'sub "{stand_in}"', f'sub "{value}"')
-            + " (the repository part is pinned by the AND-ed repository condition)",
+            + f" (the {level} is pinned by an AND-ed condition)",
         )
         for issue in grade_subject(stand_in, wildcards=wildcards)
     ]
 
 
 def _grade_condition(
-    cond: Condition, claim: str, repository: str | None = None
+    cond: Condition, claim: str, repository: tuple[str, str] | None = None
 ) -> list[tuple[str, _Issue]]:
     wildcards = cond.operator.base == "StringLike"
     graded: list[tuple[str, _Issue]] = []
