@@ -164,3 +164,39 @@ def test_a_module_split_over_files_lints_each_policy_once(tmp_path: Path) -> Non
     report = json.loads(out)
     assert code == 1 and len(report["policies"]) == 1
     assert [f["rule"] for f in report["findings"]].count("subject-org-wide") == 1
+
+
+# A module whose only role is a Lambda role (the corpus fixture terraform/unrelated-module).
+LAMBDA_TF = Path(__file__).parent / "corpus" / "terraform" / "unrelated-module" / "main.tf"
+LAMBDA_CFN = """\
+Resources:
+  Resize:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Action: sts:AssumeRole
+            Principal: {Service: lambda.amazonaws.com}
+"""
+
+
+def test_roles_unrelated_to_github_are_skipped_not_reported(tmp_path: Path) -> None:
+    """A Lambda role in a module or a template is no GitHub trust policy: no principal-not-github
+    (corpus terraform/unrelated-module), a skipped note instead; a GitHub role beside it is
+    still linted, and a plain JSON Service policy named on the command line still is too."""
+    (tmp_path / "lambda.tf").write_text(LAMBDA_TF.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "lambda.yaml").write_text(LAMBDA_CFN, encoding="utf-8")
+    code, out, err = run_cli("lint", "--format", "json", str(tmp_path))
+    report = json.loads(out)
+    assert (code, err, report["findings"], report["refused"]) == (0, "", [], [])
+    skipped = " ".join(report["skipped"])
+    assert "lambda_assume" in skipped and "lambda.yaml: Resize" in skipped
+    code, out, _ = run_cli("lint", "--format", "json", str(tmp_path / "lambda.tf"))
+    assert code == 0 and json.loads(out)["findings"] == []
+    (tmp_path / "deploy.yaml").write_text(CFN, encoding="utf-8")
+    code, out, _ = run_cli("lint", "--format", "json", str(tmp_path))
+    assert {f["rule"] for f in json.loads(out)["findings"]} >= {"subject-org-wide"}
+    service = policy(statement({}, principal={"Service": "lambda.amazonaws.com"}))
+    code, out, _ = run_cli("lint", "--format", "json", str(write_json(tmp_path / "p.json", service)))
+    assert "principal-not-github" in {f["rule"] for f in json.loads(out)["findings"]}

@@ -45,7 +45,9 @@ def good(**extra: Any) -> dict[str, Any]:
 
 
 def with_sub(operator: str, values: Any, **kw: Any) -> dict[str, Any]:
-    cond: dict[str, Any] = {"StringEquals": {AUD: "sts.amazonaws.com", K + "repository_id": "1"}}
+    """aud pinned (and nothing that narrows the sub: an AND-ed repository or owner pin would)
+    plus ``values`` on sub."""
+    cond: dict[str, Any] = {"StringEquals": {AUD: "sts.amazonaws.com"}}
     cond.setdefault(operator, {})[SUB] = values
     return policy(statement(cond, **kw))
 
@@ -167,12 +169,103 @@ CASES: list[RuleCase] = [
     RuleCase(
         "negated-or-ifexists-identity",
         "high",
-        good(StringNotLike={SUB: "repo:evil/*"}),
+        policy(
+            statement(
+                {
+                    "StringEquals": {AUD: "sts.amazonaws.com", JWR: JWR_SHA},
+                    "StringNotLike": {SUB: "repo:evil/*"},
+                }
+            )
+        ),
         policy(
             statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}}),
             statement({"StringNotLike": {SUB: "repo:octo-org/*"}}, effect="Deny"),
         ),
         "negated",
+    ),
+    RuleCase(
+        # philips-labs' deny_pull_request: the StringNotLike is AND-ed with a positive pin on
+        # the same key, so it only narrows what that pin admits.
+        "negated-or-ifexists-identity",
+        "high",
+        policy(
+            statement(
+                {
+                    "StringEquals": {AUD: "sts.amazonaws.com"},
+                    "StringLikeIfExists": {SUB: "repo:octo-org/octo-repo:*"},
+                    "StringNotLike": {SUB: "repo:octo-org/octo-repo:pull_request"},
+                }
+            )
+        ),
+        policy(
+            statement(
+                {
+                    "StringEquals": {AUD: "sts.amazonaws.com"},
+                    "StringLike": {SUB: "repo:octo-org/octo-repo:*"},
+                    "StringNotLike": {SUB: "repo:octo-org/octo-repo:pull_request"},
+                }
+            )
+        ),
+        "negated-next-to-a-positive-pin",
+    ),
+    RuleCase(
+        "subject-any-repository",
+        "critical",
+        with_sub("StringLike", "repo:*:environment:develop"),
+        policy(
+            statement(
+                {
+                    "StringEquals": {AUD: "sts.amazonaws.com", K + "repository": "acme/shop"},
+                    "StringLike": {SUB: "repo:*:environment:develop"},
+                }
+            )
+        ),
+        "repository-key-pins-the-owner-wildcard",
+    ),
+    RuleCase(
+        # An owner pin leaves the owner's repositories: org-wide, not any repository.
+        "subject-any-repository",
+        "critical",
+        with_sub("StringLike", "repo:*:ref:refs/heads/main"),
+        policy(
+            statement(
+                {
+                    "StringEquals": {AUD: "sts.amazonaws.com", K + "repository_owner_id": "1"},
+                    "StringLike": {SUB: "repo:*:ref:refs/heads/main"},
+                }
+            )
+        ),
+        "repository-owner-key-pins-the-owner",
+    ),
+    RuleCase(
+        "subject-any-repository",
+        "critical",
+        with_sub("StringLike", "repo:acme*@*/shop@*:*"),
+        with_sub("StringLike", "repo:acme@*/shop@*:ref:refs/heads/main"),
+        "immutable-id-wildcards-keep-the-names",
+    ),
+    RuleCase(
+        "no-subject-condition",
+        "critical",
+        policy(statement({"StringEquals": {AUD: "sts.amazonaws.com", "example.com:sub": MAIN}})),
+        policy(
+            statement(
+                {
+                    "StringEquals": {
+                        "://githubusercontent.com:aud": "sts.amazonaws.com",
+                        "://githubusercontent.com:sub": MAIN,
+                    }
+                }
+            )
+        ),
+        "mangled-github-key-is-a-subject",
+    ),
+    RuleCase(
+        "subject-never-matches",
+        "medium",
+        with_sub("StringEquals", "repo:acme/https://github.com/acme/shop.git:ref:refs/heads/x"),
+        with_sub("StringEquals", "repo:acme/shop:ref:refs/heads/x"),
+        "clone-url-pasted-in-the-subject",
     ),
     RuleCase(
         "negated-or-ifexists-identity",
@@ -408,7 +501,11 @@ CASES: list[RuleCase] = [
         "name-based-subject",
         "low",
         policy(statement({"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com"}})),
-        with_sub("StringEquals", MAIN),
+        policy(
+            statement(
+                {"StringEquals": {SUB: MAIN, AUD: "sts.amazonaws.com", K + "repository_id": "1"}}
+            )
+        ),
         "name-vs-repository-id",
     ),
     RuleCase(
@@ -516,6 +613,21 @@ def test_rule_fires_and_near_miss_does_not(case: RuleCase) -> None:
 def test_every_rule_is_covered() -> None:
     covered = {case.rule for case in CASES} | {"duplicate-json-key", "unresolved"}
     assert covered == {rule.id for rule in RULES}
+
+
+def test_an_owner_pin_makes_an_any_owner_subject_org_wide() -> None:
+    doc = policy(
+        statement(
+            {
+                "StringEquals": {AUD: "sts.amazonaws.com", K + "repository_owner_id": "42"},
+                "StringLike": {SUB: ["repo:*:ref:refs/heads/main", "repo:acme*/app:*"]},
+            }
+        )
+    )
+    assert rules_of(findings_for(doc)) == {
+        "subject-org-wide": {"high"},
+        "subject-repo-wide": {"medium"},
+    }
 
 
 def test_near_misses_that_are_fully_tight_have_no_findings() -> None:
@@ -724,7 +836,7 @@ def test_environment_colon_value_never_matches_and_is_not_loose() -> None:
     assert "environment:prod%3Aeu" in found[0].message and "loosest" not in found[0].message
     # The evaluator agrees: GitHub's encoded form is denied by the literal value.
     parsed = parse_policy_document(doc, "policy.json")
-    encoded = claims(sub="repo:octo-org/octo-repo:environment:prod%3Aeu", repository_id="1")
+    encoded = claims(sub="repo:octo-org/octo-repo:environment:prod%3Aeu", repository_owner_id="1")
     assert not evaluate(parsed, Request.from_claims(encoded)).allowed
 
 
@@ -734,7 +846,7 @@ def test_question_mark_is_one_character_in_the_evaluator() -> None:
     )
     for tag, allowed in (("v1", True), ("v10", False), ("v", False)):
         request = Request.from_claims(
-            claims(sub=f"repo:octo-org/octo-repo:ref:refs/tags/{tag}", repository_id="1")
+            claims(sub=f"repo:octo-org/octo-repo:ref:refs/tags/{tag}", repository_owner_id="1")
         )
         assert evaluate(parsed, request).allowed is allowed, tag
 

@@ -272,18 +272,10 @@ data "aws_iam_policy_document" "t" {
     ]
 
 
-@pytest.mark.parametrize(
-    ("values", "expected"),
-    [
-        # A known loose value stays a fact, whatever the unknown next to it.
-        ('["repo:octo-org/*", var.more]', {("subject-org-wide", "high")}),
-        # The verdict depends on the unknown value only: not raised.
-        ("[var.more]", set()),
-        ('["repo:${var.more}:ref:refs/heads/main"]', set()),
-    ],
-)
-def test_known_values_beside_unknown_ones(values: str, expected: set[tuple[str, str]]) -> None:
-    text = f"""
+def lint_sub_condition(test: str, values: str, before: str = "") -> list[Finding]:
+    """One module: ``before`` (variables), then a GitHub statement with aud pinned and the sub
+    condition ``test`` over ``values`` (HCL), linted in both worlds."""
+    text = f"""{before}
 data "aws_iam_policy_document" "t" {{
   statement {{
     actions = ["sts:AssumeRoleWithWebIdentity"]
@@ -297,7 +289,7 @@ data "aws_iam_policy_document" "t" {{
       values   = ["sts.amazonaws.com"]
     }}
     condition {{
-      test     = "StringLike"
+      test     = "{test}"
       variable = "token.actions.githubusercontent.com:sub"
       values   = {values}
     }}
@@ -305,10 +297,66 @@ data "aws_iam_policy_document" "t" {{
 }}
 """
     [policy] = parse_terraform(text, "m.tf").policies
-    found = lint_symbolic(policy.symbolic)
+    return lint_symbolic(policy.symbolic, policy.without_defaults)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        # A known loose value stays a fact, whatever the unknown next to it.
+        ('["repo:octo-org/*", var.more]', {("subject-org-wide", "high")}),
+        # The verdict depends on the unknown value only: not raised.
+        ("[var.more]", set()),
+        ('["repo:${var.more}:ref:refs/heads/main"]', set()),
+    ],
+)
+def test_known_values_beside_unknown_ones(values: str, expected: set[tuple[str, str]]) -> None:
+    found = lint_sub_condition("StringLike", values)
     serious = {(f.rule, f.severity) for f in found if f.severity != "low"}
     assert serious == expected
     assert [f.rule for f in found if f.rule == "unresolved"] == ["unresolved"]
+
+
+@pytest.mark.parametrize(
+    ("test", "values", "expected"),
+    [
+        # Only the repository is unknown: the known context decides, whatever the repository.
+        ("StringEquals", '["repo:${var.repo}:pull_request"]', {("subject-pull-request", "medium")}),
+        ("StringLike", '["repo:${var.repo}:*"]', {("subject-repo-wide", "medium")}),
+        # The context is unknown too, or no repo: prefix at all: no verdict (a template's
+        # fields could name anything).
+        ("StringEquals", '["repo:${var.repo}:ref:refs/heads/${var.branch}"]', set()),
+        ("StringEquals", '["${var.prefix}:pull_request"]', set()),
+        ("StringEquals", '["repo:${var.repo}"]', set()),
+    ],
+)
+def test_an_unknown_repository_with_a_known_context(
+    test: str, values: str, expected: set[tuple[str, str]]
+) -> None:
+    found = lint_sub_condition(test, values)
+    assert {(f.rule, f.severity) for f in found if f.severity != "low"} == expected
+
+
+@pytest.mark.parametrize(
+    ("repos", "expected"),
+    [
+        ('["acme/app", "acme/infra:ref:refs/heads/main"]', {("subject-repo-wide", "medium")}),
+        ('["acme/infra:ref:refs/heads/main"]', set()),
+    ],
+)
+def test_a_directive_in_a_quoted_string_is_rendered(
+    repos: str, expected: set[tuple[str, str]]
+) -> None:
+    """``"repo:%{if ...}${r}%{else}${r}:*%{endif}"`` (corpus template-directive-subjects): each
+    value takes the branch Terraform takes, not one unknown for the whole string."""
+    values = (
+        '[for r in var.repos : "repo:%{if length(split(":", r)) > 1}${r}%{else}${r}:*%{endif}"]'
+    )
+    found = lint_sub_condition(
+        "StringLike", values, f'variable "repos" {{\n  default = {repos}\n}}'
+    )
+    assert {(f.rule, f.severity) for f in found if f.severity != "low"} == expected
+    assert "unresolved" not in {f.rule for f in found}
 
 
 def test_only_invalid_hcl_is_refused(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import json
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -116,17 +116,37 @@ def read_policy_file(path: str, inputs: TfInputs | None = None) -> PolicyFile:
                 f"{path}: no trust policy found (no aws_iam_policy_document with principals, no "
                 f"aws_iam_role assume_role_policy){why}"
             )
-        return PolicyFile(
-            path=path,
-            policies=tuple(
-                LoadedPolicy(p.policy, p.symbolic, p.without_defaults) for p in tf.policies
-            ),
-            skipped=tf.skipped,
-            text=text,
+        return _github_roles(
+            PolicyFile(
+                path=path,
+                policies=tuple(
+                    LoadedPolicy(p.policy, p.symbolic, p.without_defaults) for p in tf.policies
+                ),
+                skipped=tf.skipped,
+                text=text,
+            )
         )
     if is_cloudformation(path, text):
-        return _read_cloudformation(path, text)
+        return _github_roles(_read_cloudformation(path, text))
     return PolicyFile(path=path, policies=(LoadedPolicy(parse_policy_text(text, path)),), text=text)
+
+
+def _github_roles(read: PolicyFile) -> PolicyFile:
+    """``read`` without the roles of infrastructure code that do not involve GitHub's OIDC at
+    all (see :func:`.lint.unrelated_to_github`): each becomes a skipped note."""
+    from .lint import unrelated_to_github
+
+    unrelated = [unrelated_to_github(p.policy) for p in read.policies]
+    if not any(unrelated):
+        return read
+    kept = tuple(p for p, skip in zip(read.policies, unrelated, strict=True) if not skip)
+    notes = tuple(
+        f"{p.policy.source}: not a GitHub OIDC trust policy (no web-identity action, no "
+        "Federated principal, no GitHub key); not linted"
+        for p, skip in zip(read.policies, unrelated, strict=True)
+        if skip
+    )
+    return replace(read, policies=kept, skipped=read.skipped + notes)
 
 
 def is_yaml(path: str) -> bool:

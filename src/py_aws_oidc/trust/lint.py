@@ -351,7 +351,7 @@ _IDENTITY = ("sub", "job_workflow_ref")
 _TRUSTING = ("github", "wildcard", "unknown", "not-principal")
 _NEVER_MATCHES = frozenset({"environment-literal-colon", "subject-never-matches"})
 _GITHUB_HOST = "token.actions.githubusercontent.com"
-_SCHEME = re.compile(r"^https?://", re.IGNORECASE)
+_SCHEME = re.compile(r"^[a-z]*:?//", re.IGNORECASE)  # https://, and its mangled ://
 
 
 def _wild(text: str) -> bool:
@@ -426,7 +426,10 @@ def grade_subject(value: str, *, wildcards: bool) -> list[_Issue]:
     never = _never_matching_subject(value, segment, context if colon else None, wild)
     if never is not None:
         return [never]
-    if wild(owner) or (not slash and wild(segment)):
+    # repo:OWNER@ID/REPO@ID: a wildcard in the id only (repo:acme@*/shop@*) leaves the name
+    # fixed; GitHub names hold no "@", so the owner and repository are still pinned by name.
+    owner_name, repo_name = owner.split("@")[0], repo.split("@")[0]
+    if wild(owner_name) or (not slash and wild(segment)):
         return [
             _issue(
                 "subject-any-repository",
@@ -434,7 +437,7 @@ def grade_subject(value: str, *, wildcards: bool) -> list[_Issue]:
                 "whose name fits (anyone can create such an account)",
             )
         ]
-    if wild(repo):
+    if wild(repo_name):
         return [
             _issue(
                 "subject-org-wide",
@@ -476,6 +479,13 @@ def _never_matching_subject(
     ``repo:X:*`` without a slash is not judged: X may be a variable standing for OWNER/REPO.)"""
     owner, slash, repo = segment.partition("/")
     name = repo.split("@")[0]
+    if "://" in value:
+        return _issue(
+            "subject-never-matches",
+            f'sub "{value}" holds a URL (://): GitHub writes repo:OWNER/REPO:..., and no ref '
+            "or environment name holds a colon, so this value never matches",
+            fix="Name the repository, not its clone URL: repo:OWNER/REPO:ref:refs/heads/BRANCH.",
+        )
     if not owner or (slash and not repo):
         what = "owner" if not owner else "repository"
         return _issue(
@@ -830,13 +840,38 @@ def _is_chained_hop_policy(policy: Policy) -> bool:
     )
 
 
+_OTHER_PRINCIPALS = frozenset({"Service", "AWS", "CanonicalUser"})
+
+
+def unrelated_to_github(policy: Policy) -> bool:
+    """A role of infrastructure code that has nothing to do with GitHub's OIDC (a Lambda or EC2
+    role, a cross-account AssumeRole): every statement names only Service/AWS principals, no
+    web-identity action and no GitHub key. Terraform modules and templates are full of these;
+    the readers skip them instead of reporting principal-not-github on each (a JSON policy
+    named on the command line is still linted whole)."""
+    return bool(policy.statements) and all(
+        s.principal is not None
+        and not s.principal.wildcard
+        and s.not_principal is None
+        and bool(s.principal.entries)
+        and all(kind in _OTHER_PRINCIPALS for kind, _ in s.principal.entries)
+        and "*" not in s.principal.all_values()
+        and s.actions is not None
+        and not any(wildcard_match(a, ACTION, ignore_case=True) for a in s.actions)
+        and not any("github" in c.key.lower() for c in s.conditions)
+        for s in policy.statements
+    )
+
+
 def _misspelled_host(prefix: str, statement: Statement) -> str | None:
     """The provider prefix a near miss of GitHub's host was meant to be, else None:
     ``token.action.githubusercontent.com``, ``token.actions.githubusercontent.co``,
     ``https://token.actions.githubusercontent.com`` (keys carry no scheme)."""
     bare = _SCHEME.sub("", prefix).lower()
     host, slash, path = bare.partition("/")
-    if abs(len(host) - len(_GITHUB_HOST)) > 3 or _edit_distance(host, _GITHUB_HOST) > 3:
+    truncated = len(host) > len("github.com") and _GITHUB_HOST.endswith("." + host)
+    near = abs(len(host) - len(_GITHUB_HOST)) <= 3 and _edit_distance(host, _GITHUB_HOST) <= 3
+    if not (truncated or near):
         return None
     if host == _GITHUB_HOST and bare == prefix.lower():
         return None
@@ -1029,8 +1064,10 @@ def _lint_identity_operators(
                     fix=f"Write the key as {prefixes[0]}:{claim}.",
                 ),
             )
-        if claim in ("sub", "aud", "job_workflow_ref") and (
-            cond.operator.negated or cond.operator.if_exists
+        if (
+            claim in ("sub", "aud", "job_workflow_ref")
+            and (cond.operator.negated or cond.operator.if_exists)
+            and not _required_by_another(cond, claim, github_keys)
         ):
             out.add(
                 statement,
@@ -1040,6 +1077,21 @@ def _lint_identity_operators(
                     f"{cond.operator.text} on {claim} in an Allow",
                 ),
             )
+
+
+def _required_by_another(cond: Condition, claim: str, github_keys: Iterable[Condition]) -> bool:
+    """Is ``claim`` also tested by an AND-ed positive condition that requires it (StringEquals /
+    StringLike, no IfExists, no ForAllValues)? Then a StringNotLike or an IfExists on it only
+    narrows what that condition admits (philips-labs' deny_pull_request next to its allow): the
+    positive condition is the pin, graded on its own, and the negated one opens no hole."""
+    return any(
+        other is not cond
+        and _split_key(other.key)[1] == claim
+        and _positive(other)
+        and not other.operator.if_exists
+        and other.operator.qualifier != "ForAllValues"
+        for other in github_keys
+    )
 
 
 def _lint_action(statement: Statement, out: _Collector) -> None:
@@ -1077,7 +1129,79 @@ def _positive(cond: Condition) -> bool:
     return not cond.operator.negated and cond.operator.positive in _STRING_POSITIVE
 
 
-def _grade_condition(cond: Condition, claim: str) -> list[tuple[str, _Issue]]:
+_REPOSITORY_WIDE = frozenset({"subject-any-repository", "subject-org-wide"})
+
+
+def _pinned_repository(github_keys: Iterable[Condition]) -> tuple[str, str] | None:
+    """What an AND-ed StringEquals on ``repository`` / ``repository_id`` (("repository",
+    "OWNER/REPO")) or else on ``repository_owner_id`` (("owner", "owner")) pins, or None
+    (``repository_owner`` is not a key AWS evaluates: it pins nothing). STS evaluates these keys: a sub wildcard over the repository part
+    then spans only that repository (``repo:*:environment:develop`` next to ``repository =
+    acme/shop``), or that owner's repositories."""
+    found: dict[str, str] = {}
+    for cond in github_keys:
+        claim = _split_key(cond.key)[1]
+        if claim not in _PINNING or not _positive(cond) or cond.operator.if_exists:
+            continue
+        if cond.operator.qualifier == "ForAllValues":
+            continue
+        wildcards = cond.operator.base == "StringLike"
+        values = [v for v in cond.values if v]
+        if values and not (wildcards and any(_wild(v) for v in values)):
+            level, named = _PINNING[claim]
+            value = values[0]
+            if not named or (level == "repository") != ("/" in value):
+                value = "owner/repository" if level == "repository" else "the pinned owner"
+            found.setdefault(level, value)
+    for level in ("repository", "owner"):
+        if level in found:
+            return level, found[level]
+    return None
+
+
+_PINNING = {
+    "repository": ("repository", True),
+    "repository_id": ("repository", False),
+    "repository_owner_id": ("owner", False),
+}
+
+
+def _grade_subject_pinned(value: str, pin: tuple[str, str], *, wildcards: bool) -> list[_Issue]:
+    """Grade ``value`` with its repository part (or only its owner) read as what the AND-ed
+    condition pins: ``repo:*`` then spans every context of that one repository (or the
+    owner's repositories)."""
+    level, pinned = pin
+    if value.startswith("repo:"):
+        segment, colon, context = value[len("repo:") :].partition(":")
+        _, slash, repo = segment.partition("/")
+    elif _only_wildcards(value):
+        segment, colon, context, slash, repo = value, ":", value, "", ""
+    elif level == "repository":
+        return []  # a custom template's fields: the repository key is the pin
+    else:
+        return [
+            _issue("subject-org-wide", f"{issue.message} (the owner is pinned by an AND-ed condition)")
+            if issue.rule == "subject-any-repository"
+            else issue
+            for issue in grade_subject(value, wildcards=wildcards)
+        ]
+    if level == "repository":
+        stand_in = f"repo:{pinned}{colon}{context}"
+    else:
+        stand_in = f"repo:{pinned}/{repo if slash else '*'}{colon}{context}"
+    return [
+        replace(
+            issue,
+            message=issue.message.replace(f'sub "{stand_in}"', f'sub "{value}"')
+            + f" (the {level} is pinned by an AND-ed condition)",
+        )
+        for issue in grade_subject(stand_in, wildcards=wildcards)
+    ]
+
+
+def _grade_condition(
+    cond: Condition, claim: str, repository: tuple[str, str] | None = None
+) -> list[tuple[str, _Issue]]:
     wildcards = cond.operator.base == "StringLike"
     graded: list[tuple[str, _Issue]] = []
     for value in cond.values:
@@ -1090,6 +1214,8 @@ def _grade_condition(cond: Condition, claim: str) -> list[tuple[str, _Issue]]:
             continue
         if claim == "sub":
             issues = grade_subject(value, wildcards=wildcards)
+            if repository and any(issue.rule in _REPOSITORY_WIDE for issue in issues):
+                issues = _grade_subject_pinned(value, repository, wildcards=wildcards)
         else:
             issues = grade_job_workflow_ref(value, wildcards=wildcards)
         graded.extend((value, issue) for issue in issues)
@@ -1112,7 +1238,9 @@ def _lint_identity(statement: Statement, github_keys: Iterable[Condition], out: 
             ),
         )
         return
-    graded = [(cond, claim, _grade_condition(cond, claim)) for cond, claim in identity]
+    github_keys = list(github_keys)
+    repository = _pinned_repository(github_keys)
+    graded = [(cond, claim, _grade_condition(cond, claim, repository)) for cond, claim in identity]
     # A claim is pinned when one of its (AND-ed) conditions has only tight values.
     tight = dict.fromkeys(_IDENTITY, False)
     for _, claim, items in graded:

@@ -159,7 +159,7 @@ class Evaluator:
             child = part.children[0]
             if hasattr(child, "data"):
                 if child.data != "interpolation":
-                    return Unknown(self.source(node))  # %{ if } / %{ for } directives
+                    return self._directive_string(node, scope)  # %{ if } / %{ for }
                 value = self.eval(kids(child)[0], scope)
                 # Terraform refuses null in a template: a null default means "set me".
                 parts.append(Unknown(self.source(kids(child)[0])) if value is None else value)
@@ -168,6 +168,20 @@ class Evaluator:
             else:
                 parts.append(str(process_escape_sequences(str(child))))
         return concat_text(parts) if parts else ""
+
+    def _directive_string(self, node: Any, scope: dict[str, Value]) -> Value:
+        """A quoted string holding ``%{ if }`` / ``%{ for }`` directives, rendered as a template
+        (``"repo:%{if x}${r}%{else}${r}:*%{endif}"``); unknown when a directive's test is unknown
+        or the string holds escapes."""
+        start = getattr(node.meta, "start_pos", None)
+        end = getattr(node.meta, "end_pos", None)
+        raw = self.text[start:end] if start is not None and end is not None and self.text else ""
+        if len(raw) < 2 or not raw.startswith('"') or not raw.endswith('"') or "\\" in raw:
+            return Unknown(self.source(node))
+        try:
+            return self.template(raw[1:-1], scope)
+        except EvalError:
+            return Unknown(self.source(node))
 
     def _e_heredoc_template(self, node: Any, scope: dict[str, Value]) -> Value:
         raw = str(node.children[0])

@@ -273,6 +273,22 @@ _TIGHT_BY_CLAIM = {
 }
 
 
+def _unknown_repository_only(value: Sym) -> bool:
+    """``repo:${var.repo}:pull_request``: unknowns only in the repository part, the context
+    after it known."""
+    if not isinstance(value, Template) or not value.parts:
+        return False
+    head = value.parts[0]
+    if not isinstance(head, str) or not head.startswith("repo:") or ":" in head[len("repo:") :]:
+        return False
+    context = False
+    for part in value.parts[1:]:
+        if context and not isinstance(part, str):
+            return False
+        context = context or (isinstance(part, str) and ":" in part)
+    return context
+
+
 def _condition(inst: _Instantiator, cond: SymCondition) -> tuple[str, str, object]:
     operator = inst.text(cond.operator, "StringEquals", "StringLike") or ""
     key = inst.key(cond.key)
@@ -281,7 +297,24 @@ def _condition(inst: _Instantiator, cond: SymCondition) -> tuple[str, str, objec
     values = cond.values
     if values == () and cond.optional is not None:
         values = cond.optional  # a condition switched on: its values come with it
+    if (
+        inst.mode == "loose"
+        and claim == "sub"
+        and isinstance(cond.operator, str)
+        and "Like" not in operator
+        and not isinstance(values, Unknown)
+    ):
+        # Under StringEquals an unknown is some literal, never a wildcard: in
+        # repo:${var.repo}:CONTEXT the context decides the verdict whatever the repository is
+        # (the loose `*` would only make a literal-star finding that hides it).
+        return operator, key, [_loose_literal(inst, value, tight) for value in values]
     return operator, key, inst.strings(values, tight)
+
+
+def _loose_literal(inst: _Instantiator, value: Sym, tight: str) -> str:
+    if isinstance(value, Template) and _unknown_repository_only(value):
+        return "".join(part if isinstance(part, str) else inst._token(part) for part in value.parts)
+    return inst.text(value, tight) or ""
 
 
 def instantiate(policy: SymPolicy, mode: Mode) -> tuple[Policy, dict[int, int], dict[str, str]]:

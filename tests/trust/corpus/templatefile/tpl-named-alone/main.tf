@@ -1,0 +1,14 @@
+resource "aws_iam_openid_connect_provider" "github" {
+  url             = "https://token.actions.githubusercontent.com"
+  client_id_list  = ["sts.amazonaws.com"]
+  thumbprint_list = ["6938fd4d98bab03faadb97b34396831e3780aea1"]
+}
+
+resource "aws_iam_role" "gha" {
+  name = "gha"
+  assume_role_policy = templatefile("${path.module}/gha-trust-policy.tpl", {
+    gh_oidc_provider_arn = aws_iam_openid_connect_provider.github.arn
+    github_org           = "acme"
+    github_repo          = "*"
+  })
+}

@@ -1,0 +1,13 @@
+resource "aws_iam_openid_connect_provider" "github" {
+  url             = "https://token.actions.githubusercontent.com"
+  client_id_list  = ["sts.amazonaws.com"]
+  thumbprint_list = ["6938fd4d98bab03faadb97b34396831e3780aea1"]
+}
+
+resource "aws_iam_role" "gha" {
+  name = "gha"
+  assume_role_policy = templatefile("${path.module}/policies/ci.json.tpl", {
+    oidc_provider_arn = aws_iam_openid_connect_provider.github.arn
+    repo_subject      = "repo:acme/triton:environment:prod"
+  })
+}

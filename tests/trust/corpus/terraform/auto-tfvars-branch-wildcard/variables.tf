@@ -1,0 +1,4 @@
+variable "branch" {
+  type    = string
+  default = "main"
+}

@@ -1,0 +1,4 @@
+variable "repositories" {
+  type    = list(string)
+  default = ["acme/shop", "acme/billing"]
+}

@@ -1,0 +1,4 @@
+variable "subject_conditions" {
+  type    = map(list(string))
+  default = {}
+}

@@ -1,0 +1,3 @@
+subject_conditions = {
+  StringLike = ["repo:acme/*"]
+}

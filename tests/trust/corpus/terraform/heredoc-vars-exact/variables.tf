@@ -1,0 +1,7 @@
+variable "github_org" {
+  type = string
+}
+
+variable "github_repo" {
+  type = string
+}

@@ -1,0 +1,4 @@
+variable "github_repo" {
+  description = "owner/name"
+  type        = string
+}

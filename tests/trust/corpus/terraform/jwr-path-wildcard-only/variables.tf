@@ -1,0 +1,4 @@
+variable "github_repo" {
+  type    = string
+  default = "acme/capstone"
+}

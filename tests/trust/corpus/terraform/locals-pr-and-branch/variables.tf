@@ -1,0 +1,8 @@
+variable "github_repo" {
+  type = string
+}
+
+variable "deploy_branch" {
+  type    = string
+  default = "main"
+}

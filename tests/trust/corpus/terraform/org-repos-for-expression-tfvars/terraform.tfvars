@@ -1,0 +1,2 @@
+github_organisation = "acme"
+github_repositories = ["shop", "infra"]

@@ -1,0 +1,3 @@
+output "arn" {
+  value = try(aws_iam_role.this[0].arn, null)
+}

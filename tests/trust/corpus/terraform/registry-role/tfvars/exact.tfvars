@@ -1,0 +1,2 @@
+name     = "deploy"
+subjects = ["repo:acme/shop:environment:production"]

@@ -1,0 +1,2 @@
+name     = "deploy"
+subjects = ["acme/*"]

@@ -1,0 +1,4 @@
+variable "github_org" {
+  type    = string
+  default = "acme"
+}

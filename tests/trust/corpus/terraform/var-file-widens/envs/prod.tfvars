@@ -1,0 +1,2 @@
+repository   = "acme/*"
+environments = ["production"]

@@ -1,0 +1,7 @@
+variable "repository" {
+  type = string
+}
+
+variable "environments" {
+  type = list(string)
+}
