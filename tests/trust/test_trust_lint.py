@@ -247,7 +247,7 @@ CASES: list[RuleCase] = [
     RuleCase(
         "no-subject-condition",
         "critical",
-        policy(statement({"StringEquals": {AUD: "sts.amazonaws.com", "example.com:sub": MAIN}})),
+        policy(statement({"StringEquals": {AUD: "sts.amazonaws.com"}})),
         policy(
             statement(
                 {
@@ -875,3 +875,35 @@ def test_a_chained_hop_policy_from_generate_has_no_principal_finding(source_iden
 def test_a_near_chained_hop_policy_still_has_the_principal_finding(principal: Any) -> None:
     doc = policy(statement(None, principal=principal, action="sts:AssumeRole"))
     assert "principal-not-github" in {f.rule for f in findings_for(doc)}
+
+
+def _google_beside_github(operator: str) -> dict[str, Any]:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Federated": [
+                "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+                "accounts.google.com",
+            ]},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {operator: {"accounts.google.com:sub": "1234567890"}},
+        }],
+    }
+
+
+def test_a_statement_requiring_another_providers_key_admits_no_github_token() -> None:
+    """GitHub's provider beside Google's, only Google's sub tested: a GitHub token lacks that
+    key, so the positive condition is false and no GitHub token gets in (the evaluator agrees):
+    no critical "no subject condition". With ...IfExists the absent key passes: critical."""
+    doc = _google_beside_github("StringEquals")
+    assert not [f for f in findings_for(doc) if f.severity in ("critical", "high")]
+    parsed = parse_policy_document(doc, "policy.json")
+    stranger = claims(sub="repo:evil/repo:ref:refs/heads/main", repository="evil/repo")
+    assert evaluate(parsed, Request.from_claims(stranger)).allowed is False
+    loose = _google_beside_github("StringEqualsIfExists")
+    assert "no-subject-condition" in rules_of(findings_for(loose))
+    # Trusting GitHub's provider alone, a foreign key makes the role unusable: it fails closed.
+    alone = policy(statement({"StringEquals": {AUD: "sts.amazonaws.com", "example.com:sub": MAIN}}))
+    found = {f.rule: f.severity for f in findings_for(alone)}
+    assert found.get("subject-never-matches") == "medium" and "no-subject-condition" not in found

@@ -978,9 +978,53 @@ def _lint_statement(statement: Statement, kind: str, out: _Collector) -> None:
             ),
         )
     _lint_action(statement, out)
+    foreign = _another_providers_key(statement, github_keys, out)
+    if foreign is not None:
+        _report_foreign_key(statement, foreign, out)
+        return  # no GitHub token satisfies the statement: nothing of GitHub's to grade
     _lint_identity_operators(statement, github_keys, out)
     _lint_identity(statement, github_keys, out)
     _lint_aud(statement, github_keys, out)
+
+
+def _another_providers_key(
+    statement: Statement, github_keys: Iterable[Condition], out: _Collector
+) -> Condition | None:
+    """A condition requiring, with a positive operator, a key of another web identity provider
+    (``accounts.google.com:sub``, an EKS issuer's ``:sub``), if the statement has one. A GitHub
+    token never carries such a key, and a positive operator on an absent key is false, so the
+    statement admits no GitHub token: "no subject condition" there would be a wrong critical.
+    Keys without a host (``aws:``, ``sts:``) and misspelled GitHub hosts (linted as meant) do not
+    count."""
+    ours = {id(out.aliases.get(id(c), c)) for c in github_keys}
+    for cond in statement.conditions:
+        prefix, _ = _split_key(cond.key)
+        if id(cond) in ours or "." not in prefix:
+            continue
+        if cond.operator.base == "Null" or cond.operator.if_exists:
+            continue
+        if _positive(cond) and cond.operator.qualifier != "ForAllValues":
+            return cond
+    return None
+
+
+def _report_foreign_key(statement: Statement, cond: Condition, out: _Collector) -> None:
+    """Beside another provider (GitHub's and Google's in one Federated list) the statement
+    serves that provider: nothing to say. Trusting GitHub alone, it can never match."""
+    paths = _provider_paths(statement)
+    if not paths or not all(_GITHUB_PATH.match(p) for p in paths):
+        return
+    prefix, claim = _split_key(cond.key)
+    out.add(
+        statement,
+        cond,
+        _issue(
+            "subject-never-matches",
+            f"the key {cond.key!r} names the provider {prefix!r}, but the statement trusts only "
+            "GitHub's provider, whose tokens never carry it: this condition never matches",
+            fix=f"Test GitHub's claim instead ({_GITHUB_HOST}:{claim}), or delete the condition.",
+        ),
+    )
 
 
 def _delete_unknown_claim(claim: str) -> str:
