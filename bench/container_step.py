@@ -101,11 +101,15 @@ def _wrap(image: str, conf: str, store: list[str], post: bool) -> Wrap:
 
 
 def series(image: str, make: Callable[..., Any], tmp: Path,
-           compression: str = "zstd") -> list[Any]:
+           compression: str = "zstd", label: str = "") -> list[Any]:
+    """The warm and cold series of IMAGE; LABEL (``--compare``) names a second pair, with its
+    own registry (a fresh one: podman reuses a blob it pushed there before) and store."""
     conf = containers_conf()
     env = {**os.environ, "CONTAINERS_CONF": conf}
-    remote = push(image, start_registry(tmp), compression, env)
-    store_dir = tmp / "store"
+    work = Path(tempfile.mkdtemp(prefix="images-", dir=tmp))
+    remote = push(image, start_registry(work), compression, env)
+    store_dir = Path(tempfile.mkdtemp(prefix="bjs"))  # short: podman's runroot is <= 50 chars
+    atexit.register(shutil.rmtree, store_dir, True)
     store = ["--root", str(store_dir / "root"), "--runroot", str(store_dir / "run")]
 
     def reset() -> None:  # an empty store (untimed: a runner's store starts without the image)
@@ -120,10 +124,11 @@ def series(image: str, make: Callable[..., Any], tmp: Path,
     def runs_post(exported: dict[str, str]) -> bool:
         return exported.get("PY_AWS_OIDC_POST") == "true"
 
-    warm = make("container warm", ["podman"], ["podman"], node_inputs=False,
+    suffix = f" ({label})" if label else ""
+    warm = make(f"container warm{suffix}", ["podman"], ["podman"], node_inputs=False,
                 post_runs=runs_post, wrap_main=_wrap(image, conf, [], False),
                 wrap_post=_wrap(image, conf, [], True))
-    cold = make("container cold", ["podman"], ["podman"], node_inputs=False,
+    cold = make(f"container cold{suffix}", ["podman"], ["podman"], node_inputs=False,
                 post_runs=runs_post, reset=reset, before=pull, wrap_main=_wrap(remote, conf, store, False),
                 wrap_post=_wrap(remote, conf, store, True))
     return [warm, cold]

@@ -212,6 +212,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--compression", choices=("zstd", "gzip"), default="zstd",
                    help="the layer's compression in the local registry (default zstd, OCI media "
                         "types: what release.yml pushes; gzip: what it pushed before 1.2)")
+    p.add_argument("--compare", action="append", default=[], metavar="LABEL=IMAGE[,gzip|zstd]",
+                   help="also the container series of another image (e.g. the one before a "
+                        "change), interleaved in the same run (repeatable)")
     return p.parse_args(argv)
 
 
@@ -228,6 +231,11 @@ def main(argv: list[str] | None = None) -> int:
             import container_step
 
             series += container_step.series(args.image, Series, Path(tmp), args.compression)
+            for item in args.compare:
+                label, _, spec = item.partition("=")
+                image, _, compression = spec.partition(",")
+                series += container_step.series(image, Series, Path(tmp),
+                                                compression or args.compression, label)
         spawner = bench.Spawner()
         try:
             with bench.local_servers() as servers:
