@@ -39,6 +39,7 @@ PUSHED_LIMIT = 14_000_000  # bytes, the layer gzip-compressed as a push uploads 
 # Regular files in the root filesystem (the pull unpacks each, ~0.4 ms apiece: docs/container.md,
 # "What a pull costs"); 330 with the stdlib and the pure dependencies in zips, 701 before; issue 20.
 FILE_LIMIT = 400
+SITE = "/opt/venv/lib/python3.11/site-packages"
 
 
 # -- plain tests: the files ----------------------------------------------------------------------
@@ -292,6 +293,8 @@ print(json.dumps({
     "pyc": sum(1 for _ in site.rglob("*.pyc")),
     "py": sum(1 for _ in site.rglob("*.py")),
     "json": json.__file__,
+    "requests": importlib.util.find_spec("requests").origin,
+    "botocore": importlib.util.find_spec("botocore").origin,
     "stdlib_files": sorted(str(p.relative_to(os.path.dirname(os.__file__)))
                            for p in pathlib.Path(os.path.dirname(os.__file__)).rglob("*.pyc")),
 }))
@@ -310,6 +313,9 @@ print(json.dumps({
     # Python finds its prefix, stays a file.
     assert facts["json"] == "/usr/lib/python311.zip/json/__init__.pyc", facts["json"]
     assert facts["stdlib_files"] == ["os.pyc"], facts["stdlib_files"]
+    # The pure dependencies too (zip_packages); botocore reads its data/ directory: a file tree.
+    assert facts["requests"].startswith(f"{SITE}/py-aws-oidc-deps.zip/"), facts["requests"]
+    assert facts["botocore"] == f"{SITE}/botocore/__init__.pyc", facts["botocore"]
 
 
 @pytest.mark.container
