@@ -62,6 +62,7 @@ class Series:
     node_inputs: bool  # INPUT_* only for inputs given (a node action) or every declared one
     post_runs: Callable[[dict[str, str]], bool]
     env: dict[str, str] = field(default_factory=dict)
+    reset: Prepare | None = None  # before the main step, untimed (empty the image store)
     before: Prepare | None = None  # before the main step, timed (the image pull)
     # (argv, step environment) -> what is spawned (the container series: podman run ...)
     wrap_main: Callable[[list[str], dict[str, str]], tuple[list[str], dict[str, str]]] | None = None
@@ -89,6 +90,8 @@ def run_job(series: Series, servers: Any, spawner: bench.Spawner) -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-job-"))
     try:
         pre = 0.0
+        if series.reset is not None:  # the runner starts from an empty store: not its cost
+            series.reset()
         if series.before is not None:
             import time
             start = time.perf_counter()
@@ -206,6 +209,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="also the container series (bench/container_step.py; podman)")
     p.add_argument("--image", default="localhost/py-aws-oidc:bench",
                    help="the action's image in podman's store (built from the Dockerfile)")
+    p.add_argument("--compression", choices=("zstd", "gzip"), default="zstd",
+                   help="the layer's compression in the local registry (default zstd, OCI media "
+                        "types: what release.yml pushes; gzip: what it pushed before 1.2)")
+    p.add_argument("--compare", action="append", default=[], metavar="LABEL=IMAGE[,gzip|zstd]",
+                   help="also the container series of another image (e.g. the one before a "
+                        "change), interleaved in the same run (repeatable)")
     return p.parse_args(argv)
 
 
@@ -221,7 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.container:
             import container_step
 
-            series += container_step.series(args.image, Series, Path(tmp))
+            series += container_step.series(args.image, Series, Path(tmp), args.compression)
+            for item in args.compare:
+                label, _, spec = item.partition("=")
+                image, _, compression = spec.partition(",")
+                series += container_step.series(image, Series, Path(tmp),
+                                                compression or args.compression, label)
         spawner = bench.Spawner()
         try:
             with bench.local_servers() as servers:
