@@ -17,9 +17,9 @@ import hashlib
 import json
 
 from .audit import AUDIT_RULES, AuditReport
-from .iam import escape_controls
 from .lint import RULES, SEVERITIES, Finding
 from .sarif import LEVELS, sarif_log
+from .textsafe import escape_controls
 
 _ALL_RULES = (*RULES, *AUDIT_RULES)
 _RULE_INDEX = {rule.id: index for index, rule in enumerate(_ALL_RULES)}

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from .errors import TrustError
+from .textsafe import escape_controls
 
 DEADLINE_S = 300.0  # the whole audit; an account with 5,000 roles takes ~20 s against AWS
 CONNECT_TIMEOUT_S = 5
@@ -206,10 +207,3 @@ def one_line(text: str) -> str:
     """An error text for the user: URL userinfo (a password) replaced by ``***``, control
     characters escaped."""
     return escape_controls(_USERINFO.sub(r"\1***@", text))
-
-
-def escape_controls(text: str) -> str:
-    """An error text from AWS or botocore on one line, control characters escaped."""
-    return "".join(
-        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
-    )
